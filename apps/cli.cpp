@@ -1,0 +1,107 @@
+// apps/cli.cpp: argument parsing (CLI11) and error reporting for the richlazy binary.
+#include <richlazy/apps/cli.h>
+
+#include <richlazy/apps/commands.h>
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/device.h>
+#include <richlazy/train/summary.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <functional>
+
+namespace richlazy {
+
+int run_cli(int argc, char** argv, const Registries& reg) {
+  CLI::App app{"richlazy: how connectivity structure shapes rich and lazy learning in recurrent "
+               "networks (Liu et al., ICLR 2024), on LibTorch"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", train::version_string());
+  std::function<int()> action;
+
+  // --- run -----------------------------------------------------------------------------
+  train::ExperimentOptions run_opts;
+  CLI::App* run = app.add_subcommand("run", "run an experiment: every run of its sweep");
+  run->add_option("config", run_opts.config_path, "experiment config (YAML)")->required();
+  run->add_option("--set", run_opts.sets,
+                  "override a config key: --set train.iterations=2000, "
+                  "--set sweep.seed=[0,1,2] (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run->add_option("--out", run_opts.out_dir, "output folder (default: results)");
+  run->add_option("--device", run_opts.device, "cpu | cuda | auto (overrides the config)")
+      ->check(CLI::IsMember(device_choices()));
+  run->add_option("--jobs", run_opts.jobs, "runs trained at the same time (default 1)")
+      ->check(CLI::Range(1, 256));
+  run->add_flag("--quiet", run_opts.quiet, "no progress line or per-run log lines");
+  run->add_flag("--overwrite", run_opts.overwrite, "replace an existing output folder");
+  run->callback([&] { action = [&] { return apps::command_run(run_opts, reg); }; });
+
+  // --- list ----------------------------------------------------------------------------
+  std::string list_what;
+  CLI::App* list = app.add_subcommand("list", "list registered components and their parameters");
+  list->add_option("what", list_what, "initializers | tasks | models | metrics | optimizers | config")
+      ->check(CLI::IsMember({"initializers", "tasks", "models", "metrics", "optimizers", "config"}));
+  list->callback([&] { action = [&] { return apps::command_list(list_what, reg); }; });
+
+  // --- tasks stats ---------------------------------------------------------------------
+  apps::TaskStatsArgs stats_args;
+  CLI::App* tasks = app.add_subcommand("tasks", "inspect tasks");
+  tasks->require_subcommand(1);
+  CLI::App* stats = tasks->add_subcommand("stats", "per-step input statistics and label fractions");
+  stats->add_option("task", stats_args.task, "task name (richlazy list tasks)")->required();
+  stats->add_option("--trials", stats_args.trials, "trials to draw (default 20000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  stats->add_option("--seed", stats_args.seed, "seed (default 0)");
+  stats->add_option("--json", stats_args.json_path, "also write the statistics as JSON");
+  stats->callback([&] { action = [&] { return apps::command_task_stats(stats_args, reg); }; });
+
+  // --- init describe -------------------------------------------------------------------
+  apps::InitDescribeArgs init_args;
+  CLI::App* init = app.add_subcommand("init", "inspect initializers");
+  init->require_subcommand(1);
+  CLI::App* describe = init->add_subcommand(
+      "describe", "build one initial matrix and print its rank, norms and effective ranks");
+  auto* cfg = describe->add_option("--config", init_args.config_path,
+                                   "take the initializer of --param from this config");
+  auto* spec = describe->add_option("--spec", init_args.spec,
+                                    "initializer spec as a YAML flow map, e.g. "
+                                    "'{name: low_rank, rank: 30}'");
+  cfg->excludes(spec);
+  describe->add_option("--set", init_args.sets, "override a config key (with --config)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->needs(cfg);
+  describe->add_option("--param", init_args.param, "parameter to build (default W_rec)");
+  describe->add_option("--size", init_args.size, "matrix size N for --spec (default 300)")
+      ->check(CLI::Range(int64_t{1}, int64_t{20000}));
+  describe->add_option("--seed", init_args.seed, "seed (default: 0, or the config's seed)")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  describe->add_option("--npy", init_args.npy_path, "write the matrix as .npy");
+  describe->add_option("--json", init_args.json_path, "write the figures as JSON");
+  describe->callback([&] {
+    if (init_args.config_path.empty() && init_args.spec.empty()) {
+      throw CLI::ValidationError("init describe", "needs --config CONFIG.yaml or --spec 'YAML'");
+    }
+    action = [&] { return apps::command_init_describe(init_args, reg); };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "richlazy: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "richlazy: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace richlazy

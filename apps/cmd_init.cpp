@@ -1,0 +1,97 @@
+// apps/cmd_init.cpp: `richlazy init describe`.
+#include <richlazy/apps/commands.h>
+
+#include <richlazy/core/atomic_file.h>
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/npy.h>
+#include <richlazy/core/seeding.h>
+#include <richlazy/metrics/effective_rank.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+
+namespace richlazy::apps {
+
+namespace {
+torch::Tensor matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
+  auto source = std::make_shared<ConfigSource>("--spec");
+  const YAML::Node node = load_yaml_text(a.spec, "--spec");
+  Params p(node, "", source, {});
+  const init::InitTarget target{a.param, a.size, a.size};
+  const auto initializer = reg.initializers.create(p, target);
+  if (!initializer->depends_on().empty()) {
+    throw ConfigError(fmt::format("--spec: this initializer needs other parameters ({}); "
+                                  "describe it with --config instead",
+                                  join_names(initializer->depends_on())));
+  }
+  at::Generator gen = stream_generator(static_cast<uint64_t>(std::max<int64_t>(a.seed, 0)),
+                                       "init/" + a.param);
+  const std::map<std::string, torch::Tensor> none;
+  return initializer->make(init::InitInputs{gen, none}).to(torch::kFloat);
+}
+
+torch::Tensor matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {
+  train::ExperimentOptions o;
+  o.config_path = a.config_path;
+  o.sets = a.sets;
+  o.device = "cpu";
+  train::ExperimentPlan plan = train::plan_experiment(o, reg);
+  const train::RunConfig& rc = plan.runs.front().config;
+  bool found = false;
+  for (const auto& s : rc.init) found = found || s.param == a.param;
+  if (!found) {
+    std::vector<std::string> names;
+    for (const auto& s : rc.init) names.push_back(s.param);
+    throw ConfigError(fmt::format("--param {}: the model of {} has no such parameter; its "
+                                  "parameters: {}",
+                                  a.param, a.config_path, join_names(names)));
+  }
+  const auto model = rc.model->build();
+  init::apply_initializers(*model, rc.init, a.seed >= 0 ? static_cast<uint64_t>(a.seed) : rc.seed);
+  return model->weight(a.param).detach().clone();
+}
+}  // namespace
+
+int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
+  const torch::Tensor w =
+      a.config_path.empty() ? matrix_from_spec(a, reg) : matrix_from_config(a, reg);
+  const metrics::SpectrumMeasures m = metrics::spectrum_measures(w);
+  const torch::Tensor w64 = w.to(torch::kDouble);
+  const double spectral_radius =
+      w.size(0) == w.size(1) ? torch::linalg::eigvals(w64).abs().max().item<double>()
+                             : std::nan("");
+  std::vector<double> top(m.singular_values.begin(),
+                          m.singular_values.begin() +
+                              std::min<std::size_t>(10, m.singular_values.size()));
+
+  std::string out = fmt::format("{} [{} x {}]\n", a.param, w.size(0), w.size(1));
+  out += fmt::format("  rank                           {}\n", m.rank);
+  out += fmt::format("  Frobenius norm                 {:.6g}\n", m.frobenius_norm);
+  out += fmt::format("  spectral radius                {:.6g}\n", spectral_radius);
+  out += fmt::format("  largest singular values        {:.4g}\n", fmt::join(top, ", "));
+  out += fmt::format("  effective rank (Roy-Vetterli)  {:.6g}\n", m.roy_vetterli);
+  out += fmt::format("  nuclear / (spectral * n)       {:.6g}\n", m.nuclear_ratio);
+  out += fmt::format("  participation ratio            {:.6g}\n", m.participation_ratio);
+  out += fmt::format("  stable rank                    {:.6g}\n", m.stable_rank);
+  std::fputs(out.c_str(), stdout);
+
+  if (!a.npy_path.empty()) write_npy(a.npy_path, w);
+  if (!a.json_path.empty()) {
+    const nlohmann::ordered_json j{{"shape", {w.size(0), w.size(1)}},
+                           {"rank", m.rank},
+                           {"frobenius_norm", m.frobenius_norm},
+                           {"spectral_radius", spectral_radius},
+                           {"singular_values", top},
+                           {"erank_roy_vetterli", m.roy_vetterli},
+                           {"erank_nuclear_ratio", m.nuclear_ratio},
+                           {"participation_ratio", m.participation_ratio},
+                           {"stable_rank", m.stable_rank}};
+    write_file_atomic(a.json_path, j.dump(2) + "\n");
+  }
+  return 0;
+}
+
+}  // namespace richlazy::apps

@@ -1,0 +1,40 @@
+// apps/cmd_run.cpp: `richlazy run`.
+#include <richlazy/apps/commands.h>
+
+#include <richlazy/core/blas_check.h>
+#include <richlazy/core/progress.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace richlazy::apps {
+
+int command_run(const train::ExperimentOptions& options, const Registries& registries) {
+  train::ExperimentPlan plan = train::plan_experiment(options, registries);
+  train::check_output_folder(plan, options);
+
+  bool any_cpu = false;
+  for (const auto& r : plan.runs) any_cpu = any_cpu || r.config.device.is_cpu();
+  if (any_cpu) {
+    const BlasReport blas = check_blas();
+    if (blas.slow) std::fprintf(stderr, "richlazy: %s\n", blas_warning(blas).c_str());
+  }
+
+  const train::ExperimentResult result = train::run_experiment(plan, options);
+  std::fputs(("\n" + train::format_results(plan, result)).c_str(), stdout);
+  std::fputs(fmt::format("\nWall time {} for {} run{}. Results in {}/: summary.csv, "
+                         "experiment.yaml, runs/<run_id>/{{metrics.csv, summary.json, "
+                         "config.yaml, weights/}}\n",
+                         format_duration(result.wall_seconds), result.runs.size(),
+                         result.runs.size() == 1 ? "" : "s", plan.dir)
+                 .c_str(),
+             stdout);
+  std::fflush(stdout);
+  for (const auto& r : result.runs) {
+    if (r.status.rfind("failed", 0) == 0) return 1;
+  }
+  return 0;
+}
+
+}  // namespace richlazy::apps

@@ -1,0 +1,41 @@
+// richlazy/apps/commands.h: the commands of the richlazy binary, one function each.
+// Each returns an exit status and throws ConfigError for bad input (run_cli prints it).
+#pragma once
+
+#include <richlazy/apps/registries.h>
+#include <richlazy/train/experiment.h>
+
+#include <cstdint>
+#include <string>
+
+namespace richlazy::apps {
+
+/// `richlazy run`: plan (validate everything), train, print the tables.
+int command_run(const train::ExperimentOptions& options, const Registries& registries);
+
+/// `richlazy list [what]`: components with their parameters ("" = everything).
+int command_list(const std::string& what, const Registries& registries);
+
+struct TaskStatsArgs {
+  std::string task;
+  int64_t trials = 20000;
+  uint64_t seed = 0;
+  std::string json_path;
+};
+/// `richlazy tasks stats`.
+int command_task_stats(const TaskStatsArgs& args, const Registries& registries);
+
+struct InitDescribeArgs {
+  std::string config_path;  ///< --config: the initializer of `param` in that config
+  std::vector<std::string> sets;
+  std::string spec;         ///< --spec: a YAML flow map
+  std::string param = "W_rec";
+  int64_t size = 300;       ///< --size N: an N x N matrix (with --spec)
+  int64_t seed = -1;        ///< --seed; -1 = 0 with --spec, the config's seed with --config
+  std::string npy_path;
+  std::string json_path;
+};
+/// `richlazy init describe`.
+int command_init_describe(const InitDescribeArgs& args, const Registries& registries);
+
+}  // namespace richlazy::apps

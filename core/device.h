@@ -1,0 +1,21 @@
+// richlazy/core/device.h: the `device: cpu | cuda | auto` choice.
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+namespace richlazy {
+
+/// The accepted values of the `device` key and the --device option.
+const std::vector<std::string>& device_choices();
+
+/// True when this LibTorch build can use a CUDA device right now.
+bool cuda_available();
+
+/// The device for a choice: "cpu", "cuda" (throws ConfigError naming `where` when CUDA is
+/// not available) or "auto" (CUDA when available, else the CPU).
+torch::Device resolve_device(const std::string& choice, const std::string& where);
+
+}  // namespace richlazy

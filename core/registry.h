@@ -1,0 +1,119 @@
+// richlazy/core/registry.h: named, documented factories of one kind of component.
+// Entries are registered explicitly by functions such as register_builtin_initializers();
+// there is no static self-registration (the linker silently drops such objects from static
+// libraries). A registry is a value: pass it around, copy it, add your own entries.
+#pragma once
+
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/params.h>
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace richlazy {
+
+/// A registry of factories that build `Product`s from validated options plus `Args...`
+/// (the context a component needs, e.g. the shape of the matrix an initializer fills).
+///
+/// ```
+/// InitializerRegistry reg("initializer");
+/// reg.add({"orthogonal", "orthogonal matrix scaled by gain",
+///          {{"gain", "1.0", "scale of the matrix"}},
+///          [](Params& p, const InitTarget& t) { return std::make_unique<Orthogonal>(p, t); }});
+/// ```
+template <class Product, class... Args>
+class Registry {
+ public:
+  using Factory = std::function<std::unique_ptr<Product>(Params&, Args...)>;
+
+  /// One registered component: a name, a one-line description, its declared keys and a
+  /// factory. The factory reads its keys from Params and throws ConfigError on bad values.
+  struct Entry {
+    std::string name;
+    std::string description;
+    std::vector<ParamSpec> params;
+    Factory factory;
+  };
+
+  /// `kind` names the component in messages ("initializer", "task", ...).
+  explicit Registry(std::string kind) : kind_(std::move(kind)) {}
+
+  const std::string& kind() const { return kind_; }
+
+  /// Adds an entry. Throws std::invalid_argument when the name is empty, already taken or
+  /// the factory is missing, or when a declared key is named "name" (reserved).
+  void add(Entry entry) {
+    if (entry.name.empty()) throw std::invalid_argument(kind_ + " registered with an empty name");
+    if (!entry.factory) {
+      throw std::invalid_argument(fmt::format("{} '{}' has no factory", kind_, entry.name));
+    }
+    if (find(entry.name)) {
+      throw std::invalid_argument(
+          fmt::format("{} '{}' is already registered", kind_, entry.name));
+    }
+    for (const auto& p : entry.params) {
+      if (p.name == "name") {
+        throw std::invalid_argument(
+            fmt::format("{} '{}' declares the reserved key 'name'", kind_, entry.name));
+      }
+    }
+    entries_.push_back(std::move(entry));
+  }
+
+  /// The entry called `name`, or nullptr.
+  const Entry* find(const std::string& name) const {
+    for (const auto& e : entries_) {
+      if (e.name == name) return &e;
+    }
+    return nullptr;
+  }
+
+  /// Names in registration order.
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries_) out.push_back(e.name);
+    return out;
+  }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  /// "unknown task 'x'; known tasks: a, b" (with a hint when the registry is empty).
+  std::string unknown_message(const std::string& name) const {
+    if (entries_.empty()) {
+      return fmt::format(
+          "names an unknown {} '{}': no {}s are registered (did you remember to call the "
+          "register_builtin_* functions, e.g. richlazy::builtin_registries()?)",
+          kind_, name, kind_);
+    }
+    std::string msg = fmt::format("names an unknown {} '{}'", kind_, name);
+    const std::string guess = closest_name(name, names());
+    if (!guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+    return msg + fmt::format("; known {}s: {}", kind_, join_names(names()));
+  }
+
+  /// Builds the component a config section names with its `name:` key. The section's other
+  /// keys are the entry's options; unknown ones are errors. `section` is left holding the
+  /// resolved options (defaults filled in).
+  std::unique_ptr<Product> create(Params& section, Args... args) const {
+    Params named = section.rebind({ParamSpec{"name", "", fmt::format("which {}", kind_)}});
+    const std::string name = named.get_string("name");
+    const Entry* e = find(name);
+    if (!e) named.fail_bare("name", unknown_message(name));
+    Params options = section.rebind(e->params);
+    std::unique_ptr<Product> product = e->factory(options, args...);
+    options.finish();
+    return product;
+  }
+
+ private:
+  std::string kind_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace richlazy

@@ -1,0 +1,56 @@
+// richlazy/init/initializer.h: the interface of an initializer.
+// An initializer builds the initial value of one named weight matrix from its own random
+// stream. It is configured by `init: {<param>: {name: <initializer>, ...options}}`.
+#pragma once
+
+#include <richlazy/core/registry.h>
+
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace richlazy::init {
+
+/// The matrix an initializer is asked to fill, known when the config is validated.
+struct InitTarget {
+  std::string param;  ///< parameter name, e.g. "W_rec"
+  int64_t rows = 0;   ///< output size (fan-out)
+  int64_t cols = 0;   ///< input size (fan-in)
+};
+
+/// What an initializer sees when it runs.
+struct InitInputs {
+  at::Generator& gen;  ///< this parameter's own stream (seed + "init/<param>")
+  /// Parameters initialized before this one (see Initializer::depends_on), float64 CPU.
+  const std::map<std::string, torch::Tensor>& initialized;
+};
+
+class Initializer {
+ public:
+  virtual ~Initializer() = default;
+  /// The initial matrix [rows, cols], float64 on the CPU. The same generator state must
+  /// give the same matrix.
+  virtual torch::Tensor make(const InitInputs& inputs) const = 0;
+  /// Parameters that must be initialized before this one (their values are passed in
+  /// InitInputs::initialized). Empty for most initializers.
+  virtual std::vector<std::string> depends_on() const { return {}; }
+};
+
+using InitializerRegistry = Registry<Initializer, const InitTarget&>;
+
+/// Registers the initializers that ship with richlazy (gaussian, low_rank, torch_default).
+void register_builtin_initializers(InitializerRegistry& registry);
+
+void register_gaussian(InitializerRegistry& registry);
+void register_low_rank(InitializerRegistry& registry);
+void register_torch_default(InitializerRegistry& registry);
+
+/// The reference Gaussian draw: gain * Z / sqrt(cols), Z i.i.d. N(0, 1), float64
+/// [rows, cols]. For the square recurrent matrix this is N(0, g^2 / N).
+torch::Tensor gaussian_draw(int64_t rows, int64_t cols, double gain, at::Generator& gen);
+
+}  // namespace richlazy::init

@@ -1,0 +1,36 @@
+// richlazy/metrics/effective_rank.h: rank and effective-rank measures of a matrix.
+// PAPER.md section 5. With singular values s_1 >= ... >= s_n:
+//   Roy & Vetterli (2007): exp(H(p)), p_i = s_i / sum_j s_j, H the Shannon entropy
+//   nuclear/spectral ratio: sum_i s_i / (s_1 n)            (normalized, in (0, 1])
+//   participation ratio:    (sum_i s_i^2)^2 / sum_i s_i^4
+//   stable rank:            sum_i s_i^2 / s_1^2
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace richlazy::metrics {
+
+struct SpectrumMeasures {
+  int64_t rank = 0;  ///< numerical rank: s_i > 1e-6 * s_1
+  double frobenius_norm = 0;
+  double roy_vetterli = 0;
+  double nuclear_ratio = 0;
+  double participation_ratio = 0;
+  double stable_rank = 0;
+  std::vector<double> singular_values;  ///< all of them, descending
+};
+
+/// Relative tolerance of the numerical rank (PRODUCT.md: 1e-6 of the largest value).
+constexpr double kRankTolerance = 1e-6;
+
+/// Every measure of a 2-D matrix, computed in float64 on the CPU. A zero matrix has rank 0
+/// and effective ranks 0.
+SpectrumMeasures spectrum_measures(const torch::Tensor& matrix);
+
+/// The measures of given singular values (any order, non-negative).
+SpectrumMeasures spectrum_measures_from_singular_values(std::vector<double> s);
+
+}  // namespace richlazy::metrics

@@ -1,0 +1,386 @@
+// train/experiment.cpp: sweep expansion, validation, and running with the output layout.
+#include <richlazy/train/experiment.h>
+
+#include <richlazy/core/atomic_file.h>
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/npy.h>
+#include <richlazy/core/progress.h>
+#include <richlazy/core/table.h>
+#include <richlazy/train/summary.h>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace richlazy::train {
+
+namespace fs = std::filesystem;
+
+// ===========================================================================================
+// Planning
+
+namespace {
+
+struct Override {
+  std::string key, text, origin;
+};
+
+std::vector<Override> parse_overrides(const ExperimentOptions& o) {
+  std::vector<Override> out;
+  for (const auto& s : o.sets) {
+    const auto eq = s.find('=');
+    const std::string origin = "--set " + s;
+    if (eq == std::string::npos || eq == 0) {
+      throw ConfigError(origin + ": expected KEY=VALUE with a dotted key, e.g. "
+                                 "--set train.iterations=2000");
+    }
+    out.push_back({s.substr(0, eq), s.substr(eq + 1), origin});
+  }
+  if (!o.device.empty()) out.push_back({"device", o.device, "--device " + o.device});
+  return out;
+}
+
+/// A fresh tree of the config file with the overrides applied (fresh, because sweep values
+/// are written into it and yaml-cpp nodes are shared references).
+YAML::Node load_tree(const ExperimentOptions& o, const std::vector<Override>& overrides,
+                     ConfigSource& source) {
+  YAML::Node root = load_yaml_file(o.config_path);
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) {
+    source.fail("", root.Mark(), "must be a YAML map of keys (experiment, task, model, ...)");
+  }
+  for (const auto& ov : overrides) {
+    set_config_path(root, ov.key, load_yaml_text(ov.text, ov.origin), ov.origin);
+    source.set_origin(ov.key, ov.origin);
+  }
+  return root;
+}
+
+struct SweepAxis {
+  std::string key;
+  std::string short_name;
+  std::vector<std::string> labels;
+};
+
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-') ? c : '-';
+  return out.empty() ? "empty" : out;
+}
+
+std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& source) {
+  std::vector<SweepAxis> axes;
+  const YAML::Node sweep = root["sweep"];
+  if (!sweep.IsDefined() || sweep.IsNull()) return axes;
+  if (!sweep.IsMap()) source.fail("sweep", sweep.Mark(), "must be a map of dotted keys to lists of values");
+  for (const auto& kv : sweep) {
+    const std::string key = kv.first.Scalar();
+    const std::string path = "sweep." + key;
+    if (key.empty() || key.front() == '.' || key.back() == '.' ||
+        key.find("..") != std::string::npos) {
+      source.fail(path, kv.first.Mark(), "is not a valid dotted key");
+    }
+    const std::string head = split_config_path(key).front();
+    if (head == "sweep" || head == "experiment") {
+      source.fail(path, kv.first.Mark(), "cannot be swept (one experiment, one sweep)");
+    }
+    const YAML::Node values = kv.second;
+    if (!values.IsSequence() || values.size() == 0) {
+      source.fail(path, values.Mark(), "must be a non-empty list of values, got " + node_text(values));
+    }
+    SweepAxis axis;
+    axis.key = key;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const YAML::Node v = values[i];
+      std::string label;
+      if (v.IsScalar()) label = sanitize(v.Scalar());
+      else if (v.IsMap() && v["name"].IsScalar()) label = sanitize(v["name"].Scalar()) + std::to_string(i);
+      else label = "v" + std::to_string(i);
+      for (const auto& l : axis.labels) {
+        if (l == label) source.fail(path, v.Mark(), "lists the value " + node_text(v) + " twice");
+      }
+      axis.labels.push_back(label);
+    }
+    axes.push_back(std::move(axis));
+  }
+  // Run ids use the last key component ("rank", "seed") unless two axes share it.
+  for (auto& a : axes) {
+    const auto dot = a.key.rfind('.');
+    a.short_name = dot == std::string::npos ? a.key : a.key.substr(dot + 1);
+  }
+  for (auto& a : axes) {
+    int same = 0;
+    for (const auto& b : axes) same += b.short_name == a.short_name;
+    if (same > 1) a.short_name = sanitize(a.key);
+  }
+  return axes;
+}
+
+std::string file_stem(const std::string& path) {
+  std::string stem = fs::path(path).stem().string();
+  return stem.empty() ? "experiment" : sanitize(stem);
+}
+}  // namespace
+
+ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg) {
+  const std::vector<Override> overrides = parse_overrides(o);
+  ConfigSource base(o.config_path);
+  const YAML::Node tree0 = load_tree(o, overrides, base);
+  const std::vector<SweepAxis> axes = parse_sweep(tree0, base);
+
+  ExperimentPlan plan;
+  for (const auto& a : axes) plan.sweep_keys.push_back(a.key);
+  std::size_t count = 1;
+  for (const auto& a : axes) count *= a.labels.size();
+
+  std::vector<std::size_t> index(axes.size(), 0);
+  for (std::size_t r = 0; r < count; ++r) {
+    auto source = std::make_shared<ConfigSource>(o.config_path);
+    YAML::Node tree = load_tree(o, overrides, *source);
+    PlannedRun run;
+    std::vector<std::string> id_parts;
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      const SweepAxis& a = axes[k];
+      const YAML::Node value = tree["sweep"][a.key][index[k]];
+      const std::string sweep_origin = source->origin_of("sweep." + a.key);
+      set_config_path(tree, a.key, value,
+                      sweep_origin.empty() ? source->locate("sweep." + a.key, value.Mark())
+                                           : sweep_origin);
+      // A value from the file keeps its own position; one from --set names the --set.
+      if (!sweep_origin.empty()) source->set_origin(a.key, sweep_origin);
+      run.swept.emplace_back(a.key, node_text(value));
+      id_parts.push_back(a.short_name + "-" + a.labels[index[k]]);
+    }
+    run.id = id_parts.empty() ? "run" : join_names(id_parts, "_");
+    if (count > 1) source->set_context(fmt::format("(in run {} of the sweep)", run.id));
+    run.config = parse_run_config(tree, source, reg, file_stem(o.config_path));
+    plan.runs.push_back(std::move(run));
+    // Odometer: the last axis varies fastest.
+    for (std::size_t k = axes.size(); k-- > 0;) {
+      if (++index[k] < axes[k].labels.size()) break;
+      index[k] = 0;
+    }
+  }
+
+  plan.name = plan.runs.front().config.experiment;
+  plan.dir = (fs::path(o.out_dir) / plan.name).string();
+  plan.resolved = YAML::Clone(plan.runs.front().config.resolved);
+  if (!axes.empty()) plan.resolved["sweep"] = YAML::Clone(tree0["sweep"]);
+  return plan;
+}
+
+void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& o) {
+  if (fs::exists(plan.dir) && !o.overwrite) {
+    throw ConfigError(fmt::format(
+        "{}: the output folder already exists; pass --overwrite to replace it, or --out DIR "
+        "to write elsewhere",
+        plan.dir));
+  }
+}
+
+// ===========================================================================================
+// Running
+
+namespace {
+
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+/// Progress line and log lines, shared by the worker threads.
+class Reporter {
+ public:
+  Reporter(const ExperimentPlan& plan, const ExperimentOptions& o)
+      : plan_(plan),
+        quiet_(o.quiet),
+        jobs_(o.jobs),
+        line_(!o.quiet && ProgressLine::stderr_is_terminal()),
+        start_(std::chrono::steady_clock::now()),
+        done_steps_(plan.runs.size(), 0) {
+    for (const auto& r : plan.runs) total_ += r.config.train.iterations;
+  }
+
+  void log(const std::string& text) {
+    if (quiet_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    line_.clear();
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+
+  void step(std::size_t run, int64_t step, double loss) {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_steps_[run] = step;
+    if (!line_.enabled()) return;
+    const double elapsed = seconds();
+    int64_t done = 0;
+    for (auto s : done_steps_) done += s;
+    const double rate = done / std::max(elapsed, 1e-9);
+    const double eta = (total_ - done) / std::max(rate, 1e-9);
+    const auto& r = plan_.runs[run];
+    if (jobs_ <= 1) {
+      line_.update(fmt::format("[run {}/{} {}] step {}/{}  loss {:.4f}  {:.0f} it/s  time left {}",
+                               run + 1, plan_.runs.size(), r.id, step, r.config.train.iterations,
+                               loss, rate, format_duration(eta)));
+    } else {
+      line_.update(fmt::format("[{}/{} runs done, {} jobs] {:.0f} it/s  time left {}", finished_,
+                               plan_.runs.size(), jobs_, rate, format_duration(eta)));
+    }
+  }
+
+  void finished(std::size_t run) {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_steps_[run] = plan_.runs[run].config.train.iterations;
+    ++finished_;
+  }
+
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  const ExperimentPlan& plan_;
+  bool quiet_;
+  int jobs_;
+  ProgressLine line_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+  std::vector<int64_t> done_steps_;
+  int64_t total_ = 0;
+  std::size_t finished_ = 0;
+};
+
+RunResult run_one(PlannedRun& run, std::size_t index, const ExperimentPlan& plan,
+                  Reporter& reporter) {
+  const auto t0 = std::chrono::steady_clock::now();
+  RunConfig& rc = run.config;
+  const fs::path dir = fs::path(plan.dir) / "runs" / run.id;
+  RunResult result;
+  result.id = run.id;
+  result.swept = run.swept;
+  for (const auto& h : rc.metrics) result.columns.push_back(h.name);
+  result.final_values.assign(result.columns.size(), std::nan(""));
+  RunSummary summary;
+  summary.run_id = run.id;
+  summary.swept = run.swept;
+  summary.seed = rc.seed;
+  summary.device = rc.device.str();
+  summary.iterations = rc.train.iterations;
+  const std::string prefix = fmt::format("[{}/{}] {}", index + 1, plan.runs.size(), run.id);
+  try {
+    fs::create_directories(dir / "weights");
+    write_file_atomic((dir / "config.yaml").string(), yaml_text(rc.resolved));
+
+    std::shared_ptr<models::Model> model = rc.model->build();
+    summary.init = init::apply_initializers(*model, rc.init, rc.seed);
+    std::string lines = prefix + ": initial weights";
+    for (const auto& rep : summary.init) lines += "\n    " + init::format_init_report(rep);
+    reporter.log(lines);
+    model->to(rc.device);
+    const auto params = rc.model->parameters();
+    for (const auto& p : params) {
+      write_npy((dir / "weights" / (p.name + "_init.npy")).string(), model->weight(p.name));
+    }
+
+    Trainer trainer(*model, *rc.task, *rc.optimizer, std::move(rc.metrics), rc.train, rc.device,
+                    rc.seed);
+    const std::string csv_path = (dir / "metrics.csv").string();
+    const TrainOutcome outcome = trainer.run(
+        [&](int64_t step, double loss) { reporter.step(index, step, loss); },
+        [&](const MetricLog& log) { write_file_atomic(csv_path, log.csv()); });
+    for (const auto& p : params) {
+      write_npy((dir / "weights" / (p.name + "_final.npy")).string(), model->weight(p.name));
+    }
+    result.status = outcome.status;
+    summary.reason = outcome.reason;
+    result.steps_done = outcome.steps_done;
+    if (!trainer.log().rows.empty()) result.final_values = trainer.log().rows.back();
+    if (outcome.steps_done > 0) {
+      result.ms_per_iteration =
+          (outcome.train_seconds - outcome.hook_seconds) / outcome.steps_done * 1000.0;
+    }
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    result.status = "failed: " + what;
+  }
+  reporter.finished(index);
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  summary.status = result.status;
+  summary.columns = result.columns;
+  summary.final_values = result.final_values;
+  summary.steps_done = result.steps_done;
+  summary.wall_seconds = result.wall_seconds;
+  summary.ms_per_iteration = result.ms_per_iteration;
+  try {
+    fs::create_directories(dir);
+    write_file_atomic((dir / "summary.json").string(), run_summary_json(summary));
+  } catch (const std::exception& e) {
+    result.status = std::string("failed: ") + e.what();
+  }
+
+  std::string line = fmt::format("{}: {} in {}", prefix, result.status, format_duration(result.wall_seconds));
+  for (std::size_t i = 0; i < result.columns.size(); ++i) {
+    line += fmt::format(", {} {}", result.columns[i], format_metric(result.final_values[i]));
+  }
+  reporter.log(line);
+  return result;
+}
+}  // namespace
+
+ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (o.overwrite && fs::exists(plan.dir)) fs::remove_all(plan.dir);
+  fs::create_directories(fs::path(plan.dir) / "runs");
+  write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));
+
+  Reporter reporter(plan, o);
+  reporter.log(fmt::format("experiment {}: {} run{} -> {}", plan.name, plan.runs.size(),
+                           plan.runs.size() == 1 ? "" : "s", plan.dir));
+  ExperimentResult result;
+  result.runs.resize(plan.runs.size());
+  std::mutex summary_mu;
+  const std::string summary_path = (fs::path(plan.dir) / "summary.csv").string();
+  auto finish_run = [&](std::size_t i) {
+    result.runs[i] = run_one(plan.runs[i], i, plan, reporter);
+    std::lock_guard<std::mutex> lock(summary_mu);
+    ExperimentResult partial;
+    for (const auto& r : result.runs) {
+      if (!r.id.empty()) partial.runs.push_back(r);
+    }
+    try {
+      write_file_atomic(summary_path, summary_csv(plan, partial));
+    } catch (const std::exception& e) {
+      reporter.log(std::string("warning: ") + e.what());
+    }
+  };
+
+  const int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(plan.runs.size())));
+  if (jobs == 1) {
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) finish_run(i);
+  } else {
+    // Runs are independent; each uses one intra-op thread so that `jobs` runs share the
+    // cores without oversubscribing them.
+    at::set_num_threads(1);
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> workers;
+    for (int j = 0; j < jobs; ++j) {
+      workers.emplace_back([&] {
+        for (std::size_t i = next++; i < plan.runs.size(); i = next++) finish_run(i);
+      });
+    }
+    for (auto& w : workers) w.join();
+  }
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+}  // namespace richlazy::train

@@ -1,0 +1,76 @@
+// richlazy/train/experiment.h: a config file -> a validated sweep of runs -> results on disk.
+// Output layout (PRODUCT.md):
+//   DIR/<experiment>/experiment.yaml, summary.csv
+//   DIR/<experiment>/runs/<run_id>/{config.yaml, metrics.csv, summary.json}
+//   DIR/<experiment>/runs/<run_id>/weights/{W_in,W_rec,W_out}_{init,final}.npy
+#pragma once
+
+#include <richlazy/apps/registries.h>
+#include <richlazy/train/run_config.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace richlazy::train {
+
+struct ExperimentOptions {
+  std::string config_path;
+  std::vector<std::string> sets;  ///< "dotted.key=YAML value" overrides, applied in order
+  std::string out_dir = "results";
+  std::string device;             ///< overrides the config's device when not empty
+  bool quiet = false;             ///< no progress line and no per-run log lines
+  bool overwrite = false;         ///< replace an existing DIR/<experiment>
+  int jobs = 1;                   ///< runs trained at the same time
+};
+
+/// One run of the sweep, validated.
+struct PlannedRun {
+  std::string id;  ///< folder name under runs/, e.g. "rank-30_seed-1" ("run" without sweep)
+  std::vector<std::pair<std::string, std::string>> swept;  ///< sweep key -> value text
+  RunConfig config;
+};
+
+struct ExperimentPlan {
+  std::string name;
+  std::string dir;                      ///< DIR/<experiment>
+  std::vector<std::string> sweep_keys;  ///< in file order; the first varies slowest
+  YAML::Node resolved;                  ///< experiment.yaml: run 0 resolved + the sweep block
+  std::vector<PlannedRun> runs;
+};
+
+/// Loads the config, applies the overrides, expands the sweep and validates every run.
+/// Throws ConfigError on the first problem; writes nothing.
+ExperimentPlan plan_experiment(const ExperimentOptions& options, const Registries& registries);
+
+/// Throws ConfigError when the plan's output folder exists and `options.overwrite` is off.
+void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& options);
+
+/// What one run produced.
+struct RunResult {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> swept;
+  std::string status;  ///< ok | diverged | failed: <reason>
+  std::vector<std::string> columns;
+  std::vector<double> final_values;  ///< last logged row (NaN where none)
+  int64_t steps_done = 0;
+  double wall_seconds = 0;
+  double ms_per_iteration = 0;  ///< training time per update, metric hooks excluded
+};
+
+struct ExperimentResult {
+  std::vector<RunResult> runs;
+  double wall_seconds = 0;
+};
+
+/// Trains every run (`options.jobs` at a time) and writes the output layout.
+ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& options);
+
+/// The final tables: one row per run, then means and standard deviations over seeds
+/// grouped by the other swept keys (when `seed` is swept with other keys).
+std::string format_results(const ExperimentPlan& plan, const ExperimentResult& result);
+
+/// summary.csv text.
+std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& result);
+
+}  // namespace richlazy::train

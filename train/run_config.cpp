@@ -1,0 +1,138 @@
+// train/run_config.cpp: the config schema and its validation.
+#include <richlazy/train/run_config.h>
+
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/device.h>
+
+#include <fmt/format.h>
+
+#include <regex>
+#include <set>
+
+namespace richlazy::train {
+
+const std::vector<ParamSpec>& config_schema() {
+  static const std::vector<ParamSpec> specs{
+      {"experiment", "null", "name of the output folder DIR/<experiment>; default: the config file's name"},
+      {"seed", "0", "seed of every random stream of a run (integer >= 0)"},
+      {"device", "auto", "cpu | cuda | auto (CUDA when available)"},
+      {"task", "{name: 2AF}", "the task: {name: <task>, ...options} (richlazy list tasks)"},
+      {"model", "{name: ctrnn}", "the model: {name: <model>, ...options} (richlazy list models)"},
+      {"init", "{}", "parameter name -> initializer spec {name: <initializer>, ...options}; "
+                     "unnamed parameters keep the model's default"},
+      {"train", "{}", "training options (see train.*)"},
+      {"metrics", "{}", "logged metrics (see metrics.*)"},
+      {"sweep", "{}", "dotted key -> list of values; the runs are the cartesian product"},
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& train_schema() {
+  static const std::vector<ParamSpec> specs{
+      {"iterations", "10000", "optimizer updates"},
+      {"batch_size", "32", "trials per update"},
+      {"optimizer", "{name: sgd}", "{name: sgd | adam, ...options} (richlazy list optimizers)"},
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& metrics_schema() {
+  static const std::vector<ParamSpec> specs{
+      {"every", "500", "log the metrics every this many updates (and at step 0 and the end)"},
+      {"names", "[loss, accuracy, dw_rec, dw_rec_rel, dw_in, dw_out]",
+       "metrics to log, in column order (richlazy list metrics)"},
+  };
+  return specs;
+}
+
+namespace {
+std::vector<NamedHook> parse_metrics(Params& section, const Registries& reg,
+                                     const metrics::MetricTarget& target) {
+  YAML::Node names = section.raw("names");
+  const std::string rule = "must be a non-empty list of metric names";
+  if (!names.IsSequence() || names.size() == 0) section.fail("names", rule);
+  std::vector<NamedHook> hooks;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const YAML::Node item = names[i];
+    const std::string path = fmt::format("{}[{}]", section.key_path("names"), i);
+    YAML::Node spec;
+    std::string name;
+    if (item.IsScalar()) {
+      name = item.Scalar();
+      spec = YAML::Node(YAML::NodeType::Map);
+      spec["name"] = name;
+    } else if (item.IsMap() && item["name"].IsScalar()) {
+      name = item["name"].Scalar();
+      spec.reset(item);
+    } else {
+      section.source().fail(path, item.Mark(), "must be a metric name or {name: ..., ...}");
+    }
+    if (!reg.metrics.find(name)) {
+      section.source().fail(path, item.Mark(), reg.metrics.unknown_message(name));
+    }
+    if (!seen.insert(name).second) {
+      section.source().fail(path, item.Mark(), "repeats the metric " + name);
+    }
+    Params p(spec, path, section.source_ptr(), {});
+    hooks.push_back({name, reg.metrics.create(p, target)});
+  }
+  return hooks;
+}
+}  // namespace
+
+RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigSource> source,
+                           const Registries& reg, const std::string& default_experiment) {
+  if (!root.IsMap()) {
+    source->fail("", root.Mark(), "must be a YAML map of keys (experiment, task, model, ...)");
+  }
+  Params p(root, "", source, config_schema());
+  RunConfig rc;
+
+  if (p.has("experiment")) {
+    rc.experiment = p.get_string("experiment");
+    static const std::regex ok("[A-Za-z0-9_.+-]+");
+    p.require(std::regex_match(rc.experiment, ok) && rc.experiment != "." && rc.experiment != "..",
+              "experiment", "must be a folder name (letters, digits, _ . + -)");
+  } else {
+    rc.experiment = default_experiment;
+    p.set_resolved("experiment", YAML::Node(rc.experiment));
+  }
+  rc.seed = static_cast<uint64_t>(p.get_int("seed", 0));
+  rc.device_choice = p.get_choice("device", device_choices());
+  if (rc.device_choice == "cuda" && !cuda_available()) {
+    p.fail("device", "asks for CUDA, but this LibTorch build sees no CUDA device (use cpu or auto)");
+  }
+  rc.device = resolve_device(rc.device_choice, source->file());
+
+  Params task = p.child("task", {});
+  rc.task = reg.tasks.create(task);
+
+  Params model = p.child("model", {});
+  const models::TaskShape shape{rc.task->input_size(), rc.task->output_size(), rc.task->dt_ms()};
+  rc.model = reg.models.create(model, shape);
+  const auto parameters = rc.model->parameters();
+
+  Params init = p.child("init", {});
+  rc.init = init::plan_initializers(init, parameters, reg.initializers);
+  init.finish();
+
+  Params train = p.child("train", train_schema());
+  rc.train.iterations = train.get_int("iterations", 1, 1000000000);
+  rc.train.batch_size = train.get_int("batch_size", 1, 1000000);
+  Params optimizer = train.child("optimizer", {});
+  rc.optimizer = reg.optimizers.create(optimizer);
+  train.finish();
+
+  Params metrics = p.child("metrics", metrics_schema());
+  rc.train.log_every = metrics.get_int("every", 1);
+  rc.metrics = parse_metrics(metrics, reg, metrics::MetricTarget{parameters, *rc.task});
+  metrics.finish();
+
+  p.skip("sweep");
+  p.finish();
+  rc.resolved = p.resolved();
+  return rc;
+}
+
+}  // namespace richlazy::train

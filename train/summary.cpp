@@ -1,0 +1,179 @@
+// train/summary.cpp: summary.json, summary.csv and the final tables.
+#include <richlazy/train/summary.h>
+
+#include <richlazy/core/table.h>
+#include <richlazy/core/version.h>
+#include <richlazy/train/experiment.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/version.h>
+
+#include <cmath>
+#include <map>
+
+namespace richlazy::train {
+
+std::string version_string() {
+  return fmt::format("richlazy {} (git {}), LibTorch {}", RICHLAZY_VERSION, RICHLAZY_GIT_DESCRIBE,
+                     TORCH_VERSION);
+}
+
+namespace {
+nlohmann::ordered_json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+}  // namespace
+
+std::string run_summary_json(const RunSummary& s) {
+  nlohmann::ordered_json j;
+  j["run_id"] = s.run_id;
+  j["status"] = s.status;
+  if (!s.reason.empty()) j["reason"] = s.reason;
+  nlohmann::ordered_json swept = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : s.swept) swept[k] = v;
+  j["swept"] = swept;
+  j["seed"] = s.seed;
+  j["device"] = s.device;
+  nlohmann::ordered_json final = nlohmann::ordered_json::object();
+  for (std::size_t i = 0; i < s.columns.size(); ++i) final[s.columns[i]] = number_or_null(s.final_values[i]);
+  j["final"] = final;
+  j["iterations"] = s.iterations;
+  j["steps_done"] = s.steps_done;
+  j["wall_seconds"] = s.wall_seconds;
+  j["ms_per_iteration"] = s.ms_per_iteration;
+  nlohmann::ordered_json init = nlohmann::ordered_json::array();
+  for (const auto& r : s.init) {
+    init.push_back({{"param", r.param},
+                    {"spec", r.spec},
+                    {"shape", {r.rows, r.cols}},
+                    {"rank", r.rank},
+                    {"frobenius_norm", r.frobenius_norm},
+                    {"erank_roy_vetterli", r.erank_roy_vetterli}});
+  }
+  j["init"] = init;
+  j["versions"] = {{"richlazy", RICHLAZY_VERSION},
+                   {"git", RICHLAZY_GIT_DESCRIBE},
+                   {"libtorch", TORCH_VERSION}};
+  return j.dump(2) + "\n";
+}
+
+// ===========================================================================================
+
+namespace {
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+/// Metric columns in first-seen order across runs.
+std::vector<std::string> metric_columns(const ExperimentResult& result) {
+  std::vector<std::string> cols;
+  for (const auto& r : result.runs) {
+    for (const auto& c : r.columns) {
+      if (std::find(cols.begin(), cols.end(), c) == cols.end()) cols.push_back(c);
+    }
+  }
+  return cols;
+}
+
+double value_of(const RunResult& r, const std::string& column) {
+  for (std::size_t i = 0; i < r.columns.size(); ++i) {
+    if (r.columns[i] == column) return r.final_values[i];
+  }
+  return std::nan("");
+}
+
+std::string swept_value(const RunResult& r, const std::string& key) {
+  for (const auto& [k, v] : r.swept) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+std::string short_key(const std::string& key) {
+  const auto dot = key.rfind('.');
+  return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+}  // namespace
+
+std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& result) {
+  const auto cols = metric_columns(result);
+  std::string out = "run_id";
+  for (const auto& k : plan.sweep_keys) out += "," + csv_field(k);
+  out += ",status";
+  for (const auto& c : cols) out += "," + c;
+  out += ",steps,wall_seconds,ms_per_iteration\n";
+  for (const auto& r : result.runs) {
+    out += csv_field(r.id);
+    for (const auto& k : plan.sweep_keys) out += "," + csv_field(swept_value(r, k));
+    out += "," + csv_field(r.status);
+    for (const auto& c : cols) out += fmt::format(",{}", value_of(r, c));
+    out += fmt::format(",{},{:.3f},{:.4f}\n", r.steps_done, r.wall_seconds, r.ms_per_iteration);
+  }
+  return out;
+}
+
+std::string format_results(const ExperimentPlan& plan, const ExperimentResult& result) {
+  const auto cols = metric_columns(result);
+  std::vector<std::string> header{"run"};
+  for (const auto& k : plan.sweep_keys) header.push_back(short_key(k));
+  header.push_back("status");
+  for (const auto& c : cols) header.push_back(c);
+  header.push_back("ms/iter");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : result.runs) {
+    std::vector<std::string> row{r.id};
+    for (const auto& k : plan.sweep_keys) row.push_back(swept_value(r, k));
+    row.push_back(r.status.substr(0, 40));
+    for (const auto& c : cols) row.push_back(format_metric(value_of(r, c)));
+    row.push_back(fmt::format("{:.2f}", r.ms_per_iteration));
+    rows.push_back(std::move(row));
+  }
+  std::string out = "Final values (one row per run)\n" + format_table(header, rows);
+
+  // Mean and standard deviation over seeds, grouped by the other swept keys.
+  std::vector<std::string> group_keys;
+  bool seed_swept = false;
+  for (const auto& k : plan.sweep_keys) {
+    if (k == "seed") seed_swept = true;
+    else group_keys.push_back(k);
+  }
+  if (seed_swept && !group_keys.empty()) {
+    std::vector<std::vector<std::string>> groups;  // group key values, in first-seen order
+    std::map<std::vector<std::string>, std::vector<const RunResult*>> members;
+    for (const auto& r : result.runs) {
+      std::vector<std::string> g;
+      for (const auto& k : group_keys) g.push_back(swept_value(r, k));
+      if (!members.count(g)) groups.push_back(g);
+      if (r.status == "ok") members[g].push_back(&r);
+      else members[g];
+    }
+    std::vector<std::string> h;
+    for (const auto& k : group_keys) h.push_back(short_key(k));
+    h.push_back("seeds");
+    for (const auto& c : cols) h.push_back(c);
+    std::vector<std::vector<std::string>> grows;
+    for (const auto& g : groups) {
+      const auto& m = members[g];
+      std::vector<std::string> row = g;
+      row.push_back(std::to_string(m.size()));
+      for (const auto& c : cols) {
+        double sum = 0, sq = 0;
+        for (const auto* r : m) sum += value_of(*r, c);
+        const double mean = m.empty() ? std::nan("") : sum / m.size();
+        for (const auto* r : m) sq += (value_of(*r, c) - mean) * (value_of(*r, c) - mean);
+        const double sd = m.size() > 1 ? std::sqrt(sq / (m.size() - 1)) : 0.0;
+        row.push_back(m.size() > 1 ? format_metric(mean) + " ± " + format_metric(sd)
+                                   : format_metric(mean));
+      }
+      grows.push_back(std::move(row));
+    }
+    out += "\nMean ± standard deviation over seeds (runs with status ok)\n" + format_table(h, grows);
+  }
+  return out;
+}
+
+}  // namespace richlazy::train
