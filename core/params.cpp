@@ -56,6 +56,16 @@ void Params::fail(const std::string& key, const std::string& rule) const {
   source_->fail(key_path(key), mark_of(key), full);
 }
 
+void Params::fail_key(const std::string& key, const std::string& rule) const {
+  YAML::Mark mark = mark_of(key);
+  if (node_.IsMap()) {
+    for (const auto& kv : node_) {
+      if (kv.first.Scalar() == key) mark = kv.first.Mark();
+    }
+  }
+  source_->fail(key_path(key), mark, rule);
+}
+
 void Params::fail_bare(const std::string& key, const std::string& rule) const {
   source_->fail(key_path(key), mark_of(key), rule);
 }
@@ -211,7 +221,7 @@ void Params::finish() const {
     if (!guess.empty()) rule += fmt::format(" (did you mean '{}'?)", guess);
     rule += known.empty() ? "; this section takes no keys"
                           : "; known keys: " + join_names(known);
-    source_->fail(key_path(key), kv.first.Mark(), rule);
+    fail_key(key, rule);
   }
 }
 

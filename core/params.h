@@ -84,6 +84,8 @@ class Params {
 
   /// Throws ConfigError about `key` ("<where>: <path>.<key> <rule>, got <value>").
   [[noreturn]] void fail(const std::string& key, const std::string& rule) const;
+  /// About the key itself (located at the key, not its value), e.g. for unknown names.
+  [[noreturn]] void fail_key(const std::string& key, const std::string& rule) const;
   /// Same, without the ", got <value>" tail (for rules that already quote the value).
   [[noreturn]] void fail_bare(const std::string& key, const std::string& rule) const;
   void require(bool ok, const std::string& key, const std::string& rule) const {

@@ -22,7 +22,7 @@ std::vector<InitStep> plan_initializers(Params& init_section,
       std::string rule = "is not a parameter of this model";
       const std::string guess = closest_name(key, names);
       if (!guess.empty()) rule += fmt::format(" (did you mean '{}'?)", guess);
-      init_section.fail_bare(key, rule + "; its parameters: " + join_names(names));
+      init_section.fail_key(key, rule + "; its parameters: " + join_names(names));
     }
   }
 

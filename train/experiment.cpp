@@ -369,6 +369,7 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   } else {
     // Runs are independent; each uses one intra-op thread so that `jobs` runs share the
     // cores without oversubscribing them.
+    const int threads = at::get_num_threads();
     at::set_num_threads(1);
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> workers;
@@ -378,6 +379,7 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
       });
     }
     for (auto& w : workers) w.join();
+    at::set_num_threads(threads);
   }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

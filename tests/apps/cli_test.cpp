@@ -1,0 +1,169 @@
+// tests/apps/cli_test.cpp: the richlazy binary, run as a user would.
+#include "../test_common.h"
+
+#include <filesystem>
+
+using namespace richlazy;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+const char* kTiny = R"(experiment: tiny
+task: {name: 2AF}
+model: {name: ctrnn, hidden_size: 20}
+init:
+  W_rec: {name: low_rank, rank: 20}
+train: {iterations: 12, batch_size: 8}
+metrics: {every: 4}
+sweep:
+  init.W_rec.rank: [1, 20]
+)";
+
+struct Case {
+  const char* what;
+  std::string yaml;  // "" = no file at all
+  std::string message;
+};
+
+testing::CommandResult cli(const std::string& args) {
+  return testing::run_command(testing::richlazy_binary() + " " + args);
+}
+}  // namespace
+
+TEST_CASE("each kind of bad config gives its message, a non-zero exit and no output", "[apps]") {
+  const std::vector<Case> cases{
+      {"unknown key", "experiment: t\ntrain:\n  iterations: 10\n  itrations: 5\n",
+       ":4:3: train.itrations is not a known key (did you mean 'iterations'?); known keys: "
+       "iterations, batch_size, optimizer"},
+      {"wrong type", "experiment: t\ntrain:\n  iterations: ten\n",
+       ":3:15: train.iterations must be an integer in [1, 1000000000], got ten"},
+      {"rank > N", "experiment: t\ninit:\n  W_rec: {name: low_rank, rank: 500}\n",
+       ":3:33: init.W_rec.rank must be an integer in [1, 300], got 500"},
+      {"malformed YAML", "experiment: t\ntrain: {iterations: 10\n", ":3:1: malformed YAML"},
+      {"unknown initializer", "init:\n  W_rec: {name: lowrank, rank: 5}\n",
+       ":2:17: init.W_rec.name names an unknown initializer 'lowrank' (did you mean 'low_rank'?)"},
+      {"unknown task", "task: {name: 3AF}\n", ":1:14: task.name names an unknown task '3AF'"},
+      {"bad sweep value", "init:\n  W_rec: {name: low_rank}\nsweep:\n  init.W_rec.rank: [1, 301]\n",
+       ":4:24: init.W_rec.rank must be an integer in [1, 300], got 301 (in run rank-301 of the sweep)"},
+      {"not a map", "- 1\n- 2\n", ":1:1: the config must be a YAML map"},
+      {"missing file", "", ": cannot open the file: No such file or directory"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    testing::TempDir tmp;
+    const std::string path = tmp.file("exp.yaml");
+    if (!c.yaml.empty()) testing::write_text(path, c.yaml);
+    const auto r = cli("run " + path + " --out " + tmp.file("out") + " --quiet");
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("richlazy: error: " + path + c.message));
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one message
+    REQUIRE_FALSE(fs::exists(tmp.file("out")));
+    REQUIRE(r.out.empty());
+  }
+}
+
+TEST_CASE("set overrides are validated and located by the --set", "[apps]") {
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("exp.yaml"), kTiny);
+  const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") +
+                          " --set train.batch_size=-3");
+  REQUIRE(r.status == 2);
+  REQUIRE_THAT(r.err, Contains("--set train.batch_size=-3: train.batch_size must be an integer in "
+                               "[1, 1000000], got -3"));
+  REQUIRE_FALSE(fs::exists(tmp.file("out")));
+}
+
+TEST_CASE("richlazy run trains, prints the table and writes the layout", "[apps]") {
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("exp.yaml"), kTiny);
+  const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out"));
+  REQUIRE(r.status == 0);
+  REQUIRE_THAT(r.out, Contains("rank-1"));
+  REQUIRE_THAT(r.out, Contains("dw_rec"));
+  REQUIRE_THAT(r.out, Contains("Results in " + tmp.file("out") + "/tiny/"));
+  REQUIRE_THAT(r.err, Contains("W_rec [20 x 20] {name: low_rank, rank: 1, gain: 1.25}: rank 1"));
+  REQUIRE(fs::exists(tmp.file("out/tiny/runs/rank-20/weights/W_rec_final.npy")));
+  // A second run into the same folder is refused, then allowed with --overwrite.
+  const auto again = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");
+  REQUIRE(again.status == 2);
+  REQUIRE_THAT(again.err, Contains("already exists"));
+  const auto over = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") +
+                             " --quiet --overwrite");
+  REQUIRE(over.status == 0);
+  REQUIRE(over.err.empty());
+}
+
+TEST_CASE("richlazy list prints every component with its parameters", "[apps]") {
+  const auto r = cli("list");
+  REQUIRE(r.status == 0);
+  for (const char* s : {"2AF", "ctrnn", "gaussian", "low_rank", "torch_default", "dw_rec", "sgd",
+                        "rank (required)", "gain = 1.25", "hidden_size = 300"}) {
+    REQUIRE_THAT(r.out, Contains(s));
+  }
+  REQUIRE_THAT(cli("list tasks").out, Contains("2AF"));
+  REQUIRE(cli("list bogus").status != 0);
+}
+
+TEST_CASE("richlazy tasks stats writes the PRODUCT.md schema", "[apps]") {
+  testing::TempDir tmp;
+  const auto r = cli("tasks stats 2AF --trials 5000 --seed 3 --json " + tmp.file("s.json"));
+  REQUIRE(r.status == 0);
+  REQUIRE_THAT(r.out, Contains("decision steps [7, 8)"));
+  const YAML::Node j = YAML::LoadFile(tmp.file("s.json"));
+  REQUIRE(j["task"].as<std::string>() == "2AF");
+  REQUIRE(j["trials"].as<int>() == 5000);
+  REQUIRE(j["seed"].as<int>() == 3);
+  REQUIRE(j["n_inputs"].as<int>() == 3);
+  REQUIRE(j["n_outputs"].as<int>() == 3);
+  REQUIRE(j["steps"].as<int>() == 8);
+  REQUIRE(j["decision"][0].as<int>() == 7);
+  REQUIRE(j["input_mean"].size() == 8);
+  REQUIRE(j["input_std"][0].size() == 3);
+  REQUIRE(j["label_fraction"][7].size() == 3);
+  const auto bad = cli("tasks stats 2AFF");
+  REQUIRE(bad.status == 2);
+  REQUIRE_THAT(bad.err, Contains("unknown task '2AFF' (did you mean '2AF'?)"));
+}
+
+TEST_CASE("richlazy init describe reports rank, norms and effective ranks", "[apps]") {
+  testing::TempDir tmp;
+  const auto r = cli("init describe --spec '{name: low_rank, rank: 30}' --size 300 --seed 4 "
+                          "--json " + tmp.file("d.json") + " --npy " + tmp.file("w.npy"));
+  REQUIRE(r.status == 0);
+  const YAML::Node j = YAML::LoadFile(tmp.file("d.json"));
+  REQUIRE(j["rank"].as<int>() == 30);
+  REQUIRE(j["shape"][0].as<int>() == 300);
+  REQUIRE(j["frobenius_norm"].as<double>() == Approx(1.25 * std::sqrt(300.0)).epsilon(0.02));
+  REQUIRE(j["singular_values"].size() == 10);
+  REQUIRE(j["erank_roy_vetterli"].as<double>() <= 30.0);
+  REQUIRE(j["stable_rank"].as<double>() >= 1.0);
+  REQUIRE(j["participation_ratio"].as<double>() <= 30.0);
+  REQUIRE(j["erank_nuclear_ratio"].as<double>() <= 0.1);
+  REQUIRE(j["spectral_radius"].as<double>() > 0);
+  REQUIRE(fs::file_size(tmp.file("w.npy")) == 128 + 300 * 300 * 4);
+  // --config builds the matrix a run of that config starts from.
+  testing::write_text(tmp.file("exp.yaml"), kTiny);
+  const auto c = cli("init describe --config " + tmp.file("exp.yaml") + " --json " + tmp.file("c.json"));
+  REQUIRE(c.status == 0);
+  REQUIRE(YAML::LoadFile(tmp.file("c.json"))["rank"].as<int>() == 1);  // first run of the sweep
+  const auto bad = cli("init describe --spec '{name: low_rank, rank: 400}'");
+  REQUIRE(bad.status == 2);
+  REQUIRE_THAT(bad.err, Contains("rank must be an integer in [1, 300], got 400"));
+}
+
+TEST_CASE("richlazy warns when LibTorch runs on the reference BLAS", "[apps]") {
+  const std::string reference_blas = "/usr/lib/x86_64-linux-gnu/blas";
+  if (!fs::exists(reference_blas + "/libblas.so.3")) {
+    WARN("the reference BLAS (Debian package libblas3) is not installed; skipping");
+    return;
+  }
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("exp.yaml"), kTiny);
+  const auto r = testing::run_command("LD_LIBRARY_PATH=" + reference_blas + " " +
+                                      testing::richlazy_binary() + " run " + tmp.file("exp.yaml") +
+                                      " --out " + tmp.file("out") + " --quiet --set train.iterations=1");
+  REQUIRE(r.status == 0);
+  REQUIRE_THAT(r.err, Contains("warning: slow BLAS"));
+  REQUIRE_THAT(r.err, Contains("the netlib reference BLAS is loaded"));
+  REQUIRE_THAT(r.err, Contains("apt-get install libopenblas0-pthread"));
+}

@@ -1,0 +1,148 @@
+// tests/init/initializers_test.cpp: gaussian, low_rank and torch_default against PyTorch and
+// NumPy (tests/reference/pytorch_reference.h) and against their definitions.
+#include "../test_common.h"
+
+#include "../reference/pytorch_reference.h"
+
+#include <richlazy/apps/registries.h>
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/seeding.h>
+#include <richlazy/init/apply.h>
+#include <richlazy/metrics/effective_rank.h>
+#include <richlazy/models/ctrnn.h>
+
+#include <cmath>
+
+using namespace richlazy;
+using Catch::Matchers::Contains;
+
+namespace {
+torch::Tensor make(const std::string& spec, int64_t rows, int64_t cols, uint64_t seed) {
+  const Registries reg = builtin_registries();
+  Params p = testing::params_from(spec, "init.W");
+  const auto init = reg.initializers.create(p, init::InitTarget{"W", rows, cols});
+  at::Generator gen = make_generator(seed);
+  const std::map<std::string, torch::Tensor> none;
+  return init->make(init::InitInputs{gen, none});
+}
+
+void require_prefix(const torch::Tensor& t, const std::vector<double>& expected, double tol) {
+  const torch::Tensor flat = t.flatten().to(torch::kDouble);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    INFO("entry " << i);
+    REQUIRE(flat[static_cast<int64_t>(i)].item<double>() == Approx(expected[i]).margin(tol));
+  }
+}
+}  // namespace
+
+TEST_CASE("torch_default draws exactly what nn.Linear draws from the same generator", "[init]") {
+  const torch::Tensor w = make("{name: torch_default}", 300, 3, reference::kTorchDefaultSeed);
+  require_prefix(w, reference::kTorchDefault300x3First, 0.0);
+  REQUIRE(w.sum().item<double>() == Approx(reference::kTorchDefault300x3Sum).epsilon(1e-12));
+  REQUIRE(w.abs().max().item<double>() <= 1.0 / std::sqrt(3.0));
+}
+
+TEST_CASE("gaussian is PyTorch's float64 randn times gain / sqrt(fan_in)", "[init]") {
+  const int64_t n = reference::kGaussianN;
+  const torch::Tensor w = make("{name: gaussian, gain: 1.25}", n, n, reference::kGaussianSeed);
+  require_prefix(w, reference::kGaussianFirst, 1e-15);
+  REQUIRE(w.norm().item<double>() == Approx(reference::kGaussianFrobenius).epsilon(1e-13));
+}
+
+TEST_CASE("gaussian entries have variance g^2 / N", "[init]") {
+  const int64_t n = 300;
+  const double g = 1.5;
+  const torch::Tensor w = make("{name: gaussian, gain: 1.5}", n, n, 42);
+  const double count = static_cast<double>(n * n);
+  const double var = g * g / n;
+  // The sample variance of 90,000 normals has relative standard error sqrt(2/90000) = 0.47%;
+  // allow 5 standard errors. The mean has standard error sqrt(var / 90000).
+  REQUIRE(w.var().item<double>() == Approx(var).epsilon(5 * std::sqrt(2.0 / count)));
+  REQUIRE(std::abs(w.mean().item<double>()) < 5 * std::sqrt(var / count));
+}
+
+TEST_CASE("low_rank equals the reference script's NumPy truncation", "[init]") {
+  const int64_t n = reference::kGaussianN;
+  const torch::Tensor w =
+      make("{name: low_rank, rank: 5, gain: 1.25}", n, n, reference::kGaussianSeed);
+  require_prefix(w, reference::kLowRankFirst, 1e-12);
+  const auto m = metrics::spectrum_measures(w);
+  for (std::size_t i = 0; i < reference::kLowRankSingularValues.size(); ++i) {
+    REQUIRE(m.singular_values[i] == Approx(reference::kLowRankSingularValues[i]).margin(1e-10));
+  }
+}
+
+TEST_CASE("low_rank has exactly rank r and the Frobenius norm of its Gaussian draw", "[init]") {
+  const int64_t n = 300;
+  const torch::Tensor full = make("{name: gaussian}", n, n, 9);
+  for (int64_t r : {1, 30, 100, 300}) {
+    INFO("rank " << r);
+    const torch::Tensor w = make("{name: low_rank, rank: " + std::to_string(r) + "}", n, n, 9);
+    REQUIRE(metrics::spectrum_measures(w).rank == r);
+    // As stored in the float32 network too.
+    REQUIRE(metrics::spectrum_measures(w.to(torch::kFloat)).rank == r);
+    REQUIRE(w.norm().item<double>() == Approx(full.norm().item<double>()).epsilon(1e-12));
+  }
+  // Full rank keeps every triplet: it is the Gaussian draw itself.
+  REQUIRE(testing::max_abs_diff(make("{name: low_rank, rank: 300}", n, n, 9), full) < 1e-12);
+}
+
+TEST_CASE("low_rank rejects ranks outside [1, min(rows, cols)]", "[init]") {
+  REQUIRE_THROWS_WITH(make("{name: low_rank, rank: 500}", 300, 300, 0),
+                      "test.yaml:1:24: init.W.rank must be an integer in [1, 300], got 500");
+  REQUIRE_THROWS_WITH(make("{name: low_rank, rank: 0}", 300, 300, 0),
+                      Contains("init.W.rank must be an integer in [1, 300], got 0"));
+  REQUIRE_THROWS_WITH(make("{name: low_rank}", 300, 300, 0), Contains("init.W.rank is required"));
+  REQUIRE_THROWS_WITH(make("{name: low_rank, rank: 2, gain: 0}", 300, 300, 0),
+                      Contains("init.W.gain must be a number > 0, got 0"));
+}
+
+TEST_CASE("each parameter draws from its own stream derived from the seed", "[init]") {
+  const Registries reg = builtin_registries();
+  models::CTRNNOptions o;
+  o.hidden_size = 20;
+  auto plan_for = [&](const std::string& yaml) {
+    Params p = testing::params_from(yaml, "init");
+    const std::vector<models::ParameterInfo> params{
+        {"W_in", {20, 3}, "{name: torch_default}", ""},
+        {"W_out", {3, 20}, "{name: torch_default}", ""},
+        {"W_rec", {20, 20}, "{name: gaussian, gain: 1.25}", ""}};
+    return init::plan_initializers(p, params, reg.initializers);
+  };
+  auto a = std::make_shared<models::CTRNN>(o);
+  auto b = std::make_shared<models::CTRNN>(o);
+  const auto reports = init::apply_initializers(*a, plan_for("{W_rec: {name: low_rank, rank: 2}}"), 5);
+  init::apply_initializers(*b, plan_for("{}"), 5);
+  // W_in and W_out do not depend on how W_rec is initialized.
+  REQUIRE(torch::equal(a->weight("W_in"), b->weight("W_in")));
+  REQUIRE(torch::equal(a->weight("W_out"), b->weight("W_out")));
+  REQUIRE_FALSE(torch::equal(a->weight("W_in").slice(0, 0, 3), a->weight("W_out").t()));
+  REQUIRE(reports.size() == 3);
+  REQUIRE(reports[2].param == "W_rec");
+  REQUIRE(reports[2].rank == 2);
+  REQUIRE(reports[2].frobenius_norm == Approx(b->weight("W_rec").norm().item<double>()).epsilon(1e-6));
+  REQUIRE(reports[2].erank_roy_vetterli > 1.0);
+  REQUIRE(reports[2].erank_roy_vetterli <= 2.0 + 1e-9);
+  // A different seed gives different weights.
+  auto c = std::make_shared<models::CTRNN>(o);
+  init::apply_initializers(*c, plan_for("{}"), 6);
+  REQUIRE_FALSE(torch::equal(c->weight("W_rec"), b->weight("W_rec")));
+}
+
+TEST_CASE("init names only parameters the model has", "[init]") {
+  const Registries reg = builtin_registries();
+  Params p = testing::params_from("{W_rc: {name: gaussian}}", "init");
+  const std::vector<models::ParameterInfo> params{{"W_rec", {4, 4}, "{name: gaussian}", ""}};
+  REQUIRE_THROWS_WITH(init::plan_initializers(p, params, reg.initializers),
+                      "test.yaml:1:2: init.W_rc is not a parameter of this model (did you mean "
+                      "'W_rec'?); its parameters: W_rec");
+}
+
+TEST_CASE("derived seeds separate streams and are stable", "[init]") {
+  REQUIRE(derive_seed(0, "train") == derive_seed(0, "train"));
+  REQUIRE(derive_seed(0, "train") != derive_seed(1, "train"));
+  REQUIRE(derive_seed(0, "train") != derive_seed(0, "probe"));
+  REQUIRE(derive_seed(0, "init/W_in") != derive_seed(0, "init/W_out"));
+  at::Generator a = stream_generator(3, "x"), b = stream_generator(3, "x");
+  REQUIRE(torch::equal(torch::randn({10}, a), torch::randn({10}, b)));
+}

@@ -1,0 +1,57 @@
+// tests/test_common.h: the one header every test includes.
+// LibTorch leaks glog's CHECK macro, which silently replaces Catch2's CHECK with an abort:
+// include torch first, drop its CHECK, then include Catch (pytorch#79272).
+#pragma once
+
+#include <torch/torch.h>
+#undef CHECK
+#include <catch2/catch.hpp>
+
+#include <richlazy/core/params.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <string>
+
+namespace richlazy::testing {
+
+/// A fresh temporary folder, removed with everything in it at the end of the scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// Writes `text` to `path`.
+void write_text(const std::string& path, const std::string& text);
+/// The whole file as text ("" when it cannot be read).
+std::string read_text(const std::string& path);
+
+struct CommandResult {
+  int status = -1;  ///< exit status of the command
+  std::string out, err;
+};
+/// Runs a shell command and captures its exit status, stdout and stderr.
+CommandResult run_command(const std::string& command);
+
+/// Path of the richlazy binary under test, the source tree and ../shared/data.
+std::string richlazy_binary();
+std::string source_dir();
+std::string shared_data_dir();
+
+/// Params over YAML text, as a config section at `path` in a file called "test.yaml".
+Params params_from(const std::string& yaml, const std::string& path = "section",
+                   std::vector<ParamSpec> specs = {});
+
+/// Largest |a - b| over all entries, after converting both to float64 on the CPU.
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b);
+
+}  // namespace richlazy::testing

@@ -1,0 +1,199 @@
+// tests/train/experiment_test.cpp: sweeps, the output layout and what runs of a sweep share.
+#include "../test_common.h"
+
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/npy.h>
+#include <richlazy/train/experiment.h>
+
+#include <filesystem>
+
+using namespace richlazy;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+const Registries& registries() {
+  static const Registries reg = builtin_registries();
+  return reg;
+}
+
+const char* kSmall = R"(experiment: small
+task: {name: 2AF}
+model: {name: ctrnn, hidden_size: 40}
+init:
+  W_rec: {name: low_rank, rank: 40}
+train: {iterations: 30, batch_size: 8}
+metrics: {every: 10, names: [loss, accuracy, dw_rec, dw_in, dw_out]}
+sweep:
+  init.W_rec.rank: [1, 5, 40]
+  seed: [0, 1]
+)";
+
+train::ExperimentOptions options_for(const testing::TempDir& tmp, const std::string& yaml) {
+  testing::write_text(tmp.file("exp.yaml"), yaml);
+  train::ExperimentOptions o;
+  o.config_path = tmp.file("exp.yaml");
+  o.out_dir = tmp.file("out");
+  o.quiet = true;
+  return o;
+}
+
+torch::Tensor weights(const std::string& dir, const std::string& run, const std::string& name) {
+  return read_npy(dir + "/runs/" + run + "/weights/" + name + ".npy");
+}
+}  // namespace
+
+TEST_CASE("a sweep expands to the cartesian product, first key slowest", "[train]") {
+  testing::TempDir tmp;
+  const auto plan = train::plan_experiment(options_for(tmp, kSmall), registries());
+  std::vector<std::string> ids;
+  for (const auto& r : plan.runs) ids.push_back(r.id);
+  REQUIRE(ids == std::vector<std::string>{"rank-1_seed-0", "rank-1_seed-1", "rank-5_seed-0",
+                                          "rank-5_seed-1", "rank-40_seed-0", "rank-40_seed-1"});
+  REQUIRE(plan.sweep_keys == std::vector<std::string>{"init.W_rec.rank", "seed"});
+  REQUIRE(plan.runs[3].config.seed == 1);
+  REQUIRE(plan.runs[3].config.resolved["init"]["W_rec"]["rank"].as<int>() == 5);
+  REQUIRE(plan.dir == tmp.file("out") + "/small");
+  REQUIRE_FALSE(fs::exists(tmp.file("out")));  // planning writes nothing
+}
+
+TEST_CASE("set overrides reach any key, sweep lists included", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  o.sets = {"sweep.seed=[3]", "train.iterations=5", "sweep.init.W_rec.rank=[2,4]"};
+  const auto plan = train::plan_experiment(o, registries());
+  REQUIRE(plan.runs.size() == 2);
+  REQUIRE(plan.runs[1].id == "rank-4_seed-3");
+  REQUIRE(plan.runs[1].config.train.iterations == 5);
+  o.sets = {"train.iterations"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()), Contains("expected KEY=VALUE"));
+}
+
+TEST_CASE("every run of a sweep is validated before anything is written", "[train]") {
+  testing::TempDir tmp;
+  std::string yaml = kSmall;
+  yaml.replace(yaml.find("[1, 5, 40]"), 10, "[1, 5, 41]");
+  try {
+    train::plan_experiment(options_for(tmp, yaml), registries());
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(std::string(e.what()) ==
+            tmp.file("exp.yaml") +
+                ":9:27: init.W_rec.rank must be an integer in [1, 40], got 41 (in run "
+                "rank-41_seed-0 of the sweep)");
+  }
+  REQUIRE_FALSE(fs::exists(tmp.file("out")));
+  yaml = kSmall;
+  yaml.replace(yaml.find("seed: [0, 1]"), 12, "seed: [0, 0]");
+  REQUIRE_THROWS_WITH(train::plan_experiment(options_for(tmp, yaml), registries()),
+                      Contains("sweep.seed lists the value 0 twice"));
+}
+
+TEST_CASE("runs of a rank sweep differ only in the rank", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  auto plan = train::plan_experiment(o, registries());
+  const auto result = train::run_experiment(plan, o);
+  for (const auto& r : result.runs) REQUIRE(r.status == "ok");
+  const std::string dir = plan.dir;
+  for (const char* seed : {"0", "1"}) {
+    const std::string full = std::string("rank-40_seed-") + seed;
+    for (const char* rank : {"1", "5"}) {
+      const std::string run = std::string("rank-") + rank + "_seed-" + seed;
+      INFO(run);
+      REQUIRE(torch::equal(weights(dir, run, "W_in_init"), weights(dir, full, "W_in_init")));
+      REQUIRE(torch::equal(weights(dir, run, "W_out_init"), weights(dir, full, "W_out_init")));
+      // The same Gaussian draw, truncated: the top singular vectors agree with full rank's.
+      const torch::Tensor w = weights(dir, run, "W_rec_init").to(torch::kDouble);
+      const torch::Tensor f = weights(dir, full, "W_rec_init").to(torch::kDouble);
+      const auto sv_w = torch::linalg::svd(w, false, c10::nullopt);
+      const auto sv_f = torch::linalg::svd(f, false, c10::nullopt);
+      const double cos = torch::dot(std::get<0>(sv_w).select(1, 0), std::get<0>(sv_f).select(1, 0))
+                             .abs().item<double>();
+      REQUIRE(cos == Approx(1.0).epsilon(1e-5));
+      REQUIRE(w.norm().item<double>() == Approx(f.norm().item<double>()).epsilon(1e-6));
+    }
+  }
+  // Different seeds draw different weights.
+  REQUIRE_FALSE(torch::equal(weights(dir, "rank-40_seed-0", "W_in_init"),
+                             weights(dir, "rank-40_seed-1", "W_in_init")));
+}
+
+TEST_CASE("runs sharing a seed see the same training batches", "[train]") {
+  // Sweeping only how often metrics are logged must give identical networks: same data,
+  // and metric hooks that never touch training.
+  testing::TempDir tmp;
+  std::string yaml = kSmall;
+  yaml = yaml.substr(0, yaml.find("sweep:")) + "sweep:\n  metrics.every: [3, 7]\n";
+  auto o = options_for(tmp, yaml);
+  auto plan = train::plan_experiment(o, registries());
+  train::run_experiment(plan, o);
+  for (const char* w : {"W_in_final", "W_rec_final", "W_out_final"}) {
+    REQUIRE(torch::equal(weights(plan.dir, "every-3", w), weights(plan.dir, "every-7", w)));
+  }
+}
+
+TEST_CASE("the output layout is complete and the tables summarize every run", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  o.sets = {"sweep.init.W_rec.rank=[1,40]"};
+  auto plan = train::plan_experiment(o, registries());
+  const auto result = train::run_experiment(plan, o);
+  const std::string dir = plan.dir;
+  REQUIRE(fs::exists(dir + "/experiment.yaml"));
+  const YAML::Node exp = YAML::LoadFile(dir + "/experiment.yaml");
+  REQUIRE(exp["sweep"]["init.W_rec.rank"].size() == 2);
+  REQUIRE(exp["train"]["optimizer"]["momentum"].as<double>() == 0.9);  // defaults filled in
+  const std::string summary = testing::read_text(dir + "/summary.csv");
+  REQUIRE(summary.rfind("run_id,init.W_rec.rank,seed,status,loss,accuracy,dw_rec,dw_in,dw_out,", 0) == 0);
+  REQUIRE(std::count(summary.begin(), summary.end(), '\n') == 5);
+  for (const auto& r : plan.runs) {
+    const std::string run = dir + "/runs/" + r.id;
+    INFO(run);
+    for (const char* f : {"config.yaml", "metrics.csv", "summary.json"}) REQUIRE(fs::exists(run + "/" + f));
+    for (const char* w : {"W_in", "W_rec", "W_out"}) {
+      for (const char* when : {"_init", "_final"}) {
+        const torch::Tensor t = read_npy(run + "/weights/" + w + when + ".npy");
+        REQUIRE(t.scalar_type() == torch::kFloat);
+      }
+    }
+    REQUIRE(read_npy(run + "/weights/W_in_init.npy").sizes() == torch::IntArrayRef({40, 3}));
+    const std::string csv = testing::read_text(run + "/metrics.csv");
+    REQUIRE(csv.rfind("step,loss,accuracy,dw_rec,dw_in,dw_out\n0,", 0) == 0);
+    REQUIRE(std::count(csv.begin(), csv.end(), '\n') == 5);  // header + steps 0, 10, 20, 30
+    const YAML::Node js = YAML::LoadFile(run + "/summary.json");  // JSON is YAML
+    REQUIRE(js["status"].as<std::string>() == "ok");
+    REQUIRE(js["final"]["dw_rec"].as<double>() > 0);
+    REQUIRE(js["init"][2]["param"].as<std::string>() == "W_rec");
+    // The run's config.yaml is itself a valid config that reproduces the run.
+    train::ExperimentOptions again;
+    again.config_path = run + "/config.yaml";
+    again.out_dir = tmp.file("again");
+    again.quiet = true;
+    auto replan = train::plan_experiment(again, registries());
+    REQUIRE(replan.runs.size() == 1);
+    REQUIRE(replan.runs[0].config.seed == r.config.seed);
+  }
+  const std::string table = train::format_results(plan, result);
+  REQUIRE_THAT(table, Contains("rank-40_seed-1"));
+  REQUIRE_THAT(table, Contains("Mean ± standard deviation over seeds"));
+  // An existing output folder is refused unless --overwrite.
+  REQUIRE_THROWS_WITH(train::check_output_folder(plan, o), Contains("already exists"));
+  o.overwrite = true;
+  REQUIRE_NOTHROW(train::check_output_folder(plan, o));
+}
+
+TEST_CASE("the same config gives identical results with --jobs 2", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  o.sets = {"sweep.init.W_rec.rank=[1,40]", "sweep.seed=[0]"};
+  auto plan1 = train::plan_experiment(o, registries());
+  const auto r1 = train::run_experiment(plan1, o);
+  o.out_dir = tmp.file("out2");
+  o.jobs = 2;
+  auto plan2 = train::plan_experiment(o, registries());
+  const auto r2 = train::run_experiment(plan2, o);
+  for (std::size_t i = 0; i < r1.runs.size(); ++i) {
+    REQUIRE(r1.runs[i].final_values == r2.runs[i].final_values);
+  }
+}
