@@ -7,6 +7,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <link.h>
 
 namespace richlazy {
@@ -61,6 +62,17 @@ std::string blas_warning(const BlasReport& r) {
       "Training will be many times slower than it should. Install OpenBLAS "
       "(apt-get install libopenblas0-pthread) so that LibTorch uses it.",
       r.gflops, why);
+}
+
+int set_blas_threads(int threads) {
+  using GetFn = int (*)();
+  using SetFn = void (*)(int);
+  auto get = reinterpret_cast<GetFn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto set = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!get || !set) return -1;
+  const int previous = get();
+  set(threads);
+  return previous;
 }
 
 }  // namespace richlazy

@@ -25,4 +25,10 @@ BlasReport check_blas();
 /// The warning text for a slow report ("" when not slow).
 std::string blas_warning(const BlasReport& report);
 
+/// Sets the thread count of the BLAS library's own pool where it has one (OpenBLAS) and
+/// returns the previous count, or -1 when the loaded BLAS has no such control. Runs trained
+/// in parallel need this: two OpenBLAS pools on two cores oversubscribe them (measured:
+/// 4x slower than running the runs one after another).
+int set_blas_threads(int threads);
+
 }  // namespace richlazy

@@ -2,6 +2,7 @@
 #include <richlazy/train/experiment.h>
 
 #include <richlazy/core/atomic_file.h>
+#include <richlazy/core/blas_check.h>
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/progress.h>
@@ -198,10 +199,10 @@ std::string yaml_text(const YAML::Node& node) {
 /// Progress line and log lines, shared by the worker threads.
 class Reporter {
  public:
-  Reporter(const ExperimentPlan& plan, const ExperimentOptions& o)
+  Reporter(const ExperimentPlan& plan, const ExperimentOptions& o, int jobs)
       : plan_(plan),
         quiet_(o.quiet),
-        jobs_(o.jobs),
+        jobs_(jobs),
         line_(!o.quiet && ProgressLine::stderr_is_terminal()),
         start_(std::chrono::steady_clock::now()),
         done_steps_(plan.runs.size(), 0) {
@@ -336,15 +337,27 @@ RunResult run_one(PlannedRun& run, std::size_t index, const ExperimentPlan& plan
 }
 }  // namespace
 
+int resolved_jobs(const ExperimentPlan& plan, const ExperimentOptions& o) {
+  int jobs = o.jobs;
+  if (jobs <= 0) {
+    // Auto: one run per core on the CPU; one at a time on a GPU, which parallelizes inside.
+    bool all_cpu = true;
+    for (const auto& r : plan.runs) all_cpu = all_cpu && r.config.device.is_cpu();
+    jobs = all_cpu ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : 1;
+  }
+  return std::max(1, std::min<int>(jobs, static_cast<int>(plan.runs.size())));
+}
+
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.overwrite && fs::exists(plan.dir)) fs::remove_all(plan.dir);
   fs::create_directories(fs::path(plan.dir) / "runs");
   write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));
 
-  Reporter reporter(plan, o);
-  reporter.log(fmt::format("experiment {}: {} run{} -> {}", plan.name, plan.runs.size(),
-                           plan.runs.size() == 1 ? "" : "s", plan.dir));
+  Reporter reporter(plan, o, resolved_jobs(plan, o));
+  reporter.log(fmt::format("experiment {}: {} run{}, {} at a time -> {}", plan.name,
+                           plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
+                           resolved_jobs(plan, o), plan.dir));
   ExperimentResult result;
   result.runs.resize(plan.runs.size());
   std::mutex summary_mu;
@@ -363,7 +376,7 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     }
   };
 
-  const int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(plan.runs.size())));
+  const int jobs = resolved_jobs(plan, o);
   if (jobs == 1) {
     for (std::size_t i = 0; i < plan.runs.size(); ++i) finish_run(i);
   } else {
@@ -371,6 +384,7 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     // cores without oversubscribing them.
     const int threads = at::get_num_threads();
     at::set_num_threads(1);
+    const int blas_threads = set_blas_threads(1);
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> workers;
     for (int j = 0; j < jobs; ++j) {
@@ -380,6 +394,7 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     }
     for (auto& w : workers) w.join();
     at::set_num_threads(threads);
+    if (blas_threads > 0) set_blas_threads(blas_threads);
   }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

@@ -21,7 +21,7 @@ struct ExperimentOptions {
   std::string device;             ///< overrides the config's device when not empty
   bool quiet = false;             ///< no progress line and no per-run log lines
   bool overwrite = false;         ///< replace an existing DIR/<experiment>
-  int jobs = 1;                   ///< runs trained at the same time
+  int jobs = 0;                   ///< runs trained at the same time; 0 = auto (cores on CPU, 1 on GPU)
 };
 
 /// One run of the sweep, validated.
@@ -62,6 +62,9 @@ struct ExperimentResult {
   std::vector<RunResult> runs;
   double wall_seconds = 0;
 };
+
+/// How many runs train at the same time for `options.jobs` (0 = auto).
+int resolved_jobs(const ExperimentPlan& plan, const ExperimentOptions& options);
 
 /// Trains every run (`options.jobs` at a time) and writes the output layout.
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& options);

@@ -187,6 +187,7 @@ TEST_CASE("the same config gives identical results with --jobs 2", "[train]") {
   testing::TempDir tmp;
   auto o = options_for(tmp, kSmall);
   o.sets = {"sweep.init.W_rec.rank=[1,40]", "sweep.seed=[0]"};
+  o.jobs = 1;
   auto plan1 = train::plan_experiment(o, registries());
   const auto r1 = train::run_experiment(plan1, o);
   o.out_dir = tmp.file("out2");

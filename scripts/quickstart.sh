@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The README's first command: install what is missing, build, and run the quick variant of
+# the paper's rank sweep (configs/quick_2af.yaml, a few minutes on 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+exec build/bin/richlazy run configs/quick_2af.yaml --overwrite "$@"
