@@ -166,7 +166,7 @@ std::string format_results(const ExperimentPlan& plan, const ExperimentResult& r
         const double mean = m.empty() ? std::nan("") : sum / m.size();
         for (const auto* r : m) sq += (value_of(*r, c) - mean) * (value_of(*r, c) - mean);
         const double sd = m.size() > 1 ? std::sqrt(sq / (m.size() - 1)) : 0.0;
-        row.push_back(m.size() > 1 ? format_metric(mean) + " ± " + format_metric(sd)
+        row.push_back(m.size() > 1 ? format_metric(mean) + fmt::format(" ± {:.2g}", sd)
                                    : format_metric(mean));
       }
       grows.push_back(std::move(row));
