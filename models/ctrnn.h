@@ -21,9 +21,17 @@ struct CTRNNOptions {
 
 /// Unrolls the recurrence over time. Shape-generic so that ensembles of networks can be
 /// trained in one tensor: inputs [T, ..., B, n_in], w_in [..., N, n_in], w_rec [..., N, N]
-/// (leading "..." dims broadcast) give hidden states [T, ..., B, N].
+/// (leading "..." dims broadcast) give hidden states [T, ..., B, N]. For one network
+/// (2-D weights) it runs a fused forward pass and, under autograd, a hand-written
+/// backpropagation through time (one autograd node instead of a few per step).
 torch::Tensor ctrnn_unroll(const torch::Tensor& inputs, const torch::Tensor& w_in,
                            const torch::Tensor& w_rec, double alpha, Activation activation);
+
+/// The same recurrence recorded op by op for autograd: the reference that the fused path
+/// is tested against (and the path ensembles take).
+torch::Tensor ctrnn_unroll_reference(const torch::Tensor& inputs, const torch::Tensor& w_in,
+                                     const torch::Tensor& w_rec, double alpha,
+                                     Activation activation);
 
 class CTRNN final : public Model {
  public:

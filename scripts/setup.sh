@@ -10,7 +10,7 @@ packages=(
   g++ cmake make ccache git
   libtorch-dev libopenblas0-pthread
   libblas3  # the reference BLAS, for the test of the slow-BLAS warning; OpenBLAS outranks it
-  libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev catch2
+  libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
 )
 
 missing=()
