@@ -34,9 +34,12 @@ int run_cli(int argc, char** argv, const Registries& reg) {
   run->add_option("--device", run_opts.device, "cpu | cuda | auto (overrides the config)")
       ->check(CLI::IsMember(device_choices()));
   run->add_option("--jobs", run_opts.jobs,
-                  "runs trained at the same time; 0 = one per core on the CPU, 1 on a GPU "
-                  "(default 0)")
+                  "runs trained at the same time; 0 = cores / threads on the CPU, 1 on a GPU "
+                  "(default 0); results do not depend on it")
       ->check(CLI::Range(0, 256));
+  run->add_option("--threads", run_opts.threads,
+                  "CPU threads of each run (default 1); the last digits of results depend on it")
+      ->check(CLI::Range(1, 256));
   run->add_flag("--quiet", run_opts.quiet, "no progress line or per-run log lines");
   run->add_flag("--overwrite", run_opts.overwrite, "replace an existing output folder");
   run->callback([&] { action = [&] { return apps::command_run(run_opts, reg); }; });

@@ -343,7 +343,8 @@ int resolved_jobs(const ExperimentPlan& plan, const ExperimentOptions& o) {
     // Auto: one run per core on the CPU; one at a time on a GPU, which parallelizes inside.
     bool all_cpu = true;
     for (const auto& r : plan.runs) all_cpu = all_cpu && r.config.device.is_cpu();
-    jobs = all_cpu ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : 1;
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    jobs = all_cpu ? std::max(1, cores / std::max(1, o.threads)) : 1;
   }
   return std::max(1, std::min<int>(jobs, static_cast<int>(plan.runs.size())));
 }
@@ -376,15 +377,16 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     }
   };
 
+  // Every run computes with the same number of threads (LibTorch's pool and OpenBLAS's),
+  // whatever --jobs is: summation order depends on it, and with it the last bits of every
+  // result. One thread per run also keeps parallel runs from oversubscribing the cores.
+  const int torch_threads = at::get_num_threads();
+  at::set_num_threads(std::max(1, o.threads));
+  const int blas_threads = set_blas_threads(std::max(1, o.threads));
   const int jobs = resolved_jobs(plan, o);
   if (jobs == 1) {
     for (std::size_t i = 0; i < plan.runs.size(); ++i) finish_run(i);
   } else {
-    // Runs are independent; each uses one intra-op thread so that `jobs` runs share the
-    // cores without oversubscribing them.
-    const int threads = at::get_num_threads();
-    at::set_num_threads(1);
-    const int blas_threads = set_blas_threads(1);
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> workers;
     for (int j = 0; j < jobs; ++j) {
@@ -393,9 +395,9 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
       });
     }
     for (auto& w : workers) w.join();
-    at::set_num_threads(threads);
-    if (blas_threads > 0) set_blas_threads(blas_threads);
   }
+  at::set_num_threads(torch_threads);
+  if (blas_threads > 0) set_blas_threads(blas_threads);
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -21,7 +21,8 @@ struct ExperimentOptions {
   std::string device;             ///< overrides the config's device when not empty
   bool quiet = false;             ///< no progress line and no per-run log lines
   bool overwrite = false;         ///< replace an existing DIR/<experiment>
-  int jobs = 0;                   ///< runs trained at the same time; 0 = auto (cores on CPU, 1 on GPU)
+  int jobs = 0;                   ///< runs trained at the same time; 0 = auto (cores / threads on CPU, 1 on GPU)
+  int threads = 1;                ///< threads of each run (LibTorch and OpenBLAS); results depend on it
 };
 
 /// One run of the sweep, validated.
