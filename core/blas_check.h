@@ -15,11 +15,12 @@ struct BlasReport {
   bool slow = false;        ///< warn the user (reference BLAS or gflops below threshold)
 };
 
-/// Throughput below which richlazy warns, GFLOP/s. OpenBLAS reaches 100+ on one core.
+/// Throughput below which richlazy warns, GFLOP/s. OpenBLAS reaches 60-130 on one core
+/// here, the reference BLAS 6.
 constexpr double kSlowBlasGflops = 25.0;
 
-/// Times a few [32,300]x[300,300] products (about 10-50 ms) and inspects the loaded
-/// libraries.
+/// Times [32,300]x[300,300] products on one thread for at most 50 ms, keeps the fastest,
+/// and inspects the loaded libraries.
 BlasReport check_blas();
 
 /// The warning text for a slow report ("" when not slow).
