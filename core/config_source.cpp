@@ -110,6 +110,14 @@ void set_config_path(YAML::Node root, const std::string& path, const YAML::Node&
   node[parts.back()] = value;
 }
 
+void fill_missing_keys(YAML::Node user, const YAML::Node& defaults) {
+  if (!user.IsMap() || !defaults.IsMap()) return;
+  for (const auto& kv : defaults) {
+    const std::string key = kv.first.Scalar();
+    if (!user[key].IsDefined()) user[key] = YAML::Clone(kv.second);
+  }
+}
+
 std::string node_text(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "null";
   if (node.IsScalar()) return node.Scalar();

@@ -60,6 +60,10 @@ std::vector<std::string> split_config_path(const std::string& path);
 void set_config_path(YAML::Node root, const std::string& path, const YAML::Node& value,
                      const std::string& origin);
 
+/// Adds to the map `user` every key of the map `defaults` it does not have (shallow).
+/// Lets `--set train.optimizer.lr=0.01` keep the default `name: sgd`.
+void fill_missing_keys(YAML::Node user, const YAML::Node& defaults);
+
 /// Short text of a node for messages: the scalar as written, or the node in flow style.
 std::string node_text(const YAML::Node& node);
 

@@ -188,6 +188,9 @@ std::vector<double> Params::get_double_list(const std::string& key) {
 
 Params Params::child(const std::string& key, std::vector<ParamSpec> specs) {
   YAML::Node v = value(key);
+  // A section the user wrote keeps the default's other keys (e.g. `name: sgd` under
+  // `train.optimizer` when only `lr` is given).
+  if (has(key)) fill_missing_keys(v, YAML::Load(spec(key).default_yaml));
   Params c(v, key_path(key), source_, std::move(specs));
   resolved_[key] = c.resolved_;
   return c;

@@ -45,6 +45,8 @@ class Params {
   Params rebind(std::vector<ParamSpec> specs) const;
 
   const std::string& path() const { return path_; }
+  /// The YAML map itself (shared with the config tree).
+  YAML::Node node() const { return node_; }
   const ConfigSource& source() const { return *source_; }
   std::shared_ptr<const ConfigSource> source_ptr() const { return source_; }
   const std::vector<ParamSpec>& specs() const { return specs_; }
@@ -67,7 +69,9 @@ class Params {
   /// Non-empty list of finite numbers.
   std::vector<double> get_double_list(const std::string& key);
 
-  /// Nested map under a declared key (its default used when absent), with its own keys.
+  /// Nested map under a declared key, with its own keys. When absent, the declared default
+  /// map is used; when present, the default's keys the user left out are added (so a
+  /// section that omits `name:` keeps the default component).
   Params child(const std::string& key, std::vector<ParamSpec> specs);
   /// Nested map under a key that is not declared in advance (e.g. a parameter name under
   /// `init:`). The caller validates the key itself.

@@ -34,6 +34,8 @@ std::vector<InitStep> plan_initializers(Params& init_section,
     step.shape = info.shape;
     if (init_section.has(info.name)) {
       Params spec = init_section.child_undeclared(info.name, {});
+      // `--set init.W_rec.gain=1.5` alone keeps the model's default initializer.
+      if (!spec.has("name")) fill_missing_keys(spec.node(), YAML::Load(info.default_init));
       step.initializer = registry.create(spec, target);
       step.spec = node_text(spec.resolved());
     } else {

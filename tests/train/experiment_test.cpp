@@ -200,3 +200,40 @@ TEST_CASE("results do not depend on how many runs train at once", "[train]") {
     REQUIRE(r1.runs[i].final_values == r2.runs[i].final_values);
   }
 }
+
+TEST_CASE("a diverged run is marked in its summary and the sweep goes on", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  o.sets = {"sweep={train.optimizer.lr: [1.0e+6, 0.003]}", "init.W_rec={name: gaussian, gain: 3}",
+            "train.iterations=200", "metrics.every=50"};
+  auto plan = train::plan_experiment(o, registries());
+  REQUIRE(plan.runs.size() == 2);
+  const auto result = train::run_experiment(plan, o);
+  REQUIRE(result.runs[0].status == "diverged");
+  REQUIRE(result.runs[0].steps_done < 200);
+  REQUIRE(result.runs[1].status == "ok");
+  REQUIRE(result.runs[1].steps_done == 200);
+  const YAML::Node js = YAML::LoadFile(plan.dir + "/runs/" + plan.runs[0].id + "/summary.json");
+  REQUIRE(js["status"].as<std::string>() == "diverged");
+  REQUIRE(js["reason"].as<std::string>().find("training loss became") != std::string::npos);
+  REQUIRE(js["final"]["loss"].IsNull());  // NaN is written as null
+  const std::string summary = testing::read_text(plan.dir + "/summary.csv");
+  REQUIRE_THAT(summary, Contains(",diverged,"));
+  REQUIRE_THAT(summary, Contains(",ok,"));
+}
+
+TEST_CASE("a section that omits its name keeps the default component", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, "train: {optimizer: {lr: 0.01}}\ninit: {W_rec: {gain: 1.5}}\n");
+  o.sets = {"task.dt_ms=50"};
+  const auto plan = train::plan_experiment(o, registries());
+  const YAML::Node r = plan.runs[0].config.resolved;
+  REQUIRE(r["train"]["optimizer"]["name"].as<std::string>() == "sgd");
+  REQUIRE(r["train"]["optimizer"]["lr"].as<double>() == 0.01);
+  REQUIRE(r["train"]["optimizer"]["momentum"].as<double>() == 0.9);
+  REQUIRE(r["init"]["W_rec"]["name"].as<std::string>() == "gaussian");
+  REQUIRE(r["init"]["W_rec"]["gain"].as<double>() == 1.5);
+  REQUIRE(r["task"]["name"].as<std::string>() == "2AF");
+  REQUIRE(plan.runs[0].config.task->dt_ms() == 50);
+  REQUIRE(plan.name == "exp");  // named after the config file
+}
