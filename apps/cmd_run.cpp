@@ -3,6 +3,7 @@
 
 #include <richlazy/core/blas_check.h>
 #include <richlazy/core/progress.h>
+#include <richlazy/train/summary.h>
 
 #include <fmt/format.h>
 

@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -71,7 +73,10 @@ struct SweepAxis {
 
 std::string sanitize(const std::string& s) {
   std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-') ? c : '-';
+  for (char c : s) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-';
+    out += keep ? c : '-';
+  }
   return out.empty() ? "empty" : out;
 }
 
@@ -115,10 +120,10 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
     const auto dot = a.key.rfind('.');
     a.short_name = dot == std::string::npos ? a.key : a.key.substr(dot + 1);
   }
+  std::vector<std::string> last;
+  for (const auto& a : axes) last.push_back(a.short_name);
   for (auto& a : axes) {
-    int same = 0;
-    for (const auto& b : axes) same += b.short_name == a.short_name;
-    if (same > 1) a.short_name = sanitize(a.key);
+    if (std::count(last.begin(), last.end(), a.short_name) > 1) a.short_name = sanitize(a.key);
   }
   return axes;
 }
@@ -268,21 +273,15 @@ RunResult run_one(PlannedRun& run, std::size_t index, const ExperimentPlan& plan
   result.swept = run.swept;
   for (const auto& h : rc.metrics) result.columns.push_back(h.name);
   result.final_values.assign(result.columns.size(), std::nan(""));
-  RunSummary summary;
-  summary.run_id = run.id;
-  summary.swept = run.swept;
-  summary.seed = rc.seed;
-  summary.device = rc.device.str();
-  summary.iterations = rc.train.iterations;
   const std::string prefix = fmt::format("[{}/{}] {}", index + 1, plan.runs.size(), run.id);
   try {
     fs::create_directories(dir / "weights");
     write_file_atomic((dir / "config.yaml").string(), yaml_text(rc.resolved));
 
     std::shared_ptr<models::Model> model = rc.model->build();
-    summary.init = init::apply_initializers(*model, rc.init, rc.seed);
+    result.init = init::apply_initializers(*model, rc.init, rc.seed);
     std::string lines = prefix + ": initial weights";
-    for (const auto& rep : summary.init) lines += "\n    " + init::format_init_report(rep);
+    for (const auto& rep : result.init) lines += "\n    " + init::format_init_report(rep);
     reporter.log(lines);
     model->to(rc.device);
     const auto params = rc.model->parameters();
@@ -300,7 +299,7 @@ RunResult run_one(PlannedRun& run, std::size_t index, const ExperimentPlan& plan
       write_npy((dir / "weights" / (p.name + "_final.npy")).string(), model->weight(p.name));
     }
     result.status = outcome.status;
-    summary.reason = outcome.reason;
+    result.reason = outcome.reason;
     result.steps_done = outcome.steps_done;
     if (!trainer.log().rows.empty()) result.final_values = trainer.log().rows.back();
     if (outcome.steps_done > 0) {
@@ -315,20 +314,15 @@ RunResult run_one(PlannedRun& run, std::size_t index, const ExperimentPlan& plan
   reporter.finished(index);
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  summary.status = result.status;
-  summary.columns = result.columns;
-  summary.final_values = result.final_values;
-  summary.steps_done = result.steps_done;
-  summary.wall_seconds = result.wall_seconds;
-  summary.ms_per_iteration = result.ms_per_iteration;
   try {
     fs::create_directories(dir);
-    write_file_atomic((dir / "summary.json").string(), run_summary_json(summary));
+    write_file_atomic((dir / "summary.json").string(), run_summary_json(result, rc));
   } catch (const std::exception& e) {
     result.status = std::string("failed: ") + e.what();
   }
 
-  std::string line = fmt::format("{}: {} in {}", prefix, result.status, format_duration(result.wall_seconds));
+  std::string line =
+      fmt::format("{}: {} in {}", prefix, result.status, format_duration(result.wall_seconds));
   for (std::size_t i = 0; i < result.columns.size(); ++i) {
     line += fmt::format(", {} {}", result.columns[i], format_metric(result.final_values[i]));
   }

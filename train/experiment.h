@@ -47,11 +47,13 @@ ExperimentPlan plan_experiment(const ExperimentOptions& options, const Registrie
 /// Throws ConfigError when the plan's output folder exists and `options.overwrite` is off.
 void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& options);
 
-/// What one run produced.
+/// What one run produced (the content of its summary.json).
 struct RunResult {
   std::string id;
   std::vector<std::pair<std::string, std::string>> swept;
   std::string status;  ///< ok | diverged | failed: <reason>
+  std::string reason;  ///< details for diverged runs
+  std::vector<init::InitReport> init;  ///< the initial weights' rank, norm, effective rank
   std::vector<std::string> columns;
   std::vector<double> final_values;  ///< last logged row (NaN where none)
   int64_t steps_done = 0;
@@ -69,12 +71,5 @@ int resolved_jobs(const ExperimentPlan& plan, const ExperimentOptions& options);
 
 /// Trains every run (`options.jobs` at a time) and writes the output layout.
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& options);
-
-/// The final tables: one row per run, then means and standard deviations over seeds
-/// grouped by the other swept keys (when `seed` is swept with other keys).
-std::string format_results(const ExperimentPlan& plan, const ExperimentResult& result);
-
-/// summary.csv text.
-std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& result);
 
 }  // namespace richlazy::train

@@ -101,7 +101,7 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   rc.seed = static_cast<uint64_t>(p.get_int("seed", 0));
   rc.device_choice = p.get_choice("device", device_choices());
   if (rc.device_choice == "cuda" && !cuda_available()) {
-    p.fail("device", "asks for CUDA, but this LibTorch build sees no CUDA device (use cpu or auto)");
+    p.fail_bare("device", "is cuda, but this LibTorch build sees no CUDA device (use cpu or auto)");
   }
   rc.device = resolve_device(rc.device_choice, source->file());
 

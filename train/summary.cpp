@@ -3,7 +3,6 @@
 
 #include <richlazy/core/table.h>
 #include <richlazy/core/version.h>
-#include <richlazy/train/experiment.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -25,31 +24,31 @@ nlohmann::ordered_json number_or_null(double v) {
 }
 }  // namespace
 
-std::string run_summary_json(const RunSummary& s) {
+std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   nlohmann::ordered_json j;
-  j["run_id"] = s.run_id;
-  j["status"] = s.status;
-  if (!s.reason.empty()) j["reason"] = s.reason;
+  j["run_id"] = r.id;
+  j["status"] = r.status;
+  if (!r.reason.empty()) j["reason"] = r.reason;
   nlohmann::ordered_json swept = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : s.swept) swept[k] = v;
+  for (const auto& [k, v] : r.swept) swept[k] = v;
   j["swept"] = swept;
-  j["seed"] = s.seed;
-  j["device"] = s.device;
+  j["seed"] = config.seed;
+  j["device"] = config.device.str();
   nlohmann::ordered_json final = nlohmann::ordered_json::object();
-  for (std::size_t i = 0; i < s.columns.size(); ++i) final[s.columns[i]] = number_or_null(s.final_values[i]);
+  for (std::size_t i = 0; i < r.columns.size(); ++i) final[r.columns[i]] = number_or_null(r.final_values[i]);
   j["final"] = final;
-  j["iterations"] = s.iterations;
-  j["steps_done"] = s.steps_done;
-  j["wall_seconds"] = s.wall_seconds;
-  j["ms_per_iteration"] = s.ms_per_iteration;
+  j["iterations"] = config.train.iterations;
+  j["steps_done"] = r.steps_done;
+  j["wall_seconds"] = r.wall_seconds;
+  j["ms_per_iteration"] = r.ms_per_iteration;
   nlohmann::ordered_json init = nlohmann::ordered_json::array();
-  for (const auto& r : s.init) {
-    init.push_back({{"param", r.param},
-                    {"spec", r.spec},
-                    {"shape", {r.rows, r.cols}},
-                    {"rank", r.rank},
-                    {"frobenius_norm", r.frobenius_norm},
-                    {"erank_roy_vetterli", r.erank_roy_vetterli}});
+  for (const auto& i : r.init) {
+    init.push_back({{"param", i.param},
+                    {"spec", i.spec},
+                    {"shape", {i.rows, i.cols}},
+                    {"rank", i.rank},
+                    {"frobenius_norm", i.frobenius_norm},
+                    {"erank_roy_vetterli", i.erank_roy_vetterli}});
   }
   j["init"] = init;
   j["versions"] = {{"richlazy", RICHLAZY_VERSION},

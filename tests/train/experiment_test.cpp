@@ -4,6 +4,7 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/train/experiment.h>
+#include <richlazy/train/summary.h>
 
 #include <filesystem>
 
@@ -236,4 +237,16 @@ TEST_CASE("a section that omits its name keeps the default component", "[train]"
   REQUIRE(r["task"]["name"].as<std::string>() == "2AF");
   REQUIRE(plan.runs[0].config.task->dt_ms() == 50);
   REQUIRE(plan.name == "exp");  // named after the config file
+}
+
+TEST_CASE("run ids use the last key component unless two swept keys share it", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  o.sets = {"sweep={init.W_rec.gain: [1.0, 2.0], model.hidden_size: [20], "
+            "init.W_in.gain: [0.5]}",
+            "init.W_rec={name: gaussian}", "init.W_in={name: gaussian}"};
+  const auto plan = train::plan_experiment(o, registries());
+  REQUIRE(plan.runs.size() == 2);
+  // "_" separates the parts of an id, so it is replaced inside them.
+  REQUIRE(plan.runs[1].id == "init.W-rec.gain-2.0_hidden_size-20_init.W-in.gain-0.5");
 }
