@@ -13,6 +13,7 @@ bool MetricTarget::has_parameter(const std::string& name) const {
 void register_builtin_metrics(MetricRegistry& registry) {
   register_training_stats(registry);
   register_weight_change(registry);
+  register_representation_metrics(registry);
 }
 
 }  // namespace richlazy::metrics

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <richlazy/core/registry.h>
+#include <richlazy/metrics/probe.h>
 #include <richlazy/models/model.h>
 #include <richlazy/tasks/task.h>
 
@@ -29,7 +30,7 @@ struct HookContext {
   models::Model& model;
   const tasks::Task& task;
   torch::Device device;
-  uint64_t seed;  ///< the run's seed, for hooks that draw their own probe trials
+  Probe& probe;  ///< the run's fixed probe trials (and their hidden states at this step)
 };
 
 class MetricHook {
@@ -39,6 +40,12 @@ class MetricHook {
   virtual void on_train_begin(const HookContext&) {}
   /// The metric's value at this step.
   virtual double on_step(const StepInfo& info, const HookContext& ctx) = 0;
+
+  /// Hooks that follow training on their own schedule (e.g. the path length, after every
+  /// update) return their interval in updates here; 0 = only at logged steps.
+  virtual int64_t iteration_every() const { return 0; }
+  /// Called after update number `step` when step is a multiple of iteration_every().
+  virtual void on_iteration(int64_t step, const HookContext& ctx) { (void)step, (void)ctx; }
 };
 
 /// What a metric is asked to measure, known when the config is validated.
@@ -52,10 +59,12 @@ struct MetricTarget {
 
 using MetricRegistry = Registry<MetricHook, const MetricTarget&>;
 
-/// Registers loss, accuracy, dw_rec, dw_rec_rel, dw_in, dw_out.
+/// Registers every built-in metric: loss, accuracy, dw_*, rep_alignment, kernel_alignment,
+/// sign_similarity, erank_rec, erank_delta_rec, path_length_rec.
 void register_builtin_metrics(MetricRegistry& registry);
 
 void register_training_stats(MetricRegistry& registry);
 void register_weight_change(MetricRegistry& registry);
+void register_representation_metrics(MetricRegistry& registry);
 
 }  // namespace richlazy::metrics

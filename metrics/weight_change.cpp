@@ -1,4 +1,5 @@
 // metrics/weight_change.cpp: how far the weights moved from their initial values.
+#include <richlazy/metrics/effective_rank.h>
 #include <richlazy/metrics/metric_hook.h>
 
 #include <torch/torch.h>
@@ -29,16 +30,89 @@ class WeightChange final : public MetricHook {
   double initial_norm_ = 0;
 };
 
+/// The effective rank of W(t) (or of W(t) - W(0)) by one of the four measures.
+class EffectiveRank final : public MetricHook {
+ public:
+  EffectiveRank(std::string param, bool delta, std::string measure)
+      : param_(std::move(param)), delta_(delta), measure_(std::move(measure)) {}
+
+  void on_train_begin(const HookContext& ctx) override {
+    if (delta_) initial_ = ctx.model.weight(param_).detach().to(torch::kDouble).clone();
+  }
+
+  double on_step(const StepInfo&, const HookContext& ctx) override {
+    torch::Tensor w = ctx.model.weight(param_).detach().to(torch::kDouble);
+    if (delta_) w = w - initial_;
+    const SpectrumMeasures m = spectrum_measures(w);
+    if (measure_ == "nuclear_ratio") return m.nuclear_ratio;
+    if (measure_ == "participation_ratio") return m.participation_ratio;
+    if (measure_ == "stable_rank") return m.stable_rank;
+    return m.roy_vetterli;
+  }
+
+ private:
+  std::string param_;
+  bool delta_;
+  std::string measure_;
+  torch::Tensor initial_;
+};
+
+/// Sum of ||W(k+1) - W(k)||_F over intervals of `every` updates: the length of the path the
+/// weights travel, a proxy for the plasticity cost. Accumulated on its own schedule, so it
+/// does not depend on how often metrics are logged; a logged value adds the distance from
+/// the last interval's end without committing it.
+class PathLength final : public MetricHook {
+ public:
+  PathLength(std::string param, int64_t every) : param_(std::move(param)), every_(every) {}
+
+  void on_train_begin(const HookContext& ctx) override {
+    last_ = ctx.model.weight(param_).detach().to(torch::kDouble).clone();
+  }
+  int64_t iteration_every() const override { return every_; }
+  void on_iteration(int64_t, const HookContext& ctx) override {
+    const torch::Tensor w = ctx.model.weight(param_).detach().to(torch::kDouble);
+    length_ += (w - last_).norm().item<double>();
+    last_.copy_(w);
+  }
+  double on_step(const StepInfo&, const HookContext& ctx) override {
+    const torch::Tensor w = ctx.model.weight(param_).detach().to(torch::kDouble);
+    return length_ + (w - last_).norm().item<double>();
+  }
+
+ private:
+  std::string param_;
+  int64_t every_;
+  double length_ = 0;
+  torch::Tensor last_;
+};
+
+void require_parameter(Params& p, const MetricTarget& t, const std::string& metric,
+                       const std::string& param) {
+  if (!t.has_parameter(param)) {
+    p.fail_bare("name", metric + " measures " + param + ", which this model does not have");
+  }
+}
+
 void add_weight_change(MetricRegistry& registry, const std::string& name,
                        const std::string& param, bool relative, const std::string& description) {
   registry.add({name, description, {},
                 [name, param, relative](Params& p,
                                         const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  if (!t.has_parameter(param)) {
-                    p.fail_bare("name", name + " measures " + param +
-                                            ", which this model does not have");
-                  }
+                  require_parameter(p, t, name, param);
                   return std::make_unique<WeightChange>(param, relative);
+                }});
+}
+
+void add_effective_rank(MetricRegistry& registry, const std::string& name, bool delta,
+                        const std::string& description) {
+  registry.add({name, description,
+                {{"measure", "roy_vetterli",
+                  "roy_vetterli | nuclear_ratio | participation_ratio | stable_rank"}},
+                [name, delta](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
+                  require_parameter(p, t, name, "W_rec");
+                  const std::string measure = p.get_choice(
+                      "measure", {"roy_vetterli", "nuclear_ratio", "participation_ratio", "stable_rank"});
+                  return std::make_unique<EffectiveRank>("W_rec", delta, measure);
                 }});
 }
 }  // namespace
@@ -49,6 +123,18 @@ void register_weight_change(MetricRegistry& registry) {
                     "||W_rec(t) - W_rec(0)||_F / ||W_rec(0)||_F");
   add_weight_change(registry, "dw_in", "W_in", false, "||W_in(t) - W_in(0)||_F");
   add_weight_change(registry, "dw_out", "W_out", false, "||W_out(t) - W_out(0)||_F");
+  add_effective_rank(registry, "erank_rec", false,
+                     "effective rank of W_rec(t) (Roy-Vetterli unless measure says otherwise)");
+  add_effective_rank(registry, "erank_delta_rec", true,
+                     "effective rank of W_rec(t) - W_rec(0) (0 at step 0)");
+  registry.add({"path_length_rec",
+                "sum of ||W_rec(k+1) - W_rec(k)||_F over intervals of `every` updates (plasticity "
+                "cost proxy; independent of metrics.every)",
+                {{"every", "1", "interval in updates; every >= iterations gives dw_rec"}},
+                [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
+                  require_parameter(p, t, "path_length_rec", "W_rec");
+                  return std::make_unique<PathLength>("W_rec", p.get_int("every", 1));
+                }});
 }
 
 }  // namespace richlazy::metrics

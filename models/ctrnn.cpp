@@ -145,6 +145,43 @@ ModelOutput CTRNN::forward(const torch::Tensor& inputs) {
   return {std::move(logits), std::move(hidden)};
 }
 
+std::optional<KernelFactors> CTRNN::kernel_factors(const std::string& param,
+                                                   const torch::Tensor& inputs,
+                                                   const std::vector<int64_t>& steps) {
+  if (param != "W_rec" || steps.empty()) return std::nullopt;
+  torch::NoGradGuard no_grad;
+  const double a = options_.alpha;
+  const torch::Tensor hidden = ctrnn_unroll(inputs, w_in_, w_rec_, a, options_.activation);
+  const int64_t T = hidden.size(0), B = hidden.size(1), N = hidden.size(2);
+  const int64_t S = static_cast<int64_t>(steps.size()), O = w_out_.size(0);
+  const torch::Tensor slope = options_.activation == Activation::relu
+                                  ? hidden.gt(0).to(hidden.dtype())
+                                  : 1.0 - hidden * hidden;
+  KernelFactors f;
+  f.steps = steps;
+  f.scale = a;
+  f.activity = torch::zeros_like(hidden);
+  if (T > 1) f.activity.slice(0, 1).copy_(hidden.slice(0, 0, T - 1));
+  f.errors = torch::zeros({S, O, T, B, N}, hidden.options());
+  // g = dy[target] / dh[s] for every target (output step i, class k) and trial at once:
+  // [S, O, B, N]. Walking back from the last step, each target's readout row enters at its
+  // own step, and g flows back through u[s] = (1-a) h[s-1] + a (W_in x + W_rec h[s-1]).
+  torch::Tensor g = torch::zeros({S, O, B, N}, hidden.options());
+  const torch::Tensor readout = w_out_.detach().unsqueeze(1);  // [O, 1, N]
+  for (int64_t s = T - 1; s >= 0; --s) {
+    for (int64_t i = 0; i < S; ++i) {
+      if (steps[i] == s) g[i] += readout;
+    }
+    const torch::Tensor e = g * slope[s];  // dy / du[s]
+    f.errors.select(2, s).copy_(e);
+    if (s > 0) {
+      torch::Tensor next = torch::matmul(e.reshape({S * O * B, N}), w_rec_.detach()).reshape(e.sizes());
+      g = a == 1.0 ? next : next.mul_(a).add_(e, 1.0 - a);
+    }
+  }
+  return f;
+}
+
 namespace {
 class CTRNNBuilder final : public ModelBuilder {
  public:

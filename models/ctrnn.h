@@ -39,6 +39,10 @@ class CTRNN final : public Model {
 
   ModelOutput forward(const torch::Tensor& inputs) override;
   int64_t hidden_size() const override { return options_.hidden_size; }
+  /// Exact factors for "W_rec": one backward recursion over all (step, class) targets at
+  /// once; the activity at step s is h[s-1] (zero at s = 0) and the scale is alpha.
+  std::optional<KernelFactors> kernel_factors(const std::string& param, const torch::Tensor& inputs,
+                                              const std::vector<int64_t>& steps) override;
   const CTRNNOptions& options() const { return options_; }
 
  private:

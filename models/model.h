@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,12 +38,36 @@ struct ParameterInfo {
   std::string doc;
 };
 
+/// The factors of a tangent kernel with respect to a recurrent weight W (PAPER.md section 5).
+/// The gradient of one logit y[t, b, k] with respect to W is a sum of outer products,
+///   dy[t, b, k] / dW = scale * sum_s errors[i, k, s, b] (outer) activity[s, b],
+/// where i indexes `steps` (t = steps[i]), errors are the backpropagated errors
+/// dy / du[s, b] at the pre-activations u and activity[s, b] is the presynaptic activity that
+/// W multiplies at step s. Kernels then come from Gram matrices of errors and of activities,
+/// never from the [rows x N^2] Jacobian.
+struct KernelFactors {
+  std::vector<int64_t> steps;  ///< output steps t whose logits are the kernel's rows
+  torch::Tensor errors;        ///< [steps, O, T, B, N]; zero where s > t
+  torch::Tensor activity;      ///< [T, B, N]
+  double scale = 1.0;          ///< du / d(W activity)
+};
+
 /// A network. Parameters are float32 [out, in] matrices registered under their names.
 class Model : public torch::nn::Module {
  public:
   /// inputs [T, B, n_in] on the model's device; returns logits and hidden states.
   virtual ModelOutput forward(const torch::Tensor& inputs) = 0;
   virtual int64_t hidden_size() const = 0;
+
+  /// The tangent-kernel factors of the logits at `steps` with respect to parameter `param`
+  /// on `inputs` [T, B, n_in], computed without autograd; nullopt when this model cannot
+  /// (metrics then fall back to one backward pass per logit).
+  virtual std::optional<KernelFactors> kernel_factors(const std::string& param,
+                                                      const torch::Tensor& inputs,
+                                                      const std::vector<int64_t>& steps) {
+    (void)param, (void)inputs, (void)steps;
+    return std::nullopt;
+  }
 
   /// The parameter called `name` (throws std::out_of_range when there is none).
   torch::Tensor weight(const std::string& name) const;

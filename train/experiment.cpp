@@ -302,6 +302,7 @@ RunResult run_one(PlannedRun& run, std::size_t index, const ExperimentPlan& plan
     result.reason = outcome.reason;
     result.steps_done = outcome.steps_done;
     if (!trainer.log().rows.empty()) result.final_values = trainer.log().rows.back();
+    result.metric_seconds = outcome.hook_seconds;
     if (outcome.steps_done > 0) {
       result.ms_per_iteration =
           (outcome.train_seconds - outcome.hook_seconds) / outcome.steps_done * 1000.0;

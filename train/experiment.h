@@ -59,6 +59,7 @@ struct RunResult {
   int64_t steps_done = 0;
   double wall_seconds = 0;
   double ms_per_iteration = 0;  ///< training time per update, metric hooks excluded
+  double metric_seconds = 0;    ///< time spent computing metrics
 };
 
 struct ExperimentResult {

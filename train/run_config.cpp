@@ -39,6 +39,8 @@ const std::vector<ParamSpec>& train_schema() {
 const std::vector<ParamSpec>& metrics_schema() {
   static const std::vector<ParamSpec> specs{
       {"every", "500", "log the metrics every this many updates (and at step 0 and the end)"},
+      {"probe_trials", "320", "fixed probe trials for rep_alignment and sign_similarity"},
+      {"kernel_trials", "32", "the first this many probe trials form the tangent kernel"},
       {"names", "[loss, accuracy, dw_rec, dw_rec_rel, dw_in, dw_out]",
        "metrics to log, in column order (richlazy list metrics)"},
   };
@@ -126,6 +128,8 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
 
   Params metrics = p.child("metrics", metrics_schema());
   rc.train.log_every = metrics.get_int("every", 1);
+  rc.train.probe_trials = metrics.get_int("probe_trials", 1, 1000000);
+  rc.train.kernel_trials = metrics.get_int("kernel_trials", 1, rc.train.probe_trials);
   rc.metrics = parse_metrics(metrics, reg, metrics::MetricTarget{parameters, *rc.task});
   metrics.finish();
 

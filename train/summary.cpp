@@ -41,6 +41,7 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   j["steps_done"] = r.steps_done;
   j["wall_seconds"] = r.wall_seconds;
   j["ms_per_iteration"] = r.ms_per_iteration;
+  j["metric_seconds"] = r.metric_seconds;
   nlohmann::ordered_json init = nlohmann::ordered_json::array();
   for (const auto& i : r.init) {
     init.push_back({{"param", i.param},
@@ -104,13 +105,14 @@ std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& resu
   for (const auto& k : plan.sweep_keys) out += "," + csv_field(k);
   out += ",status";
   for (const auto& c : cols) out += "," + c;
-  out += ",steps,wall_seconds,ms_per_iteration\n";
+  out += ",steps,wall_seconds,ms_per_iteration,metric_seconds\n";
   for (const auto& r : result.runs) {
     out += csv_field(r.id);
     for (const auto& k : plan.sweep_keys) out += "," + csv_field(swept_value(r, k));
     out += "," + csv_field(r.status);
     for (const auto& c : cols) out += fmt::format(",{}", value_of(r, c));
-    out += fmt::format(",{},{:.3f},{:.4f}\n", r.steps_done, r.wall_seconds, r.ms_per_iteration);
+    out += fmt::format(",{},{:.3f},{:.4f},{:.3f}\n", r.steps_done, r.wall_seconds,
+                       r.ms_per_iteration, r.metric_seconds);
   }
   return out;
 }

@@ -52,6 +52,14 @@ Trainer::Trainer(models::Model& model, const tasks::Task& task,
       device_(device),
       seed_(seed) {
   for (const auto& h : hooks_) log_.columns.push_back(h.name);
+  at::Generator gen = stream_generator(seed_, "probe");
+  probe_ = std::make_unique<metrics::Probe>(
+      task_.sample(settings_.probe_trials, gen).to(device_),
+      std::min(settings_.kernel_trials, settings_.probe_trials));
+}
+
+metrics::HookContext Trainer::context() {
+  return metrics::HookContext{model_, task_, device_, *probe_};
 }
 
 std::pair<double, double> Trainer::train_step(const tasks::TrialBatch& batch) {
@@ -72,7 +80,7 @@ void Trainer::log_row(int64_t step, double loss, double accuracy) {
   const auto t0 = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
   const metrics::StepInfo info{step, settings_.iterations, loss, accuracy};
-  const metrics::HookContext ctx{model_, task_, device_, seed_};
+  const metrics::HookContext ctx = context();
   std::vector<double> row;
   row.reserve(hooks_.size());
   for (auto& h : hooks_) row.push_back(h.hook->on_step(info, ctx));
@@ -86,8 +94,12 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
   TrainOutcome outcome;
   {
     torch::NoGradGuard no_grad;
-    const metrics::HookContext ctx{model_, task_, device_, seed_};
+    const metrics::HookContext ctx = context();
     for (auto& h : hooks_) h.hook->on_train_begin(ctx);
+  }
+  std::vector<metrics::MetricHook*> every_update;  // hooks on their own schedule
+  for (auto& h : hooks_) {
+    if (h.hook->iteration_every() > 0) every_update.push_back(h.hook.get());
   }
   at::Generator gen = stream_generator(seed_, "train");
   double loss_sum = 0, acc_sum = 0;
@@ -120,6 +132,15 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
     }
     const int64_t step = it + 1;
     outcome.steps_done = step;
+    if (!every_update.empty()) {
+      const auto h0 = std::chrono::steady_clock::now();
+      torch::NoGradGuard no_grad;
+      const metrics::HookContext ctx = context();
+      for (auto* h : every_update) {
+        if (step % h->iteration_every() == 0) h->on_iteration(step, ctx);
+      }
+      hook_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count();
+    }
     if (step % settings_.log_every == 0 || step == settings_.iterations) {
       log_row(step, loss_sum / count, acc_sum / count);
       loss_sum = acc_sum = 0;

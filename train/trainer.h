@@ -21,6 +21,8 @@ struct TrainSettings {
   int64_t iterations = 10000;  ///< optimizer updates
   int64_t batch_size = 32;     ///< trials per update
   int64_t log_every = 500;     ///< metric hooks run every this many updates (and at 0, end)
+  int64_t probe_trials = 320;  ///< probe trials for the representation measures
+  int64_t kernel_trials = 32;  ///< the first this many probe trials form the tangent kernel
 };
 
 /// Mean cross-entropy over the steps where mask == 1. logits [T, B, O], targets [T, B],
@@ -72,6 +74,9 @@ class Trainer {
   /// of the network before the update.
   std::pair<double, double> train_step(const tasks::TrialBatch& batch);
 
+  /// The run's probe trials (drawn from its "probe" stream when the trainer is made).
+  metrics::Probe& probe() { return *probe_; }
+
   /// The whole loop. Stops early, with status "diverged", when the loss is not finite.
   TrainOutcome run(const ProgressFn& on_progress = {}, const RowFn& on_row = {});
 
@@ -79,6 +84,7 @@ class Trainer {
 
  private:
   void log_row(int64_t step, double loss, double accuracy);
+  metrics::HookContext context();
 
   models::Model& model_;
   const tasks::Task& task_;
@@ -87,6 +93,7 @@ class Trainer {
   TrainSettings settings_;
   torch::Device device_;
   uint64_t seed_;
+  std::unique_ptr<metrics::Probe> probe_;
   MetricLog log_;
   double hook_seconds_ = 0;
 };

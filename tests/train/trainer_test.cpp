@@ -141,7 +141,10 @@ TEST_CASE("metric hooks never change training", "[train]") {
   auto a = paper_net(32, "{W_rec: {name: low_rank, rank: 3}}", 4);
   auto b = paper_net(32, "{W_rec: {name: low_rank, rank: 3}}", 4);
   train::Trainer with(*a, *task, *optimizer("{name: sgd}"),
-                      hooks({"loss", "accuracy", "dw_rec", "dw_rec_rel", "dw_in", "dw_out"}, *task),
+                      hooks({"loss", "accuracy", "dw_rec", "dw_rec_rel", "dw_in", "dw_out",
+                             "rep_alignment", "kernel_alignment", "sign_similarity", "erank_rec",
+                             "erank_delta_rec", "path_length_rec"},
+                            *task),
                       train::TrainSettings{60, 16, 7}, torch::kCPU, 4);
   train::Trainer without(*b, *task, *optimizer("{name: sgd}"), {}, train::TrainSettings{60, 16, 1000},
                          torch::kCPU, 4);

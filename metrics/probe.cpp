@@ -1,0 +1,29 @@
+// metrics/probe.cpp: probe trials and their cached hidden states.
+#include <richlazy/metrics/probe.h>
+
+#include <torch/torch.h>
+
+namespace richlazy::metrics {
+
+Probe::Probe(tasks::TrialBatch trials, int64_t kernel_trials)
+    : trials_(std::move(trials)), kernel_trials_(kernel_trials) {
+  const torch::Tensor scored = trials_.mask.gt(0).any(1).to(torch::kCPU);
+  for (int64_t t = 0; t < scored.size(0); ++t) {
+    if (scored[t].item<bool>()) kernel_steps_.push_back(t);
+  }
+}
+
+torch::Tensor Probe::kernel_inputs() const {
+  return trials_.inputs.slice(1, 0, kernel_trials_);
+}
+
+const torch::Tensor& Probe::hidden(models::Model& model, int64_t step) {
+  if (step != cached_step_ || !hidden_.defined()) {
+    torch::NoGradGuard no_grad;
+    hidden_ = model.forward(trials_.inputs).hidden;
+    cached_step_ = step;
+  }
+  return hidden_;
+}
+
+}  // namespace richlazy::metrics

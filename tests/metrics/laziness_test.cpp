@@ -1,0 +1,249 @@
+// tests/metrics/laziness_test.cpp: alignment, sign similarity, the tangent kernel (fast vs
+// one backward pass per logit), effective-rank and path-length hooks, and the probe set.
+#include "../test_common.h"
+
+#include <richlazy/apps/registries.h>
+#include <richlazy/core/seeding.h>
+#include <richlazy/init/apply.h>
+#include <richlazy/metrics/effective_rank.h>
+#include <richlazy/metrics/laziness.h>
+#include <richlazy/models/ctrnn.h>
+#include <richlazy/train/trainer.h>
+
+#include <cmath>
+#include <numeric>
+
+using namespace richlazy;
+using namespace richlazy::metrics;
+
+namespace {
+const Registries& registries() {
+  static const Registries reg = builtin_registries();
+  return reg;
+}
+
+std::unique_ptr<tasks::Task> task_2af() {
+  Params p = testing::params_from("{name: 2AF}", "task");
+  return registries().tasks.create(p);
+}
+
+std::shared_ptr<models::CTRNN> random_ctrnn(int64_t inputs, int64_t hidden, int64_t outputs,
+                                            double alpha, models::Activation act, uint64_t seed) {
+  models::CTRNNOptions o;
+  o.inputs = inputs;
+  o.hidden_size = hidden;
+  o.outputs = outputs;
+  o.alpha = alpha;
+  o.activation = act;
+  auto net = std::make_shared<models::CTRNN>(o);
+  at::Generator gen = make_generator(seed);
+  torch::NoGradGuard g;
+  net->weight("W_in").copy_(torch::randn({hidden, inputs}, gen, torch::kFloat));
+  net->weight("W_rec").copy_(torch::randn({hidden, hidden}, gen, torch::kFloat) * (1.3 / std::sqrt(hidden)));
+  net->weight("W_out").copy_(torch::randn({outputs, hidden}, gen, torch::kFloat) / std::sqrt(hidden));
+  return net;
+}
+
+/// max |a - b| / max |b|: the kernels' largest difference relative to the kernel's scale.
+double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  return testing::max_abs_diff(a, b) / b.abs().max().item<double>();
+}
+
+std::vector<train::NamedHook> hooks(const std::vector<std::string>& specs, const tasks::Task& task) {
+  const std::vector<models::ParameterInfo> params{{"W_in", {}, "", ""}, {"W_out", {}, "", ""}, {"W_rec", {}, "", ""}};
+  std::vector<train::NamedHook> out;
+  for (const auto& spec : specs) {
+    Params p = testing::params_from(spec, "metrics");
+    const std::string name = p.node()["name"].Scalar();
+    out.push_back({name, registries().metrics.create(p, MetricTarget{params, task})});
+  }
+  return out;
+}
+
+std::shared_ptr<models::Model> paper_net(const std::string& init_yaml, uint64_t seed) {
+  Params mp = testing::params_from("{name: ctrnn}", "model");
+  const auto builder = registries().models.create(mp, models::TaskShape{3, 3, 100});
+  auto model = builder->build();
+  Params ip = testing::params_from(init_yaml, "init");
+  init::apply_initializers(*model, init::plan_initializers(ip, builder->parameters(), registries().initializers), seed);
+  return model;
+}
+
+std::unique_ptr<train::OptimizerBuilder> sgd() {
+  Params p = testing::params_from("{name: sgd}", "train.optimizer");
+  return registries().optimizers.create(p);
+}
+}  // namespace
+
+TEST_CASE("alignment of a kernel with itself and with a positive multiple is 1", "[metrics]") {
+  torch::manual_seed(0);
+  const torch::Tensor a = torch::randn({6, 6});
+  const torch::Tensor k = torch::matmul(a, a.t());
+  REQUIRE(frobenius_cosine(k, k) == Approx(1.0).epsilon(1e-12));
+  REQUIRE(frobenius_cosine(k, 2.5 * k) == Approx(1.0).epsilon(1e-12));
+  REQUIRE(frobenius_cosine(k, -k) == Approx(-1.0).epsilon(1e-12));
+  const torch::Tensor e1 = torch::zeros({2, 2}).index_put_({0, 0}, 1.0);
+  const torch::Tensor e2 = torch::zeros({2, 2}).index_put_({1, 1}, 3.0);
+  REQUIRE(frobenius_cosine(e1, e2) == 0.0);
+  // <A, B> / (|A| |B|) by hand: A = [1 2; 3 4], B = [1 0; 0 1]: 5 / (sqrt(30) sqrt(2)).
+  const torch::Tensor A = torch::tensor({1.0, 2.0, 3.0, 4.0}).reshape({2, 2});
+  REQUIRE(frobenius_cosine(A, torch::eye(2)) == Approx(5.0 / std::sqrt(60.0)));
+}
+
+TEST_CASE("sign similarity counts unchanged signs", "[metrics]") {
+  const torch::Tensor before = torch::tensor({1.0, -2.0, 0.0, 3.0, 0.0});
+  const torch::Tensor after = torch::tensor({2.0, -1.0, 0.0, -1.0, 0.5});
+  REQUIRE(sign_similarity(before, after) == Approx(3.0 / 5.0));
+  REQUIRE(sign_similarity(before, before) == 1.0);
+}
+
+TEST_CASE("representation kernel is H H^T", "[metrics]") {
+  const torch::Tensor h = torch::tensor({1.0, 2.0, 0.0, 1.0}).reshape({2, 2});
+  REQUIRE(torch::equal(representation_kernel(h), torch::tensor({5.0, 2.0, 2.0, 1.0}).reshape({2, 2})));
+}
+
+TEST_CASE("the fast tangent kernel equals one backward pass per logit, small networks", "[metrics]") {
+  for (const double alpha : {1.0, 0.4}) {
+    for (const auto act : {models::Activation::relu, models::Activation::tanh}) {
+      INFO("alpha " << alpha << (act == models::Activation::relu ? " relu" : " tanh"));
+      auto net = random_ctrnn(3, 10, 2, alpha, act, 5);
+      at::Generator gen = make_generator(6);
+      const torch::Tensor x = torch::randn({5, 4, 3}, gen, torch::kFloat);
+      for (const std::vector<int64_t>& steps :
+           {std::vector<int64_t>{0, 1, 2, 3, 4}, std::vector<int64_t>{4}, std::vector<int64_t>{1, 3}}) {
+        INFO("steps " << steps.size());
+        const auto factors = net->kernel_factors("W_rec", x, steps);
+        REQUIRE(factors.has_value());
+        const torch::Tensor fast = tangent_kernel(*factors);
+        const torch::Tensor slow = tangent_kernel_bruteforce(*net, "W_rec", x, steps);
+        REQUIRE(fast.sizes() == slow.sizes());
+        REQUIRE(fast.size(0) == static_cast<int64_t>(steps.size()) * 4 * 2);
+        REQUIRE(relative_difference(fast, slow) < 1e-5);
+      }
+    }
+  }
+}
+
+TEST_CASE("the fast tangent kernel equals the brute-force one at the paper's size", "[metrics]") {
+  // N = 300, the first 32 of the 2AF probe trials, 8 steps x 32 trials x 3 classes = 768 rows.
+  const auto task = task_2af();
+  auto net = paper_net("{}", 0);
+  at::Generator gen = stream_generator(0, "probe");
+  const torch::Tensor x = task->sample(32, gen).inputs;
+  const std::vector<int64_t> steps{0, 1, 2, 3, 4, 5, 6, 7};
+  const torch::Tensor fast = tangent_kernel(*net, "W_rec", x, steps);
+  const torch::Tensor slow = tangent_kernel_bruteforce(*net, "W_rec", x, steps);
+  REQUIRE(fast.sizes() == torch::IntArrayRef({768, 768}));
+  REQUIRE(relative_difference(fast, slow) < 1e-4);
+  REQUIRE(frobenius_cosine(fast, slow) == Approx(1.0).epsilon(1e-9));
+}
+
+TEST_CASE("a model without kernel factors falls back to the brute-force kernel", "[metrics]") {
+  // ctrnn_unroll_reference has no factors; wrap it in a model that does not offer them.
+  struct Plain final : models::Model {
+    explicit Plain(std::shared_ptr<models::CTRNN> net) : net_(std::move(net)) {
+      register_module("net", net_);
+    }
+    models::ModelOutput forward(const torch::Tensor& x) override { return net_->forward(x); }
+    int64_t hidden_size() const override { return net_->hidden_size(); }
+    std::shared_ptr<models::CTRNN> net_;
+  };
+  auto net = random_ctrnn(3, 8, 2, 1.0, models::Activation::relu, 9);
+  Plain plain(net);
+  const torch::Tensor x = torch::rand({3, 2, 3});
+  REQUIRE_FALSE(plain.kernel_factors("net.W_rec", x, {0, 1, 2}).has_value());
+  const torch::Tensor k = tangent_kernel(plain, "net.W_rec", x, {0, 1, 2});
+  REQUIRE(relative_difference(k, tangent_kernel(*net, "W_rec", x, {0, 1, 2})) < 1e-5);
+}
+
+TEST_CASE("the measures of an unchanged network are those of identity", "[metrics]") {
+  const auto task = task_2af();
+  auto net = paper_net("{W_rec: {name: low_rank, rank: 30}}", 3);
+  // lr = 0: nothing moves.
+  Params op = testing::params_from("{name: sgd, lr: 1e-300, momentum: 0}", "o");
+  const auto frozen = registries().optimizers.create(op);
+  train::Trainer trainer(*net, *task, *frozen,
+                         hooks({"{name: rep_alignment}", "{name: kernel_alignment}",
+                                "{name: sign_similarity}", "{name: dw_rec}",
+                                "{name: erank_delta_rec}", "{name: path_length_rec}",
+                                "{name: erank_rec}", "{name: erank_rec, measure: stable_rank}"},
+                               *task),
+                         train::TrainSettings{4, 8, 2, 40, 8}, torch::kCPU, 3);
+  trainer.run();
+  const auto& last = trainer.log().rows.back();
+  REQUIRE(last[0] == Approx(1.0).epsilon(1e-12));  // rep_alignment
+  REQUIRE(last[1] == Approx(1.0).epsilon(1e-12));  // kernel_alignment
+  REQUIRE(last[2] == 1.0);                         // sign_similarity
+  REQUIRE(last[3] == 0.0);                         // dw_rec
+  REQUIRE(last[4] == 0.0);                         // erank_delta_rec of a zero matrix
+  REQUIRE(last[5] == 0.0);                         // path_length_rec
+  const auto m = spectrum_measures(net->weight("W_rec"));
+  REQUIRE(last[6] == Approx(m.roy_vetterli));
+  REQUIRE(last[6] == Approx(30.0).margin(1.0));    // a rank-30 Gaussian truncation
+  REQUIRE(last[7] == Approx(m.stable_rank));
+}
+
+TEST_CASE("rep_alignment and sign_similarity match a direct computation on the probe", "[metrics]") {
+  const auto task = task_2af();
+  auto net = paper_net("{}", 4);
+  torch::Tensor h0;
+  train::Trainer trainer(*net, *task, *sgd(), hooks({"{name: rep_alignment}", "{name: sign_similarity}"}, *task),
+                         train::TrainSettings{30, 32, 30, 320, 32}, torch::kCPU, 4);
+  {
+    torch::NoGradGuard g;
+    h0 = net->forward(trainer.probe().trials().inputs).hidden.clone();
+  }
+  trainer.run();
+  torch::NoGradGuard g;
+  const torch::Tensor h1 = net->forward(trainer.probe().trials().inputs).hidden;
+  REQUIRE(h0.sizes() == torch::IntArrayRef({8, 320, 300}));
+  // Representation alignment at the last decision step (7), computed independently:
+  // <H0 H0^T, H1 H1^T> = ||H0^T H1||^2, ||H H^T|| = ||H^T H||.
+  const torch::Tensor a = h0[7].to(torch::kDouble), b = h1[7].to(torch::kDouble);
+  const double expected = torch::matmul(a.t(), b).pow(2).sum().item<double>() /
+                          (torch::matmul(a.t(), a).norm() * torch::matmul(b.t(), b).norm()).item<double>();
+  REQUIRE(trainer.log().rows.back()[0] == Approx(expected).epsilon(1e-9));
+  REQUIRE(trainer.log().rows.back()[0] < 1.0);
+  // Sign similarity over the decision window [7, 8).
+  const double same = torch::sign(h0[7]).eq(torch::sign(h1[7])).to(torch::kDouble).mean().item<double>();
+  REQUIRE(trainer.log().rows.back()[1] == Approx(same).epsilon(1e-12));
+}
+
+TEST_CASE("path length equals dw_rec for a single interval and exceeds it otherwise", "[metrics]") {
+  const auto task = task_2af();
+  auto run = [&](const std::string& path_spec, int64_t log_every) {
+    auto net = paper_net("{}", 5);
+    train::Trainer t(*net, *task, *sgd(), hooks({"{name: dw_rec}", path_spec}, *task),
+                     train::TrainSettings{40, 16, log_every, 32, 8}, torch::kCPU, 5);
+    t.run();
+    return t.log().rows.back();
+  };
+  const auto single = run("{name: path_length_rec, every: 40}", 40);
+  REQUIRE(single[1] == Approx(single[0]).epsilon(1e-12));
+  const auto every_step = run("{name: path_length_rec}", 40);
+  REQUIRE(every_step[1] > 1.05 * every_step[0]);  // momentum SGD does not move in a line
+  // Its own schedule: logging the metrics more often does not change it.
+  const auto logged_often = run("{name: path_length_rec}", 3);
+  REQUIRE(logged_often[1] == Approx(every_step[1]).epsilon(1e-12));
+  const auto coarse = run("{name: path_length_rec, every: 10}", 7);
+  REQUIRE(coarse[1] <= every_step[1]);
+  REQUIRE(coarse[1] >= single[1]);
+}
+
+TEST_CASE("the probe is drawn from its own stream, the same for every run of a seed", "[metrics]") {
+  const auto task = task_2af();
+  auto a = paper_net("{}", 6);
+  auto b = paper_net("{W_rec: {name: low_rank, rank: 1}}", 6);
+  train::Trainer ta(*a, *task, *sgd(), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 6);
+  train::Trainer tb(*b, *task, *sgd(), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 6);
+  train::Trainer tc(*b, *task, *sgd(), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 7);
+  REQUIRE(torch::equal(ta.probe().trials().inputs, tb.probe().trials().inputs));
+  REQUIRE_FALSE(torch::equal(ta.probe().trials().inputs, tc.probe().trials().inputs));
+  REQUIRE(ta.probe().size() == 320);
+  REQUIRE(ta.probe().kernel_inputs().sizes() == torch::IntArrayRef({8, 32, 3}));
+  REQUIRE(ta.probe().kernel_steps() == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  // Not the training stream: the first training batch differs from the probe's first trials.
+  at::Generator train_gen = stream_generator(6, "train");
+  REQUIRE_FALSE(torch::equal(task->sample(32, train_gen).inputs,
+                             ta.probe().trials().inputs.slice(1, 0, 32)));
+}
