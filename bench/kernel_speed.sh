@@ -12,14 +12,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 bench=$build/bench/richlazy_kernel_bench
-if [ ! -x "$bench" ]; then
-  echo "kernel_speed: $bench not found; build with scripts/build.sh" >&2
-  exit 1
-fi
-if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
-  echo "kernel_speed: (a) needs Debian's python3-torch: apt-get install python3-torch" >&2
-  exit 1
-fi
+source "$root/bench/lib.sh"
+require_binary "$bench"
+require_python_torch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1

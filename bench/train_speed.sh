@@ -7,14 +7,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 bench=$build/bench/richlazy_bench
-if [ ! -x "$bench" ]; then
-  echo "train_speed: $bench not found; build with scripts/build.sh (needs libbenchmark-dev)" >&2
-  exit 1
-fi
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  echo "train_speed: the Python reference needs Debian's python3-torch: apt-get install python3-torch" >&2
-  exit 1
-fi
+source "$root/bench/lib.sh"
+require_binary "$bench"
+require_python_torch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=1 \
