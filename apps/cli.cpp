@@ -61,7 +61,23 @@ int run_cli(int argc, char** argv, const Registries& reg) {
       ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   stats->add_option("--seed", stats_args.seed, "seed (default 0)");
   stats->add_option("--json", stats_args.json_path, "also write the statistics as JSON");
+  stats->add_option("--set", stats_args.sets, "task option KEY=VALUE, e.g. --set dt_ms=20 (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   stats->callback([&] { action = [&] { return apps::command_task_stats(stats_args, reg); }; });
+
+  apps::TaskSampleArgs sample_args;
+  CLI::App* sample = tasks->add_subcommand(
+      "sample", "write trials as .npy files (inputs, targets, mask, per-trial variables) + index.json");
+  sample->add_option("task", sample_args.task, "task name (richlazy list tasks)")->required();
+  sample->add_option("--trials", sample_args.trials, "trials to draw (default 16)")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+  sample->add_option("--seed", sample_args.seed, "seed (default 0)");
+  sample->add_option("--out", sample_args.out_dir, "output folder")->required();
+  sample->add_option("--set", sample_args.sets, "task option KEY=VALUE (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sample->callback([&] { action = [&] { return apps::command_task_sample(sample_args, reg); }; });
 
   // --- init describe -------------------------------------------------------------------
   apps::InitDescribeArgs init_args;

@@ -1,24 +1,96 @@
-// apps/cmd_tasks.cpp: `richlazy tasks stats`.
+// apps/cmd_tasks.cpp: `richlazy tasks stats` and `richlazy tasks sample`.
 #include <richlazy/apps/commands.h>
 
 #include <richlazy/core/atomic_file.h>
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/npy.h>
+#include <richlazy/core/seeding.h>
 #include <richlazy/tasks/task_stats.h>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
 #include <cstdio>
+#include <filesystem>
 
 namespace richlazy::apps {
 
-int command_task_stats(const TaskStatsArgs& args, const Registries& reg) {
+namespace {
+/// The task called `name` with its defaults, changed by "key=value" options.
+std::unique_ptr<tasks::Task> make_task(const std::string& name, const std::vector<std::string>& sets,
+                                       const Registries& reg) {
   YAML::Node spec(YAML::NodeType::Map);
-  spec["name"] = args.task;
-  auto source = std::make_shared<ConfigSource>("tasks stats");
+  spec["name"] = name;
+  auto source = std::make_shared<ConfigSource>("task " + name);
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    const std::string origin = "--set " + s;
+    if (eq == std::string::npos || eq == 0) {
+      throw ConfigError(origin + ": expected KEY=VALUE with a task option, e.g. --set dt_ms=20");
+    }
+    spec[s.substr(0, eq)] = load_yaml_text(s.substr(eq + 1), origin);
+    source->set_origin("task." + s.substr(0, eq), origin);
+  }
   Params p(spec, "task", source, {});
-  const std::unique_ptr<tasks::Task> task = reg.tasks.create(p);
+  return reg.tasks.create(p);
+}
+
+std::string dtype_name(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kDouble ? "float64" : "float32";
+}
+}  // namespace
+
+int command_task_stats(const TaskStatsArgs& args, const Registries& reg) {
+  const std::unique_ptr<tasks::Task> task = make_task(args.task, args.sets, reg);
   const tasks::TaskStats stats = tasks::compute_task_stats(*task, args.trials, args.seed);
   std::fputs(tasks::format_task_stats(*task, stats).c_str(), stdout);
   if (!args.json_path.empty()) {
     write_file_atomic(args.json_path, tasks::task_stats_json(*task, stats));
   }
+  return 0;
+}
+
+int command_task_sample(const TaskSampleArgs& args, const Registries& reg) {
+  const std::unique_ptr<tasks::Task> task = make_task(args.task, args.sets, reg);
+  at::Generator gen = make_generator(args.seed);
+  const tasks::TrialBatch batch = task->sample(args.trials, gen);
+  namespace fs = std::filesystem;
+  fs::create_directories(args.out_dir);
+  nlohmann::ordered_json files = nlohmann::ordered_json::object();
+  auto save = [&](const std::string& name, torch::Tensor t, const std::string& what) {
+    // .npy holds float32 or float64: integer labels and indices are written as float64.
+    if (t.scalar_type() != torch::kFloat) t = t.to(torch::kDouble);
+    write_npy((fs::path(args.out_dir) / (name + ".npy")).string(), t);
+    files[name] = {{"file", name + ".npy"}, {"shape", t.sizes().vec()}, {"dtype", dtype_name(t)},
+                   {"content", what}};
+  };
+  save("inputs", batch.inputs, "[T, trials, n_inputs], channels: " + join_names(task->input_names()));
+  save("targets", batch.targets,
+       task->loss() == tasks::LossKind::cross_entropy
+           ? "[T, trials] class labels: " + join_names(task->output_names())
+           : "[T, trials, n_outputs] target values");
+  save("mask", batch.mask, "[T, trials], 1 where the loss scores the step");
+  for (const auto& [name, value] : batch.trial_vars) save(name, value, "[trials], drawn per trial");
+  const tasks::DecisionWindow d = task->decision();
+  const nlohmann::ordered_json index{{"task", task->name()},
+                                     {"trials", args.trials},
+                                     {"seed", args.seed},
+                                     {"steps", task->steps()},
+                                     {"dt_ms", task->dt_ms()},
+                                     {"decision", {d.begin, d.end}},
+                                     {"input_names", task->input_names()},
+                                     {"output_names", task->output_names()},
+                                     {"files", files}};
+  write_file_atomic((fs::path(args.out_dir) / "index.json").string(), index.dump(2) + "\n");
+  std::fputs(fmt::format("{} trials of {} -> {}/ (index.json, {})\n", args.trials, task->name(),
+                         args.out_dir, join_names([&] {
+                           std::vector<std::string> names;
+                           for (const auto& f : files.items()) names.push_back(f.key() + ".npy");
+                           return names;
+                         }()))
+                 .c_str(),
+             stdout);
   return 0;
 }
 

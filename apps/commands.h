@@ -18,12 +18,23 @@ int command_list(const std::string& what, const Registries& registries);
 
 struct TaskStatsArgs {
   std::string task;
+  std::vector<std::string> sets;  ///< task options, "key=value"
   int64_t trials = 20000;
   uint64_t seed = 0;
   std::string json_path;
 };
 /// `richlazy tasks stats`.
 int command_task_stats(const TaskStatsArgs& args, const Registries& registries);
+
+struct TaskSampleArgs {
+  std::string task;
+  std::vector<std::string> sets;  ///< task options, "key=value"
+  int64_t trials = 16;
+  uint64_t seed = 0;
+  std::string out_dir;
+};
+/// `richlazy tasks sample`: trials as .npy files plus index.json, for inspection in Python.
+int command_task_sample(const TaskSampleArgs& args, const Registries& registries);
 
 struct InitDescribeArgs {
   std::string config_path;  ///< --config: the initializer of `param` in that config

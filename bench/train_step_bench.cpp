@@ -6,6 +6,7 @@
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
 #include <richlazy/models/ctrnn.h>
+#include <richlazy/tasks/scoring.h>
 #include <richlazy/train/trainer.h>
 
 #include <benchmark/benchmark.h>
@@ -55,7 +56,7 @@ void BM_TrainStep_autograd(benchmark::State& state) {
   for (auto _ : state) {
     const torch::Tensor h = models::ctrnn_unroll_reference(s.batch.inputs, w_in, w_rec, 1.0,
                                                            models::Activation::relu);
-    const torch::Tensor loss = train::masked_cross_entropy(torch::matmul(h, w_out.t()),
+    const torch::Tensor loss = tasks::masked_cross_entropy(torch::matmul(h, w_out.t()),
                                                            s.batch.targets, s.batch.mask);
     opt.zero_grad();
     loss.backward();

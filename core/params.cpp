@@ -186,6 +186,19 @@ std::vector<double> Params::get_double_list(const std::string& key) {
   return out;
 }
 
+std::vector<std::string> Params::get_string_list(const std::string& key) {
+  const YAML::Node v = value(key);
+  const std::string rule = "must be a string or a non-empty list of strings";
+  if (is_plain_scalar(v)) return {v.Scalar()};
+  if (!v.IsSequence() || v.size() == 0) fail(key, rule);
+  std::vector<std::string> out;
+  for (const auto& item : v) {
+    if (!is_plain_scalar(item)) fail(key, rule);
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
 Params Params::child(const std::string& key, std::vector<ParamSpec> specs) {
   YAML::Node v = value(key);
   // A section the user wrote keeps the default's other keys (e.g. `name: sgd` under

@@ -68,6 +68,8 @@ class Params {
   std::string get_choice(const std::string& key, const std::vector<std::string>& choices);
   /// Non-empty list of finite numbers.
   std::vector<double> get_double_list(const std::string& key);
+  /// A string or a non-empty list of strings (a single string is a list of one).
+  std::vector<std::string> get_string_list(const std::string& key);
 
   /// Nested map under a declared key, with its own keys. When absent, the declared default
   /// map is used; when present, the default's keys the user left out are added (so a

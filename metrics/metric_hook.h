@@ -30,7 +30,8 @@ struct HookContext {
   models::Model& model;
   const tasks::Task& task;
   torch::Device device;
-  Probe& probe;  ///< the run's fixed probe trials (and their hidden states at this step)
+  Probe& probe;         ///< the run's fixed probe trials (and their hidden states at this step)
+  EvaluationSet& test;  ///< held-out trials for test_loss / test_accuracy
 };
 
 class MetricHook {

@@ -1,6 +1,9 @@
 // metrics/probe.cpp: probe trials and their cached hidden states.
 #include <richlazy/metrics/probe.h>
 
+#include <richlazy/core/seeding.h>
+#include <richlazy/tasks/scoring.h>
+
 #include <torch/torch.h>
 
 namespace richlazy::metrics {
@@ -24,6 +27,28 @@ const torch::Tensor& Probe::hidden(models::Model& model, int64_t step) {
     cached_step_ = step;
   }
   return hidden_;
+}
+
+EvaluationSet::EvaluationSet(const tasks::Task& task, uint64_t seed, int64_t trials,
+                             torch::Device device)
+    : task_(task), seed_(seed), trials_(trials), device_(device) {}
+
+std::pair<double, double> EvaluationSet::scores(models::Model& model, int64_t step) {
+  if (!set_) {
+    std::optional<tasks::TrialBatch> held_out = task_.held_out();
+    if (held_out) {
+      set_ = held_out->to(device_);
+    } else {
+      at::Generator gen = stream_generator(seed_, "test");
+      set_ = task_.sample(trials_, gen).to(device_);
+    }
+  }
+  if (step != cached_step_) {
+    cached_ = tasks::evaluate(
+        task_, [&](const torch::Tensor& x) { return model.forward(x).logits; }, *set_);
+    cached_step_ = step;
+  }
+  return cached_;
 }
 
 }  // namespace richlazy::metrics

@@ -8,6 +8,8 @@
 #include <richlazy/tasks/task.h>
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace richlazy::metrics {
@@ -35,6 +37,26 @@ class Probe {
   std::vector<int64_t> kernel_steps_;
   int64_t cached_step_ = -1;
   torch::Tensor hidden_;
+};
+
+/// Held-out trials for test_loss and test_accuracy: the task's own held-out set (an image
+/// test split) or `trials` fresh trials from the run's "test" stream, drawn when first used.
+/// Scores are computed once per step.
+class EvaluationSet {
+ public:
+  EvaluationSet(const tasks::Task& task, uint64_t seed, int64_t trials, torch::Device device);
+
+  /// (loss, accuracy) of `model` at `step`; accuracy is NaN for regression tasks.
+  std::pair<double, double> scores(models::Model& model, int64_t step);
+
+ private:
+  const tasks::Task& task_;
+  uint64_t seed_;
+  int64_t trials_;
+  torch::Device device_;
+  std::optional<tasks::TrialBatch> set_;
+  int64_t cached_step_ = -1;
+  std::pair<double, double> cached_{0, 0};
 };
 
 }  // namespace richlazy::metrics

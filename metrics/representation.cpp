@@ -47,17 +47,24 @@ class SignSimilarity final : public MetricHook {
 /// logit at every scored step of the kernel probe trials (8 x 32 x 3 = 768 rows for 2AF).
 class KernelAlignment final : public MetricHook {
  public:
-  explicit KernelAlignment(std::string param) : param_(std::move(param)) {}
+  explicit KernelAlignment(std::vector<std::string> params) : params_(std::move(params)) {}
   void on_train_begin(const HookContext& ctx) override { initial_ = kernel(ctx); }
   double on_step(const StepInfo&, const HookContext& ctx) override {
     return frobenius_cosine(initial_, kernel(ctx));
   }
 
  private:
+  // The kernel w.r.t. several parameters is the sum of their kernels (J = [J_1, J_2]).
   torch::Tensor kernel(const HookContext& ctx) const {
-    return tangent_kernel(ctx.model, param_, ctx.probe.kernel_inputs(), ctx.probe.kernel_steps());
+    torch::Tensor k;
+    for (const auto& param : params_) {
+      const torch::Tensor kp =
+          tangent_kernel(ctx.model, param, ctx.probe.kernel_inputs(), ctx.probe.kernel_steps());
+      k = k.defined() ? k + kp : kp;
+    }
+    return k;
   }
-  std::string param_;
+  std::vector<std::string> params_;
   torch::Tensor initial_;
 };
 }  // namespace
@@ -81,13 +88,16 @@ void register_representation_metrics(MetricRegistry& registry) {
                 "tangent-kernel alignment: cosine similarity of the empirical tangent kernel "
                 "w.r.t. `param` (every logit at every scored step of the kernel probe trials) at "
                 "step 0 and now",
-                {{"param", "W_rec", "the weight the kernel differentiates"}},
+                {{"param", "W_rec", "the weight the kernel differentiates, or a list of weights "
+                                    "(e.g. [W_1, w_2] for linear2: the kernel w.r.t. both layers)"}},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  const std::string param = p.get_string("param");
-                  if (!t.has_parameter(param)) {
-                    p.fail("param", "must name a parameter of the model");
+                  const std::vector<std::string> params = p.get_string_list("param");
+                  for (const auto& param : params) {
+                    if (!t.has_parameter(param)) {
+                      p.fail("param", "must name parameters of the model");
+                    }
                   }
-                  return std::make_unique<KernelAlignment>(param);
+                  return std::make_unique<KernelAlignment>(params);
                 }});
 }
 

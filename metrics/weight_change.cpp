@@ -114,16 +114,25 @@ void add_weight_change(MetricRegistry& registry, const std::string& name,
                 }});
 }
 
+/// The weight a metric measures: option `param`, W_rec by default.
+std::string measured_parameter(Params& p, const MetricTarget& t, const std::string& metric) {
+  const std::string param = p.get_string("param");
+  require_parameter(p, t, metric, param);
+  return param;
+}
+
+const ParamSpec kParamOption{"param", "W_rec", "the weight measured"};
+
 void add_effective_rank(MetricRegistry& registry, const std::string& name, bool delta,
                         const std::string& description) {
   registry.add({name, description,
                 {{"measure", "roy_vetterli",
-                  "roy_vetterli | nuclear_ratio | participation_ratio | stable_rank"}},
+                  "roy_vetterli | nuclear_ratio | participation_ratio | stable_rank"},
+                 kParamOption},
                 [name, delta](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  require_parameter(p, t, name, "W_rec");
                   const std::string measure = p.get_choice(
                       "measure", {"roy_vetterli", "nuclear_ratio", "participation_ratio", "stable_rank"});
-                  return std::make_unique<EffectiveRank>("W_rec", delta, measure);
+                  return std::make_unique<EffectiveRank>(measured_parameter(p, t, name), delta, measure);
                 }});
 }
 }  // namespace
@@ -134,6 +143,12 @@ void register_weight_change(MetricRegistry& registry) {
                     "||W_rec(t) - W_rec(0)||_F / ||W_rec(0)||_F");
   add_weight_change(registry, "dw_in", "W_in", false, "||W_in(t) - W_in(0)||_F");
   add_weight_change(registry, "dw_out", "W_out", false, "||W_out(t) - W_out(0)||_F");
+  registry.add({"dw", "||W(t) - W(0)||_F of any weight (option param), or / ||W(0)||_F",
+                {kParamOption, {"relative", "false", "divide by ||W(0)||_F"}},
+                [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
+                  const std::string param = measured_parameter(p, t, "dw");
+                  return std::make_unique<WeightChange>(param, p.get_bool("relative"));
+                }});
   add_effective_rank(registry, "erank_rec", false,
                      "effective rank of W_rec(t) (Roy-Vetterli unless measure says otherwise)");
   add_effective_rank(registry, "erank_delta_rec", true,
@@ -141,10 +156,10 @@ void register_weight_change(MetricRegistry& registry) {
   registry.add({"path_length_rec",
                 "sum of ||W_rec(k+1) - W_rec(k)||_F over intervals of `every` updates (plasticity "
                 "cost proxy; independent of metrics.every)",
-                {{"every", "1", "interval in updates; every >= iterations gives dw_rec"}},
+                {{"every", "1", "interval in updates; every >= iterations gives dw_rec"}, kParamOption},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  require_parameter(p, t, "path_length_rec", "W_rec");
-                  return std::make_unique<PathLength>("W_rec", p.get_int("every", 1));
+                  const int64_t every = p.get_int("every", 1);
+                  return std::make_unique<PathLength>(measured_parameter(p, t, "path_length_rec"), every);
                 }});
 }
 

@@ -85,7 +85,7 @@ class ModelBuilder {
 
 using ModelRegistry = Registry<ModelBuilder, const TaskShape&>;
 
-/// Registers the models that ship with richlazy ("ctrnn").
+/// Registers the models that ship with richlazy ("ctrnn", "linear2").
 void register_builtin_models(ModelRegistry& registry);
 
 }  // namespace richlazy::models

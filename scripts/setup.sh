@@ -8,7 +8,8 @@ set -euo pipefail
 
 packages=(
   g++ cmake make ccache git
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread zlib1g-dev
+  dataset-fashion-mnist  # real Fashion-MNIST for the sfmnist task and its tests
   libblas3  # the reference BLAS, for the test of the slow-BLAS warning; OpenBLAS outranks it
   libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
 )

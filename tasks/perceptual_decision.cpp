@@ -42,8 +42,8 @@ TrialBatch PerceptualDecision::sample(int64_t batch, at::Generator& gen) const {
   const torch::Tensor gt = torch::randint(0, 2, {batch}, gen, i64);
   const torch::Tensor coh_index =
       torch::randint(0, static_cast<int64_t>(options_.cohs.size()), {batch}, gen, i64);
-  const torch::Tensor noise = torch::randn({n_stim, batch, 2}, gen, f64) *
-                              (options_.sigma / std::sqrt(options_.dt_ms));
+  const torch::Tensor noise =
+      torch::randn({n_stim, batch, 2}, gen, f64) * noise_std(options_.sigma, options_.dt_ms);
 
   const torch::Tensor cohs = torch::tensor(options_.cohs, f64);
   const torch::Tensor coh = cohs.index_select(0, coh_index);
@@ -67,6 +67,7 @@ TrialBatch PerceptualDecision::sample(int64_t batch, at::Generator& gen) const {
   out.inputs = obs.to(torch::kFloat);
   out.targets = targets;
   out.mask = torch::ones({T, batch}, torch::TensorOptions().dtype(torch::kFloat));
+  out.trial_vars = {{"ground_truth", gt}, {"coherence", coh}};
   return out;
 }
 

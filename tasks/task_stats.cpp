@@ -28,13 +28,24 @@ TaskStats compute_task_stats(const Task& task, int64_t trials, uint64_t seed) {
   torch::Tensor sum = torch::zeros({T, task.input_size()}, torch::kDouble);
   torch::Tensor sum_sq = torch::zeros_like(sum);
   torch::Tensor labels = torch::zeros({T, task.output_size()}, torch::kDouble);
+  torch::Tensor y_sum = torch::zeros_like(labels), y_sq = torch::zeros_like(labels);
+  const bool classify = task.loss() == LossKind::cross_entropy;
   for (int64_t done = 0; done < trials;) {
     const int64_t b = std::min<int64_t>(4096, trials - done);
     const TrialBatch batch = task.sample(b, gen);
     const torch::Tensor x = batch.inputs.to(torch::kDouble);
     sum += x.sum(1);
     sum_sq += (x * x).sum(1);
-    labels += torch::one_hot(batch.targets, task.output_size()).to(torch::kDouble).sum(1);
+    if (classify) {
+      // Only scored steps count: unscored ones (sfmnist before the last row) carry no label.
+      labels += (torch::one_hot(batch.targets, task.output_size()).to(torch::kDouble) *
+                 batch.mask.to(torch::kDouble).unsqueeze(-1))
+                    .sum(1);
+    } else {
+      const torch::Tensor y = batch.targets.to(torch::kDouble);
+      y_sum += y.sum(1);
+      y_sq += (y * y).sum(1);
+    }
     done += b;
   }
   const torch::Tensor mean = sum / static_cast<double>(trials);
@@ -44,13 +55,19 @@ TaskStats compute_task_stats(const Task& task, int64_t trials, uint64_t seed) {
   s.seed = seed;
   s.input_mean = to_rows(mean);
   s.input_std = to_rows(var.sqrt());
-  s.label_fraction = to_rows(labels / static_cast<double>(trials));
+  if (classify) {
+    s.label_fraction = to_rows(labels / static_cast<double>(trials));
+  } else {
+    const torch::Tensor y_mean = y_sum / static_cast<double>(trials);
+    s.target_mean = to_rows(y_mean);
+    s.target_std = to_rows((y_sq / static_cast<double>(trials) - y_mean * y_mean).clamp_min(0.0).sqrt());
+  }
   return s;
 }
 
 std::string task_stats_json(const Task& task, const TaskStats& s) {
   const DecisionWindow d = task.decision();
-  const nlohmann::ordered_json j{{"task", task.name()},
+  nlohmann::ordered_json j{{"task", task.name()},
           {"trials", s.trials},
           {"seed", s.seed},
           {"n_inputs", task.input_size()},
@@ -63,6 +80,10 @@ std::string task_stats_json(const Task& task, const TaskStats& s) {
           {"input_mean", s.input_mean},
           {"input_std", s.input_std},
           {"label_fraction", s.label_fraction}};
+  if (!s.target_mean.empty()) {
+    j["target_mean"] = s.target_mean;
+    j["target_std"] = s.target_std;
+  }
   return j.dump(1) + "\n";
 }
 
@@ -89,14 +110,30 @@ std::string format_task_stats(const Task& task, const TaskStats& s) {
   }
   out += "inputs\n" + format_table(header, rows);
   header = {"step"};
-  for (const auto& n : task.output_names()) header.push_back(n);
   rows.clear();
-  for (std::size_t t = 0; t < s.label_fraction.size(); ++t) {
-    std::vector<std::string> row{std::to_string(t)};
-    for (double f : s.label_fraction[t]) row.push_back(fmt::format("{:.4f}", f));
-    rows.push_back(std::move(row));
+  if (!s.label_fraction.empty()) {
+    for (const auto& n : task.output_names()) header.push_back(n);
+    for (std::size_t t = 0; t < s.label_fraction.size(); ++t) {
+      std::vector<std::string> row{std::to_string(t)};
+      for (double f : s.label_fraction[t]) row.push_back(fmt::format("{:.4f}", f));
+      rows.push_back(std::move(row));
+    }
+    out += "\nlabel fractions\n" + format_table(header, rows);
+  } else {
+    for (const auto& n : task.output_names()) {
+      header.push_back(n + " mean");
+      header.push_back(n + " std");
+    }
+    for (std::size_t t = 0; t < s.target_mean.size(); ++t) {
+      std::vector<std::string> row{std::to_string(t)};
+      for (std::size_t o = 0; o < s.target_mean[t].size(); ++o) {
+        row.push_back(fmt::format("{:.4f}", s.target_mean[t][o]));
+        row.push_back(fmt::format("{:.4f}", s.target_std[t][o]));
+      }
+      rows.push_back(std::move(row));
+    }
+    out += "\ntargets\n" + format_table(header, rows);
   }
-  out += "\nlabel fractions\n" + format_table(header, rows);
   return out;
 }
 

@@ -14,7 +14,10 @@ struct TaskStats {
   uint64_t seed = 0;
   std::vector<std::vector<double>> input_mean;      ///< [T][n_inputs]
   std::vector<std::vector<double>> input_std;       ///< [T][n_inputs], population std
-  std::vector<std::vector<double>> label_fraction;  ///< [T][n_outputs]
+  /// [T][n_outputs], classification tasks: fraction of trials scored at step t with label k
+  std::vector<std::vector<double>> label_fraction;
+  std::vector<std::vector<double>> target_mean;     ///< [T][n_outputs], regression tasks
+  std::vector<std::vector<double>> target_std;      ///< [T][n_outputs], regression tasks
 };
 
 /// Draws `trials` trials (in batches of up to 4096) from a generator seeded with `seed`.

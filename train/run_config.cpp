@@ -30,7 +30,7 @@ const std::vector<ParamSpec>& config_schema() {
 const std::vector<ParamSpec>& train_schema() {
   static const std::vector<ParamSpec> specs{
       {"iterations", "10000", "optimizer updates"},
-      {"batch_size", "32", "trials per update"},
+      {"batch_size", "null", "trials per update; default: the task's (32, or 200 for sfmnist)"},
       {"optimizer", "{name: sgd}", "{name: sgd | adam, ...options} (richlazy list optimizers)"},
   };
   return specs;
@@ -41,6 +41,8 @@ const std::vector<ParamSpec>& metrics_schema() {
       {"every", "500", "log the metrics every this many updates (and at step 0 and the end)"},
       {"probe_trials", "320", "fixed probe trials for rep_alignment and sign_similarity"},
       {"kernel_trials", "32", "the first this many probe trials form the tangent kernel"},
+      {"test_trials", "2000", "held-out trials for test_loss / test_accuracy when the task has no "
+                              "test split of its own"},
       {"names", "[loss, accuracy, dw_rec, dw_rec_rel, dw_in, dw_out]",
        "metrics to log, in column order (richlazy list metrics)"},
   };
@@ -73,11 +75,23 @@ std::vector<NamedHook> parse_metrics(Params& section, const Registries& reg,
     if (!reg.metrics.find(name)) {
       section.source().fail(path, item.Mark(), reg.metrics.unknown_message(name));
     }
-    if (!seen.insert(name).second) {
-      section.source().fail(path, item.Mark(), "repeats the metric " + name);
-    }
     Params p(spec, path, section.source_ptr(), {});
-    hooks.push_back({name, reg.metrics.create(p, target)});
+    // `as:` renames the column (e.g. two `dw` metrics of different weights). It is handled
+    // here, so the metric's own options never see it.
+    std::string column = name;
+    const YAML::Node as = static_cast<const YAML::Node&>(spec)["as"];
+    if (as.IsDefined()) {
+      if (!as.IsScalar() || as.Scalar().empty()) {
+        section.source().fail(path + ".as", as.Mark(), "must be a column name");
+      }
+      column = as.Scalar();
+      p.set_resolved("as", as);
+    }
+    if (!seen.insert(column).second) {
+      section.source().fail(path, item.Mark(),
+                            "repeats the column " + column + " (name it differently with as:)");
+    }
+    hooks.push_back({column, reg.metrics.create(p, target)});
   }
   return hooks;
 }
@@ -121,7 +135,12 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
 
   Params train = p.child("train", train_schema());
   rc.train.iterations = train.get_int("iterations", 1, 1000000000);
-  rc.train.batch_size = train.get_int("batch_size", 1, 1000000);
+  if (train.has("batch_size") && !train.node()["batch_size"].IsNull()) {
+    rc.train.batch_size = train.get_int("batch_size", 1, 1000000);
+  } else {
+    rc.train.batch_size = rc.task->default_batch_size();
+    train.set_resolved("batch_size", YAML::Node(rc.train.batch_size));
+  }
   Params optimizer = train.child("optimizer", {});
   rc.optimizer = reg.optimizers.create(optimizer);
   train.finish();
@@ -130,6 +149,7 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   rc.train.log_every = metrics.get_int("every", 1);
   rc.train.probe_trials = metrics.get_int("probe_trials", 1, 1000000);
   rc.train.kernel_trials = metrics.get_int("kernel_trials", 1, rc.train.probe_trials);
+  rc.train.test_trials = metrics.get_int("test_trials", 1, 10000000);
   rc.metrics = parse_metrics(metrics, reg, metrics::MetricTarget{parameters, *rc.task});
   metrics.finish();
 

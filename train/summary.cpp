@@ -135,11 +135,13 @@ std::string format_results(const ExperimentPlan& plan, const ExperimentResult& r
   }
   std::string out = "Final values (one row per run)\n" + format_table(header, rows);
 
-  // Mean and standard deviation over seeds, grouped by the other swept keys.
+  // Mean and standard deviation over seeds (the run's `seed`, or any swept key whose last
+  // component ends in "seed", such as task.teacher_seed), grouped by the other swept keys.
   std::vector<std::string> group_keys;
   bool seed_swept = false;
   for (const auto& k : plan.sweep_keys) {
-    if (k == "seed") seed_swept = true;
+    const std::string last = short_key(k);
+    if (last.size() >= 4 && last.compare(last.size() - 4, 4, "seed") == 0) seed_swept = true;
     else group_keys.push_back(k);
   }
   if (seed_swept && !group_keys.empty()) {

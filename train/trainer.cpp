@@ -2,6 +2,7 @@
 #include <richlazy/train/trainer.h>
 
 #include <richlazy/core/seeding.h>
+#include <richlazy/tasks/scoring.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -12,22 +13,6 @@
 namespace richlazy::train {
 
 using torch::indexing::Slice;
-
-torch::Tensor masked_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets,
-                                   const torch::Tensor& mask) {
-  const int64_t classes = logits.size(-1);
-  const torch::Tensor per_step = torch::nn::functional::cross_entropy(
-      logits.reshape({-1, classes}), targets.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-  const torch::Tensor m = mask.reshape({-1}).to(per_step.dtype());
-  return (per_step * m).sum() / m.sum();
-}
-
-double decision_accuracy(const torch::Tensor& logits, const torch::Tensor& targets,
-                         const tasks::DecisionWindow& w) {
-  const torch::Tensor pred = logits.index({Slice(w.begin, w.end)}).argmax(-1);
-  return pred.eq(targets.index({Slice(w.begin, w.end)})).to(torch::kDouble).mean().item<double>();
-}
 
 std::string MetricLog::csv() const {
   std::string out = "step";
@@ -56,19 +41,24 @@ Trainer::Trainer(models::Model& model, const tasks::Task& task,
   probe_ = std::make_unique<metrics::Probe>(
       task_.sample(settings_.probe_trials, gen).to(device_),
       std::min(settings_.kernel_trials, settings_.probe_trials));
+  test_ = std::make_unique<metrics::EvaluationSet>(task_, seed_, settings_.test_trials, device_);
 }
 
 metrics::HookContext Trainer::context() {
-  return metrics::HookContext{model_, task_, device_, *probe_};
+  return metrics::HookContext{model_, task_, device_, *probe_, *test_};
+}
+
+double Trainer::accuracy_of(const torch::Tensor& logits, const tasks::TrialBatch& batch) const {
+  if (task_.loss() != tasks::LossKind::cross_entropy) return std::nan("");
+  return tasks::decision_accuracy(logits, batch.targets, task_.decision());
 }
 
 std::pair<double, double> Trainer::train_step(const tasks::TrialBatch& batch) {
   model_.train();
   const models::ModelOutput out = model_.forward(batch.inputs);
-  const torch::Tensor loss = masked_cross_entropy(out.logits, batch.targets, batch.mask);
+  const torch::Tensor loss = tasks::task_loss(task_.loss(), out.logits, batch);
   const double loss_value = loss.item<double>();
-  const double accuracy =
-      decision_accuracy(out.logits.detach(), batch.targets, task_.decision());
+  const double accuracy = accuracy_of(out.logits.detach(), batch);
   if (!std::isfinite(loss_value)) return {loss_value, accuracy};
   optimizer_->zero_grad();
   loss.backward();
@@ -111,9 +101,8 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
       // initial network, and the update below uses the same forward pass's batch.
       torch::NoGradGuard no_grad;
       const models::ModelOutput out = model_.forward(batch.inputs);
-      const double loss0 =
-          masked_cross_entropy(out.logits, batch.targets, batch.mask).item<double>();
-      log_row(0, loss0, decision_accuracy(out.logits, batch.targets, task_.decision()));
+      const double loss0 = tasks::task_loss(task_.loss(), out.logits, batch).item<double>();
+      log_row(0, loss0, accuracy_of(out.logits, batch));
       if (on_row) on_row(log_);
     }
     const auto [loss, acc] = train_step(batch);

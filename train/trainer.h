@@ -1,6 +1,7 @@
 // richlazy/train/trainer.h: the training loop of one run.
 // Each iteration draws a batch from the run's "train" stream, takes one optimizer step on
 // the mean cross-entropy over the scored steps, and feeds the metric hooks on schedule.
+// The loss is the task's (cross-entropy or mean squared error, tasks/scoring.h).
 // The loop only talks to the Model interface, so ensembles (many networks in one tensor)
 // can reuse it by providing a model whose forward carries a network dimension.
 #pragma once
@@ -23,17 +24,8 @@ struct TrainSettings {
   int64_t log_every = 500;     ///< metric hooks run every this many updates (and at 0, end)
   int64_t probe_trials = 320;  ///< probe trials for the representation measures
   int64_t kernel_trials = 32;  ///< the first this many probe trials form the tangent kernel
+  int64_t test_trials = 2000;  ///< fresh held-out trials for test_* metrics (tasks without a test split)
 };
-
-/// Mean cross-entropy over the steps where mask == 1. logits [T, B, O], targets [T, B],
-/// mask [T, B]. With an all-ones mask this is PyTorch's CrossEntropyLoss on the flattened
-/// [T*B, O] logits, as in the reference.
-torch::Tensor masked_cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets,
-                                   const torch::Tensor& mask);
-
-/// Fraction of (decision step, trial) pairs where argmax(logits) equals the target.
-double decision_accuracy(const torch::Tensor& logits, const torch::Tensor& targets,
-                         const tasks::DecisionWindow& window);
 
 /// A metric hook with the column name it logs under.
 struct NamedHook {
@@ -71,7 +63,7 @@ class Trainer {
           uint64_t seed);
 
   /// One update on `batch` (already on the device). Returns the loss and decision accuracy
-  /// of the network before the update.
+  /// (NaN for regression tasks) of the network before the update.
   std::pair<double, double> train_step(const tasks::TrialBatch& batch);
 
   /// The run's probe trials (drawn from its "probe" stream when the trainer is made).
@@ -85,6 +77,7 @@ class Trainer {
  private:
   void log_row(int64_t step, double loss, double accuracy);
   metrics::HookContext context();
+  double accuracy_of(const torch::Tensor& logits, const tasks::TrialBatch& batch) const;
 
   models::Model& model_;
   const tasks::Task& task_;
@@ -94,6 +87,7 @@ class Trainer {
   torch::Device device_;
   uint64_t seed_;
   std::unique_ptr<metrics::Probe> probe_;
+  std::unique_ptr<metrics::EvaluationSet> test_;
   MetricLog log_;
   double hook_seconds_ = 0;
 };

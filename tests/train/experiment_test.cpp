@@ -3,6 +3,9 @@
 
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
+#include <richlazy/core/seeding.h>
+#include <richlazy/models/ctrnn.h>
+#include <richlazy/tasks/scoring.h>
 #include <richlazy/train/experiment.h>
 #include <richlazy/train/summary.h>
 
@@ -249,4 +252,80 @@ TEST_CASE("run ids use the last key component unless two swept keys share it", "
   REQUIRE(plan.runs.size() == 2);
   // "_" separates the parts of an id, so it is replaced inside them.
   REQUIRE(plan.runs[1].id == "init.W-rec.gain-2.0_hidden_size-20_init.W-in.gain-0.5");
+}
+
+TEST_CASE("metric columns can be renamed with as: and must be unique", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  o.sets = {"metrics.names=[loss, {name: dw, param: W_in, as: dw_input}, {name: dw, param: W_rec, relative: true}]",
+            "sweep={}"};
+  const auto plan = train::plan_experiment(o, registries());
+  const auto& m = plan.runs[0].config.metrics;
+  REQUIRE(m.size() == 3);
+  REQUIRE(m[1].name == "dw_input");
+  REQUIRE(m[2].name == "dw");
+  REQUIRE(plan.runs[0].config.resolved["metrics"]["names"][1]["as"].as<std::string>() == "dw_input");
+  o.sets = {"metrics.names=[dw_rec, {name: dw_in, as: dw_rec}]", "sweep={}"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()),
+                      Contains("metrics.names[1] repeats the column dw_rec (name it differently with as:)"));
+  o.sets = {"metrics.names=[{name: dw, param: W_foo}]", "sweep={}"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()),
+                      Contains("dw measures W_foo, which this model does not have"));
+}
+
+TEST_CASE("regression tasks train with mean squared error; accuracy is refused", "[train]") {
+  testing::TempDir tmp;
+  const std::string yaml = R"(experiment: ts
+task: {name: teacher_student, dim: 10}
+model: {name: linear2, hidden_size: 20}
+train: {iterations: 600, batch_size: 64, optimizer: {name: sgd, lr: 0.05, momentum: 0}}
+metrics:
+  every: 300
+  kernel_trials: 16
+  names: [loss, test_loss, {name: kernel_alignment, param: [W_1, w_2]}, {name: dw, param: W_1}]
+)";
+  auto o = options_for(tmp, yaml);
+  auto plan = train::plan_experiment(o, registries());
+  REQUIRE(plan.runs[0].config.resolved["init"]["W_1"]["name"].as<std::string>() == "gaussian");
+  const auto result = train::run_experiment(plan, o);
+  REQUIRE(result.runs[0].status == "ok");
+  const auto& v = result.runs[0].final_values;  // loss, test_loss, kernel_alignment, dw
+  REQUIRE(v[0] < 1e-3);
+  REQUIRE(v[1] < 1e-3);
+  REQUIRE(v[2] > 0.0);
+  REQUIRE(v[2] < 1.0);
+  REQUIRE(v[3] > 0.0);
+  o.sets = {"metrics.names=[loss, accuracy]"};
+  o.out_dir = tmp.file("out2");
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()),
+                      Contains("accuracy needs a classification task; teacher_student is a regression task"));
+}
+
+TEST_CASE("the batch size defaults to the task's and test_accuracy scores held-out trials", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, "train: {iterations: 200}\nmetrics: {every: 200, test_trials: 500, "
+                            "names: [accuracy, test_accuracy, test_loss]}\nmodel: {hidden_size: 64}\n");
+  auto plan = train::plan_experiment(o, registries());
+  REQUIRE(plan.runs[0].config.train.batch_size == 32);
+  REQUIRE(plan.runs[0].config.resolved["train"]["batch_size"].as<int>() == 32);
+  const auto result = train::run_experiment(plan, o);
+  const auto& v = result.runs[0].final_values;
+  REQUIRE(v[1] > 0.5);
+  REQUIRE(v[2] > 0.0);
+  // Recompute it independently: the final weights on 500 trials of the run's "test" stream.
+  models::CTRNNOptions net_options;
+  net_options.hidden_size = 64;
+  models::CTRNN net(net_options);
+  {
+    torch::NoGradGuard g;
+    for (const char* w : {"W_in", "W_rec", "W_out"}) {
+      net.weight(w).copy_(weights(plan.dir, plan.runs[0].id, std::string(w) + "_final"));
+    }
+  }
+  at::Generator gen = stream_generator(0, "test");
+  const tasks::TrialBatch test = plan.runs[0].config.task->sample(500, gen);
+  torch::NoGradGuard g;
+  const torch::Tensor logits = net.forward(test.inputs).logits;
+  REQUIRE(v[1] == Approx(tasks::decision_accuracy(logits, test.targets, {7, 8})).margin(1e-12));
+  REQUIRE(v[2] == Approx(tasks::masked_cross_entropy(logits, test.targets, test.mask).item<double>()).epsilon(1e-5));
 }

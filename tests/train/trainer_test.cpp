@@ -7,6 +7,7 @@
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
 #include <richlazy/models/ctrnn.h>
+#include <richlazy/tasks/scoring.h>
 #include <richlazy/train/trainer.h>
 
 #include <cmath>
@@ -93,13 +94,13 @@ TEST_CASE("masked cross-entropy scores only the masked steps", "[train]") {
   torch::manual_seed(3);
   const torch::Tensor logits = torch::randn({4, 5, 3});
   const torch::Tensor targets = torch::randint(0, 3, {4, 5}, torch::kLong);
-  const torch::Tensor all = train::masked_cross_entropy(logits, targets, torch::ones({4, 5}));
+  const torch::Tensor all = tasks::masked_cross_entropy(logits, targets, torch::ones({4, 5}));
   REQUIRE(all.item<double>() ==
           Approx(torch::nn::functional::cross_entropy(logits.reshape({-1, 3}), targets.reshape({-1}))
                      .item<double>()));
   torch::Tensor mask = torch::zeros({4, 5});
   mask[3] = 1;
-  const torch::Tensor last = train::masked_cross_entropy(logits, targets, mask);
+  const torch::Tensor last = tasks::masked_cross_entropy(logits, targets, mask);
   REQUIRE(last.item<double>() ==
           Approx(torch::nn::functional::cross_entropy(logits[3], targets[3]).item<double>()));
 }
@@ -116,7 +117,7 @@ TEST_CASE("a short training run on 2AF reaches decision accuracy >= 0.8", "[trai
   at::Generator gen = make_generator(99);
   const tasks::TrialBatch test = task->sample(4096, gen);
   torch::NoGradGuard g;
-  const double acc = train::decision_accuracy(net->forward(test.inputs).logits, test.targets, task->decision());
+  const double acc = tasks::decision_accuracy(net->forward(test.inputs).logits, test.targets, task->decision());
   REQUIRE(acc >= 0.8);
   // The logged training loss fell from chance (about ln 3 per step) to well below it.
   REQUIRE(trainer.log().rows.front()[0] > 0.5);

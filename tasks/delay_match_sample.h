@@ -1,0 +1,49 @@
+// richlazy/tasks/delay_match_sample.h: DMS, NeuroGym 0.0.2 DelayMatchSample-v0.
+// TASKS.md section 3. Report whether a test stimulus matches the sample shown before a
+// silent delay. Inputs: fixation, ring unit at 0, ring unit at pi; outputs: fixate, match,
+// non-match. With the paper's timing (0 / 100 / 500 / 100 / 100 ms at dt = 100 ms): sample
+// at step 0, delay 1-5, test at step 6, decision at step 7.
+#pragma once
+
+#include <richlazy/tasks/task.h>
+#include <richlazy/tasks/timing.h>
+
+namespace richlazy::tasks {
+
+struct DelayMatchSampleOptions {
+  double dt_ms = 100;
+  double sigma = 1.0;  ///< per-step noise std sigma / sqrt(dt_ms), stimulus channels only
+  double fixation_ms = 0;
+  double sample_ms = 100;
+  double delay_ms = 500;
+  double test_ms = 100;
+  double decision_ms = 100;
+};
+
+class DelayMatchSample final : public Task {
+ public:
+  explicit DelayMatchSample(DelayMatchSampleOptions options);
+
+  std::string name() const override { return "DMS"; }
+  int64_t input_size() const override { return 3; }
+  int64_t output_size() const override { return 3; }
+  int64_t steps() const override { return timing_.steps(); }
+  double dt_ms() const override { return options_.dt_ms; }
+  DecisionWindow decision() const override;
+  std::vector<std::string> input_names() const override;
+  std::vector<std::string> output_names() const override;
+  /// Per trial: gt in {1 match, 2 non-match} and a sample angle in {0, pi}, uniform; the
+  /// test angle is the sample's on a match, the opposite one otherwise. Stimulus channels
+  /// hold the one-hot angle plus noise during the sample and the test periods only (the
+  /// delay is exactly silent); fixation is 1 until the decision. Label gt at the decision.
+  TrialBatch sample(int64_t batch, at::Generator& gen) const override;
+
+ private:
+  DelayMatchSampleOptions options_;
+  Timing timing_;
+};
+
+/// Registers "DMS".
+void register_delay_match_sample(TaskRegistry& registry);
+
+}  // namespace richlazy::tasks
