@@ -5,33 +5,16 @@
 // (0 / 200 / 500 / 100 ms at dt = 100 ms): stimulus 0-1, delay 2-6, decision 7.
 #pragma once
 
-#include <richlazy/tasks/task.h>
-#include <richlazy/tasks/timing.h>
+#include <richlazy/tasks/neurogym_task.h>
 
 namespace richlazy::tasks {
 
-struct ContextDecisionOptions {
-  double dt_ms = 100;
-  double sigma = 1.0;  ///< per-step noise std sigma / sqrt(dt_ms), all 7 channels
-  std::vector<double> cohs{5, 15, 50};  ///< coherences, percent
-  double fixation_ms = 0;
-  double stimulus_ms = 200;
-  double delay_ms = 500;  ///< constant (NeuroGym's default draws it from a truncated exponential)
-  double decision_ms = 100;
-};
-
-class ContextDecision final : public Task {
+class ContextDecision final : public NeurogymTask {
  public:
-  explicit ContextDecision(ContextDecisionOptions options);
+  /// `timing`: periods fixation, stimulus, delay (constant; NeuroGym's default draws it
+  /// from a truncated exponential), decision; `cohs` in percent.
+  ContextDecision(NeurogymTiming timing, std::vector<double> cohs);
 
-  std::string name() const override { return "CXT"; }
-  int64_t input_size() const override { return 7; }
-  int64_t output_size() const override { return 3; }
-  int64_t steps() const override { return timing_.steps(); }
-  double dt_ms() const override { return options_.dt_ms; }
-  DecisionWindow decision() const override;
-  std::vector<std::string> input_names() const override;
-  std::vector<std::string> output_names() const override;
   /// Per trial, uniform and independent: gt and other in {1, 2}, context in {0, 1}, coh_0
   /// and coh_1 from cohs. In context 0 modality 1 carries gt and modality 2 other; context 1
   /// swaps them; coh_0 always goes with modality 1. Built in NeuroGym's order: fixation 1
@@ -41,8 +24,7 @@ class ContextDecision final : public Task {
   TrialBatch sample(int64_t batch, at::Generator& gen) const override;
 
  private:
-  ContextDecisionOptions options_;
-  Timing timing_;
+  std::vector<double> cohs_;
 };
 
 /// Registers "CXT".

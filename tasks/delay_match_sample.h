@@ -5,42 +5,20 @@
 // at step 0, delay 1-5, test at step 6, decision at step 7.
 #pragma once
 
-#include <richlazy/tasks/task.h>
-#include <richlazy/tasks/timing.h>
+#include <richlazy/tasks/neurogym_task.h>
 
 namespace richlazy::tasks {
 
-struct DelayMatchSampleOptions {
-  double dt_ms = 100;
-  double sigma = 1.0;  ///< per-step noise std sigma / sqrt(dt_ms), stimulus channels only
-  double fixation_ms = 0;
-  double sample_ms = 100;
-  double delay_ms = 500;
-  double test_ms = 100;
-  double decision_ms = 100;
-};
-
-class DelayMatchSample final : public Task {
+class DelayMatchSample final : public NeurogymTask {
  public:
-  explicit DelayMatchSample(DelayMatchSampleOptions options);
+  /// `timing`: periods fixation, sample, delay, test, decision.
+  explicit DelayMatchSample(NeurogymTiming timing);
 
-  std::string name() const override { return "DMS"; }
-  int64_t input_size() const override { return 3; }
-  int64_t output_size() const override { return 3; }
-  int64_t steps() const override { return timing_.steps(); }
-  double dt_ms() const override { return options_.dt_ms; }
-  DecisionWindow decision() const override;
-  std::vector<std::string> input_names() const override;
-  std::vector<std::string> output_names() const override;
   /// Per trial: gt in {1 match, 2 non-match} and a sample angle in {0, pi}, uniform; the
   /// test angle is the sample's on a match, the opposite one otherwise. Stimulus channels
   /// hold the one-hot angle plus noise during the sample and the test periods only (the
   /// delay is exactly silent); fixation is 1 until the decision. Label gt at the decision.
   TrialBatch sample(int64_t batch, at::Generator& gen) const override;
-
- private:
-  DelayMatchSampleOptions options_;
-  Timing timing_;
 };
 
 /// Registers "DMS".

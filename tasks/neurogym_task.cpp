@@ -1,0 +1,65 @@
+// tasks/neurogym_task.cpp: the shared machinery of the NeuroGym tasks.
+#include <richlazy/tasks/neurogym_task.h>
+
+#include <torch/torch.h>
+
+namespace richlazy::tasks {
+
+using torch::indexing::Slice;
+
+std::vector<ParamSpec> neurogym_params(const std::vector<PeriodSpec>& periods,
+                                       std::vector<ParamSpec> extra) {
+  std::vector<ParamSpec> specs{
+      {"dt_ms", "100", "time step, ms"},
+      {"sigma", "1.0", "noise scale; per-step noise std is sigma / sqrt(dt_ms)"}};
+  for (const auto& p : periods) specs.push_back({p.name + "_ms", p.default_ms, p.doc});
+  for (auto& e : extra) specs.push_back(std::move(e));
+  return specs;
+}
+
+NeurogymTiming read_neurogym_timing(Params& p, const std::vector<PeriodSpec>& periods) {
+  NeurogymTiming t;
+  t.dt_ms = p.get_double_above("dt_ms", 0.0);
+  t.sigma = p.get_double("sigma", 0.0);
+  for (const auto& period : periods) {
+    t.periods_ms.emplace_back(period.name, p.get_double(period.name + "_ms", 0.0));
+  }
+  const std::string last = periods.back().name + "_ms";
+  p.require(duration_steps(t.periods_ms.back().second, t.dt_ms) >= 1, last,
+            "must last at least one time step (>= dt_ms)");
+  return t;
+}
+
+std::vector<double> read_cohs(Params& p) {
+  const std::vector<double> cohs = p.get_double_list("cohs");
+  for (double c : cohs) p.require(c >= 0 && c <= 100, "cohs", "must hold coherences in [0, 100]");
+  return cohs;
+}
+
+NeurogymTask::NeurogymTask(std::string name, std::vector<std::string> inputs,
+                           std::vector<std::string> outputs, NeurogymTiming timing)
+    : name_(std::move(name)),
+      inputs_(std::move(inputs)),
+      outputs_(std::move(outputs)),
+      settings_(std::move(timing)),
+      timing_(settings_.periods_ms, settings_.dt_ms) {}
+
+DecisionWindow NeurogymTask::decision() const {
+  const Period& d = timing_.period("decision");
+  return {d.begin, d.end};
+}
+
+TrialBatch NeurogymTask::make_batch(const torch::Tensor& obs, const torch::Tensor& labels,
+                                    std::map<std::string, torch::Tensor> trial_vars) const {
+  const int64_t T = timing_.steps(), B = obs.size(1);
+  const DecisionWindow d = decision();
+  TrialBatch out;
+  out.inputs = obs.to(torch::kFloat);
+  out.targets = torch::zeros({T, B}, torch::kLong);
+  out.targets.index_put_({Slice(d.begin, d.end)}, labels.unsqueeze(0).expand({d.end - d.begin, B}));
+  out.mask = torch::ones({T, B});
+  out.trial_vars = std::move(trial_vars);
+  return out;
+}
+
+}  // namespace richlazy::tasks
