@@ -16,21 +16,23 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
 /// `richlazy list [what]`: components with their parameters ("" = everything).
 int command_list(const std::string& what, const Registries& registries);
 
-struct TaskStatsArgs {
+/// A task with its options, and how many trials to draw from which seed.
+struct TaskArgs {
   std::string task;
   std::vector<std::string> sets;  ///< task options, "key=value"
-  int64_t trials = 20000;
+  int64_t trials = 0;
   uint64_t seed = 0;
+};
+
+struct TaskStatsArgs : TaskArgs {
+  TaskStatsArgs() { trials = 20000; }
   std::string json_path;
 };
 /// `richlazy tasks stats`.
 int command_task_stats(const TaskStatsArgs& args, const Registries& registries);
 
-struct TaskSampleArgs {
-  std::string task;
-  std::vector<std::string> sets;  ///< task options, "key=value"
-  int64_t trials = 16;
-  uint64_t seed = 0;
+struct TaskSampleArgs : TaskArgs {
+  TaskSampleArgs() { trials = 16; }
   std::string out_dir;
 };
 /// `richlazy tasks sample`: trials as .npy files plus index.json, for inspection in Python.
