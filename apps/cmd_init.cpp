@@ -20,7 +20,7 @@ torch::Tensor matrix_from_spec(const InitDescribeArgs& a, const Registries& reg)
   auto source = std::make_shared<ConfigSource>("--spec");
   const YAML::Node node = load_yaml_text(a.spec, "--spec");
   Params p(node, "", source, {});
-  const init::InitTarget target{a.param, a.size, a.size};
+  const init::InitTarget target{a.param, a.size, a.size, &reg.initializers, nullptr, {}};
   const auto initializer = reg.initializers.create(p, target);
   if (!initializer->depends_on().empty()) {
     throw ConfigError(fmt::format("--spec: this initializer needs other parameters ({}); "

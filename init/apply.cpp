@@ -14,7 +14,8 @@ namespace richlazy::init {
 
 std::vector<InitStep> plan_initializers(Params& init_section,
                                         const std::vector<models::ParameterInfo>& parameters,
-                                        const InitializerRegistry& registry) {
+                                        const InitializerRegistry& registry,
+                                        const tasks::Task* task) {
   std::vector<std::string> names;
   for (const auto& p : parameters) names.push_back(p.name);
   for (const auto& key : init_section.user_keys()) {
@@ -26,9 +27,11 @@ std::vector<InitStep> plan_initializers(Params& init_section,
     }
   }
 
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& info : parameters) shapes[info.name] = info.shape;
   std::vector<InitStep> steps;
   for (const auto& info : parameters) {
-    const InitTarget target{info.name, info.shape.at(0), info.shape.at(1)};
+    const InitTarget target{info.name, info.shape.at(0), info.shape.at(1), &registry, task, shapes};
     InitStep step;
     step.param = info.name;
     step.shape = info.shape;

@@ -34,7 +34,8 @@ struct InitReport {
 /// first. Unknown parameter names and bad options are ConfigErrors located in the config.
 std::vector<InitStep> plan_initializers(Params& init_section,
                                         const std::vector<models::ParameterInfo>& parameters,
-                                        const InitializerRegistry& registry);
+                                        const InitializerRegistry& registry,
+                                        const tasks::Task* task = nullptr);
 
 /// Initializes the model's weights (under NoGradGuard): each parameter from its own random
 /// stream derived from `seed` and "init/<param>", so that runs sharing a seed share draws.

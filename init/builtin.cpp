@@ -7,6 +7,11 @@ void register_builtin_initializers(InitializerRegistry& registry) {
   register_torch_default(registry);
   register_gaussian(registry);
   register_low_rank(registry);
+  register_spectral(registry);
+  register_structure_controls(registry);
+  register_connectome(registry);
+  register_cell_types(registry);
+  register_aligned(registry);
 }
 
 }  // namespace richlazy::init

@@ -1,5 +1,6 @@
 // init/gaussian.cpp: i.i.d. Gaussian weights, N(0, gain^2 / fan_in).
 #include <richlazy/init/initializer.h>
+#include <richlazy/init/norm.h>
 
 #include <torch/torch.h>
 
@@ -32,9 +33,9 @@ class Gaussian final : public Initializer {
 
 void register_gaussian(InitializerRegistry& registry) {
   registry.add({"gaussian", "i.i.d. Gaussian entries N(0, gain^2 / fan_in)",
-                {{"gain", "1.25", "gain g; entries have std g / sqrt(fan_in)"}},
+                with_norm_options({{"gain", "1.25", "gain g; entries have std g / sqrt(fan_in)"}}, "none"),
                 [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-                  return std::make_unique<Gaussian>(p, t);
+                  return with_norm(p, t, std::make_unique<Gaussian>(p, t));
                 }});
 }
 

@@ -13,13 +13,27 @@
 #include <string>
 #include <vector>
 
+namespace richlazy::tasks {
+class Task;
+}
+
 namespace richlazy::init {
+
+class Initializer;
+struct InitTarget;
+using InitializerRegistry = Registry<Initializer, const InitTarget&>;
 
 /// The matrix an initializer is asked to fill, known when the config is validated.
 struct InitTarget {
   std::string param;  ///< parameter name, e.g. "W_rec"
   int64_t rows = 0;   ///< output size (fan-out)
   int64_t cols = 0;   ///< input size (fan-in)
+  /// The registry, for initializers that wrap another one (`base: {...}`).
+  const InitializerRegistry* registry = nullptr;
+  /// The run's task, for initializers aligned with it (nullptr outside a run).
+  const tasks::Task* task = nullptr;
+  /// Shapes of the model's parameters, for initializers that use other parameters.
+  std::map<std::string, std::vector<int64_t>> shapes;
 };
 
 /// What an initializer sees when it runs.
@@ -40,14 +54,17 @@ class Initializer {
   virtual std::vector<std::string> depends_on() const { return {}; }
 };
 
-using InitializerRegistry = Registry<Initializer, const InitTarget&>;
-
-/// Registers the initializers that ship with richlazy (gaussian, low_rank, torch_default).
+/// Registers the initializers that ship with richlazy.
 void register_builtin_initializers(InitializerRegistry& registry);
 
 void register_gaussian(InitializerRegistry& registry);
 void register_low_rank(InitializerRegistry& registry);
 void register_torch_default(InitializerRegistry& registry);
+void register_spectral(InitializerRegistry& registry);       ///< spectral, orthogonal, identity
+void register_structure_controls(InitializerRegistry& registry);  ///< shuffled, spectrum_matched, low_rank_of
+void register_connectome(InitializerRegistry& registry);
+void register_cell_types(InitializerRegistry& registry);
+void register_aligned(InitializerRegistry& registry);  ///< aligned_low_rank, from_weights, teacher_aligned
 
 /// The reference Gaussian draw: gain * Z / sqrt(cols), Z i.i.d. N(0, 1), float64
 /// [rows, cols]. For the square recurrent matrix this is N(0, g^2 / N).

@@ -1,5 +1,6 @@
 // init/low_rank.cpp: the paper's rank-r truncation of a Gaussian draw.
 #include <richlazy/init/initializer.h>
+#include <richlazy/init/norm.h>
 
 #include <torch/torch.h>
 
@@ -21,12 +22,7 @@ class LowRank final : public Initializer {
 
   torch::Tensor make(const InitInputs& in) const override {
     const torch::Tensor w = gaussian_draw(rows_, cols_, gain_, in.gen);
-    const auto [u, s, vh] = torch::linalg::svd(w, /*full_matrices=*/false, c10::nullopt);
-    using torch::indexing::Slice;
-    const torch::Tensor low = torch::matmul(u.index({Slice(), Slice(0, rank_)}) *
-                                                s.index({Slice(0, rank_)}).unsqueeze(0),
-                                            vh.index({Slice(0, rank_), Slice()}));
-    return low * (w.norm() / low.norm());
+    return scaled_to_norm(truncate_rank(w, rank_), w.norm().item<double>());
   }
 
  private:
@@ -40,10 +36,11 @@ void register_low_rank(InitializerRegistry& registry) {
       {"low_rank",
        "the paper's low-rank init: top-r SVD truncation of the Gaussian draw, rescaled to the "
        "draw's Frobenius norm",
-       {{"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
-        {"gain", "1.25", "gain g of the underlying Gaussian draw N(0, g^2 / fan_in)"}},
+       with_norm_options({{"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
+                          {"gain", "1.25", "gain g of the underlying Gaussian draw N(0, g^2 / fan_in)"}},
+                         "none"),
        [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-         return std::make_unique<LowRank>(p, t);
+         return with_norm(p, t, std::make_unique<LowRank>(p, t));
        }});
 }
 

@@ -1,18 +1,12 @@
 // tasks/teacher_student.cpp: linear teacher-student regression.
 #include <richlazy/tasks/teacher_student.h>
 
+#include <richlazy/core/random_matrix.h>
 #include <richlazy/core/seeding.h>
 
 #include <torch/torch.h>
 
 namespace richlazy::tasks {
-
-torch::Tensor random_orthogonal(int64_t n, at::Generator& gen) {
-  const torch::Tensor g = torch::randn({n, n}, gen, torch::kDouble);
-  const auto [q, r] = torch::linalg::qr(g);
-  // Multiplying the columns by the signs of R's diagonal makes Q Haar-distributed.
-  return q * torch::sign(torch::diagonal(r)).unsqueeze(0);
-}
 
 TeacherStudent::TeacherStudent(const TeacherStudentOptions& o) : options_(o) {
   at::Generator gen = stream_generator(o.teacher_seed, "teacher");

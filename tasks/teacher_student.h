@@ -51,7 +51,4 @@ class TeacherStudent final : public Task {
 /// Registers "teacher_student".
 void register_teacher_student(TaskRegistry& registry);
 
-/// A Haar-random orthogonal matrix [n, n] (QR of a Gaussian matrix with the signs fixed).
-torch::Tensor random_orthogonal(int64_t n, at::Generator& gen);
-
 }  // namespace richlazy::tasks

@@ -81,7 +81,7 @@ TEST_CASE("richlazy run trains, prints the table and writes the layout", "[apps]
   REQUIRE_THAT(r.out, Contains("rank-1"));
   REQUIRE_THAT(r.out, Contains("dw_rec"));
   REQUIRE_THAT(r.out, Contains("Results in " + tmp.file("out") + "/tiny/"));
-  REQUIRE_THAT(r.err, Contains("W_rec [20 x 20] {name: low_rank, rank: 1, gain: 1.25}: rank 1"));
+  REQUIRE_THAT(r.err, Contains("W_rec [20 x 20] {name: low_rank, rank: 1, gain: 1.25, norm: none}: rank 1"));
   REQUIRE(fs::exists(tmp.file("out/tiny/runs/rank-20/weights/W_rec_final.npy")));
   // A second run into the same folder is refused, then allowed with --overwrite.
   const auto again = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");

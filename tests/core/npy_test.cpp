@@ -4,6 +4,7 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace richlazy;
@@ -99,4 +100,64 @@ TEST_CASE("npy reader reads the real C. elegans connectome", "[core]") {
   REQUIRE(gs.sum().item<double>() == 6932);         // and 6932 synapses
   const torch::Tensor mask = read_npy(testing::shared_data_dir() + "/celegans/emask.npy");
   REQUIRE(mask.sum().item<int64_t>() == 26);        // 26 inhibitory neurons
+}
+
+TEST_CASE("npy reader reads every float, integer and bool dtype, either byte order", "[core]") {
+  // Values 0..5 (and 1/0 for bool) stored as each dtype; C order [2, 3] and Fortran order.
+  auto encode = [](const std::string& kind, bool big) {
+    std::string out;
+    for (int v = 0; v < 6; ++v) {
+      std::string bytes;
+      if (kind == "f4") {
+        const float f = static_cast<float>(v) / 2;
+        bytes.assign(reinterpret_cast<const char*>(&f), 4);
+      } else if (kind == "f8") {
+        const double d = static_cast<double>(v) / 2;
+        bytes.assign(reinterpret_cast<const char*>(&d), 8);
+      } else if (kind == "f2") {
+        const uint16_t halves[] = {0x0000, 0x3800, 0x3C00, 0x3E00, 0x4000, 0x4100};  // v / 2
+        bytes.assign(reinterpret_cast<const char*>(&halves[v]), 2);
+      } else if (kind == "b1") {
+        bytes.assign(1, static_cast<char>(v % 2));
+      } else {
+        const int size = kind[1] - '0';
+        const uint64_t value = kind[0] == 'i' && v == 5 ? static_cast<uint64_t>(-1) : static_cast<uint64_t>(v);
+        bytes.assign(reinterpret_cast<const char*>(&value), size);  // little-endian host
+      }
+      if (big) std::reverse(bytes.begin(), bytes.end());
+      out += bytes;
+    }
+    return out;
+  };
+  for (const std::string kind : {"f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "b1"}) {
+    for (const bool big : {false, true}) {
+      if (big && (kind == "i1" || kind == "u1" || kind == "b1")) continue;
+      INFO(kind << (big ? " big-endian" : ""));
+      const std::string descr = std::string(big ? ">" : "<") + kind;
+      const torch::Tensor t = parse_npy(
+          npy_with_header("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2, 3), }", encode(kind, big)), "x");
+      REQUIRE(t.sizes() == torch::IntArrayRef({2, 3}));
+      const torch::Tensor d = t.to(torch::kDouble).reshape({-1});
+      const bool is_float = kind[0] == 'f';
+      for (int v = 0; v < 6; ++v) {
+        double expected = is_float ? v / 2.0 : kind == "b1" ? v % 2 : v;
+        if (kind[0] == 'i' && v == 5) expected = -1;
+        if (kind[0] == 'u' && v == 5 && kind != "u1") expected = 5;
+        REQUIRE(d[v].item<double>() == expected);
+      }
+    }
+  }
+  // Unsigned values above the signed range survive.
+  const uint32_t big_u4 = 4000000000u;
+  const torch::Tensor u = parse_npy(
+      npy_with_header("{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }",
+                      std::string(reinterpret_cast<const char*>(&big_u4), 4)), "u");
+  REQUIRE(u[0].item<int64_t>() == 4000000000LL);
+  // Fortran order of a 3-D array.
+  std::vector<double> f(24);
+  for (int i = 0; i < 24; ++i) f[i] = i;
+  const torch::Tensor c3 = parse_npy(
+      npy_with_header("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3, 4), }", raw(f), 2), "f");
+  // Element (i, j, k) of a Fortran array is stored at i + 2 j + 6 k.
+  REQUIRE(c3[1][2][3].item<double>() == 1 + 2 * 2 + 6 * 3);
 }

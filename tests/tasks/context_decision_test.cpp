@@ -54,7 +54,7 @@ TEST_CASE("CXT channels per step: noise on all seven during the stimulus, contex
   REQUIRE(within_5se(fraction(b.targets[7].eq(1)), 0.5, 0.5 / std::sqrt(kTrials)));
 }
 
-TEST_CASE("CXT labels follow the context's modality; 72 equiprobable trial types", "[tasks]") {
+TEST_CASE("CXT labels follow the context's modality in 72 equiprobable trial types", "[tasks]") {
   const auto task = make_task("{name: CXT, sigma: 0}");
   at::Generator gen = make_generator(32);
   const tasks::TrialBatch b = task->sample(kTrials, gen);

@@ -44,7 +44,7 @@ TEST_CASE("DMS with the paper's timing: sample at 0, silent delay 1-5, test at 6
   REQUIRE(fraction(b.targets[7].eq(1).logical_or(b.targets[7].eq(2))) == 1.0);
 }
 
-TEST_CASE("DMS labels say match exactly when test and sample agree; four conditions at 25%",
+TEST_CASE("DMS labels say match exactly when test and sample agree, four conditions at 25%",
           "[tasks]") {
   const auto task = make_task("{name: DMS, sigma: 0}");
   at::Generator gen = make_generator(22);

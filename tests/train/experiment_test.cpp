@@ -273,7 +273,7 @@ TEST_CASE("metric columns can be renamed with as: and must be unique", "[train]"
                       Contains("dw measures W_foo, which this model does not have"));
 }
 
-TEST_CASE("regression tasks train with mean squared error; accuracy is refused", "[train]") {
+TEST_CASE("regression tasks train with mean squared error and refuse accuracy", "[train]") {
   testing::TempDir tmp;
   const std::string yaml = R"(experiment: ts
 task: {name: teacher_student, dim: 10}

@@ -1,0 +1,167 @@
+// init/aligned.cpp: initializations aligned with the task.
+// aligned_low_rank: a low-rank W_rec whose singular vectors point along the directions the
+// task reads out (W_out's rows) and writes in (W_in's columns); from_weights: the rank-r
+// truncation of a trained matrix; teacher_aligned: the aligned rank-1 W_1 of PAPER.md §7.
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/random_matrix.h>
+#include <richlazy/init/initializer.h>
+#include <richlazy/init/matrix_file.h>
+#include <richlazy/init/norm.h>
+#include <richlazy/tasks/teacher_student.h>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace richlazy::init {
+
+namespace {
+
+/// The orthonormal basis of the column space of `m`, ordered by singular value.
+torch::Tensor column_basis(const torch::Tensor& m) {
+  const auto [u, s, vh] = torch::linalg::svd(m, /*full_matrices=*/false, c10::nullopt);
+  const int64_t k = (s > s.max() * 1e-10).sum().item<int64_t>();
+  return u.slice(1, 0, k);
+}
+
+/// W = U diag(s) V^T: s the top-r singular values of the reference Gaussian draw (the same
+/// values low_rank of rank r keeps, so the two differ only in their singular vectors),
+/// rescaled to the draw's Frobenius norm; U's first columns span the readout directions
+/// (W_out's rows) and V's the input directions (W_in's columns), in order of importance,
+/// completed by random orthonormal directions when r exceeds them.
+class AlignedLowRank final : public Initializer {
+ public:
+  AlignedLowRank(const InitTarget& t, int64_t rank, double gain, std::string input, std::string readout)
+      : rows_(t.rows), cols_(t.cols), rank_(rank), gain_(gain), input_(std::move(input)), readout_(std::move(readout)) {}
+
+  std::vector<std::string> depends_on() const override { return {input_, readout_}; }
+
+  torch::Tensor make(const InitInputs& in) const override {
+    const torch::Tensor g = gaussian_draw(rows_, cols_, gain_, in.gen);
+    const torch::Tensor s = torch::linalg::svdvals(g, c10::nullopt).slice(0, 0, rank_);
+    const torch::Tensor out_dirs = column_basis(in.initialized.at(readout_).t());  // [rows, <= O]
+    const torch::Tensor in_dirs = column_basis(in.initialized.at(input_));          // [cols, <= I]
+    const torch::Tensor u = complete_basis(out_dirs.slice(1, 0, std::min<int64_t>(rank_, out_dirs.size(1))), rank_, in.gen);
+    const torch::Tensor v = complete_basis(in_dirs.slice(1, 0, std::min<int64_t>(rank_, in_dirs.size(1))), rank_, in.gen);
+    return scaled_to_norm(torch::matmul(u * s.unsqueeze(0), v.t()), g.norm().item<double>());
+  }
+
+ private:
+  int64_t rows_, cols_, rank_;
+  double gain_;
+  std::string input_, readout_;
+};
+
+/// The rank-r truncation of a saved matrix (optionally minus another one).
+class FromWeights final : public Initializer {
+ public:
+  explicit FromWeights(torch::Tensor w) : w_(std::move(w)) {}
+  torch::Tensor make(const InitInputs&) const override { return w_.clone(); }
+
+ private:
+  torch::Tensor w_;
+};
+
+/// W_1 = u beta_hat^T: a rank-1 first layer whose rows lie along the task's regression
+/// vector beta = F^T w* (or, partially aligned, along the same vector built from the rank-d/2
+/// truncation of F); u is a random unit vector.
+class TeacherAligned final : public Initializer {
+ public:
+  TeacherAligned(int64_t rows, torch::Tensor direction) : rows_(rows), direction_(std::move(direction)) {}
+  torch::Tensor make(const InitInputs& in) const override {
+    const torch::Tensor u = torch::randn({rows_}, in.gen, torch::kDouble);
+    return torch::outer(u / u.norm(), direction_);
+  }
+
+ private:
+  int64_t rows_;
+  torch::Tensor direction_;
+};
+
+std::string other_parameter(Params& p, const InitTarget& t, const std::string& key) {
+  const std::string name = p.get_string(key);
+  if (!t.shapes.empty() && !t.shapes.count(name)) p.fail(key, "must name a parameter of the model");
+  return name;
+}
+}  // namespace
+
+void register_aligned(InitializerRegistry& registry) {
+  registry.add(
+      {"aligned_low_rank",
+       "low-rank W_rec aligned with the task: singular vectors along the readout (W_out rows) and "
+       "input (W_in columns) directions, the singular values of low_rank of the same rank",
+       with_norm_options({{"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
+                          {"gain", "1.25", "gain of the Gaussian draw whose singular values are kept"},
+                          {"input", "W_in", "the input weights (their columns are the input directions)"},
+                          {"readout", "W_out", "the readout weights (their rows are the readout directions)"}},
+                         "none"),
+       [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
+         const int64_t rank = p.get_int("rank", 1, std::min(t.rows, t.cols));
+         const double gain = p.get_double_above("gain", 0.0);
+         const std::string input = other_parameter(p, t, "input");
+         const std::string readout = other_parameter(p, t, "readout");
+         if (!t.shapes.empty()) {
+           if (t.shapes.at(input).at(0) != t.cols) {
+             p.fail("input", fmt::format("must have {} rows (the columns of {}), it has {}", t.cols, t.param,
+                                         t.shapes.at(input).at(0)));
+           }
+           if (t.shapes.at(readout).at(1) != t.rows) {
+             p.fail("readout", fmt::format("must have {} columns (the rows of {}), it has {}", t.rows,
+                                           t.param, t.shapes.at(readout).at(1)));
+           }
+         }
+         return with_norm(p, t, std::make_unique<AlignedLowRank>(t, rank, gain, input, readout));
+       }});
+  registry.add(
+      {"from_weights",
+       "the rank-r truncation of a matrix saved by an earlier run (e.g. W_rec_final.npy, minus "
+       "W_rec_init.npy): aligned with the task by construction",
+       with_norm_options({{"file", "", ".npy file of the matrix; relative to the config file"},
+                          {"subtract", "null", "optional .npy file subtracted from it"},
+                          {"rank", "null", "keep the top r singular triplets (default: all)"}},
+                         "auto"),
+       [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
+         torch::Tensor w;
+         try {
+           w = load_matrix(config_path(p, "file"), "npy");
+           const std::string minus = config_path(p, "subtract");
+           if (!minus.empty()) {
+             const torch::Tensor m = load_matrix(minus, "npy");
+             if (m.sizes() != w.sizes()) p.fail_bare("subtract", "holds a matrix of another shape than file");
+             w = w - m;
+           }
+         } catch (const ConfigError& e) {
+           p.fail_bare("file", std::string("cannot be used: ") + e.what());
+         }
+         if (w.size(0) != t.rows || w.size(1) != t.cols) {
+           p.fail_bare("file", fmt::format("holds a {} x {} matrix, but {} is {} x {}", w.size(0), w.size(1),
+                                           t.param, t.rows, t.cols));
+         }
+         if (!p.raw("rank").IsNull()) w = truncate_rank(w, p.get_int("rank", 1, std::min(t.rows, t.cols)));
+         return with_norm(p, t, std::make_unique<FromWeights>(w));
+       }});
+  registry.add(
+      {"teacher_aligned",
+       "for linear2 on teacher_student: the aligned rank-1 W_1 of PAPER.md section 7 (rows along "
+       "beta = F^T w*), or partially aligned (beta from the rank-d/2 truncation of F)",
+       with_norm_options({{"partial", "false", "build beta from the rank-d/2 truncation of F"},
+                          {"gain", "0.1", "gain g of the reference norm g * sqrt(rows) (linear2's small scale)"}},
+                         "auto"),
+       [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
+         const auto* ts = dynamic_cast<const tasks::TeacherStudent*>(t.task);
+         if (!ts) p.fail_bare("name", "teacher_aligned needs the task teacher_student");
+         if (t.cols != ts->input_size()) {
+           p.fail_bare("name", fmt::format("teacher_aligned fills a matrix with {} columns (the task's "
+                                           "dimension); {} has {}", ts->input_size(), t.param, t.cols));
+         }
+         torch::Tensor beta = ts->beta();
+         if (p.get_bool("partial")) {
+           const torch::Tensor f = truncate_rank(ts->features(), ts->input_size() / 2);
+           beta = torch::matmul(f.t(), ts->teacher());
+         }
+         return with_norm(p, t, std::make_unique<TeacherAligned>(t.rows, beta / beta.norm()));
+       }});
+}
+
+}  // namespace richlazy::init

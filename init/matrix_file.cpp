@@ -1,0 +1,210 @@
+// init/matrix_file.cpp: .npy, dense CSV and edge-list matrices; neuron names.
+#include <richlazy/init/matrix_file.h>
+
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/npy.h>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+
+namespace richlazy::init {
+
+namespace {
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open the file", path));
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::string field;
+  for (char c : line) {
+    if (c == ',' || c == ' ' || c == '\t' || c == ';') {
+      if (!field.empty()) fields.push_back(field);
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (!field.empty()) fields.push_back(field);
+  return fields;
+}
+
+double parse_number(const std::string& text, const std::string& path, std::size_t line) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0') {
+    throw ConfigError(fmt::format("{}:{}: '{}' is not a number", path, line, text));
+  }
+  return v;
+}
+
+bool is_header(const std::vector<std::string>& fields) {
+  return fields.size() >= 2 && (fields[0] == "pre" || fields[0] == "source") &&
+         (fields[1] == "post" || fields[1] == "target");
+}
+
+torch::Tensor dense_csv(const std::string& path) {
+  std::vector<std::vector<double>> rows;
+  const auto lines = read_lines(path);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto fields = split_fields(lines[i]);
+    if (fields.empty() || fields[0][0] == '#') continue;
+    std::vector<double> row;
+    for (const auto& f : fields) row.push_back(parse_number(f, path, i + 1));
+    if (!rows.empty() && row.size() != rows[0].size()) {
+      throw ConfigError(fmt::format("{}:{}: {} columns, but the first row has {}", path, i + 1,
+                                    row.size(), rows[0].size()));
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) throw ConfigError(fmt::format("{}: no matrix rows", path));
+  torch::Tensor m = torch::empty({static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows[0].size())},
+                                 torch::kDouble);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (std::size_t j = 0; j < rows[i].size(); ++j) m[i][j] = rows[i][j];
+  }
+  return m;
+}
+
+torch::Tensor edge_list(const std::string& path, const std::vector<std::string>& names) {
+  std::map<std::string, int64_t> index;
+  for (std::size_t i = 0; i < names.size(); ++i) index[names[i]] = static_cast<int64_t>(i);
+  struct Edge {
+    int64_t pre, post;
+    double w;
+  };
+  std::vector<Edge> edges;
+  int64_t n = static_cast<int64_t>(names.size());
+  const auto lines = read_lines(path);
+  auto neuron = [&](const std::string& s, std::size_t line) -> int64_t {
+    if (!names.empty()) {
+      const auto it = index.find(s);
+      if (it == index.end()) {
+        throw ConfigError(fmt::format("{}:{}: neuron '{}' is not in the names file", path, line, s));
+      }
+      return it->second;
+    }
+    const double v = parse_number(s, path, line);
+    if (v < 0 || v != std::floor(v)) {
+      throw ConfigError(fmt::format("{}:{}: '{}' is not a neuron index (0, 1, 2, ...)", path, line, s));
+    }
+    return static_cast<int64_t>(v);
+  };
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto fields = split_fields(lines[i]);
+    if (fields.empty() || fields[0][0] == '#' || is_header(fields)) continue;
+    if (fields.size() != 3) {
+      throw ConfigError(fmt::format("{}:{}: expected 'pre, post, weight', got {} fields", path, i + 1,
+                                    fields.size()));
+    }
+    const Edge e{neuron(fields[0], i + 1), neuron(fields[1], i + 1), parse_number(fields[2], path, i + 1)};
+    n = std::max({n, e.pre + 1, e.post + 1});
+    edges.push_back(e);
+  }
+  if (edges.empty()) throw ConfigError(fmt::format("{}: no edges", path));
+  torch::Tensor m = torch::zeros({n, n}, torch::kDouble);
+  auto acc = m.accessor<double, 2>();
+  for (const auto& e : edges) acc[e.post][e.pre] += e.w;
+  return m;
+}
+}  // namespace
+
+torch::Tensor load_matrix(const std::string& path, const std::string& format,
+                          const std::vector<std::string>& names) {
+  static std::mutex mu;
+  static std::map<std::string, torch::Tensor> cache;
+  const std::string key = format + "|" + path + "|" + std::to_string(names.size());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  if (!std::filesystem::exists(path)) {
+    throw ConfigError(fmt::format("{}: no such file", path));
+  }
+  std::string kind = format;
+  if (kind == "auto") {
+    if (std::filesystem::path(path).extension() == ".npy") {
+      kind = "npy";
+    } else {
+      const auto lines = read_lines(path);
+      kind = !lines.empty() && is_header(split_fields(lines[0])) ? "edges" : "csv";
+    }
+  }
+  torch::Tensor m;
+  if (kind == "npy") {
+    m = read_npy(path);
+    if (m.dim() != 2) {
+      throw ConfigError(fmt::format("{}: expected a 2-D matrix, the file holds {} dimensions", path, m.dim()));
+    }
+    m = m.to(torch::kDouble);
+  } else if (kind == "csv") {
+    m = dense_csv(path);
+  } else {
+    m = edge_list(path, names);
+  }
+  if (!torch::isfinite(m).all().item<bool>()) {
+    const torch::Tensor bad = torch::nonzero(torch::isfinite(m).logical_not())[0];
+    throw ConfigError(fmt::format("{}: entry [{}, {}] is {}", path, bad[0].item<int64_t>(),
+                                  bad[1].item<int64_t>(),
+                                  std::isnan(m[bad[0]][bad[1]].item<double>()) ? "NaN" : "infinite"));
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  cache[key] = m;
+  return m;
+}
+
+torch::Tensor load_vector(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw ConfigError(fmt::format("{}: no such file", path));
+  if (std::filesystem::path(path).extension() == ".npy") {
+    const torch::Tensor v = read_npy(path).to(torch::kDouble);
+    if (v.squeeze().dim() > 1) {
+      throw ConfigError(fmt::format("{}: expected a vector, the file holds shape [{}]", path,
+                                    fmt::join(v.sizes(), ", ")));
+    }
+    return v.reshape({-1});
+  }
+  std::vector<double> values;
+  const auto lines = read_lines(path);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    for (const auto& f : split_fields(lines[i])) values.push_back(parse_number(f, path, i + 1));
+  }
+  return torch::tensor(values, torch::kDouble);
+}
+
+std::vector<std::string> load_names(const std::string& path) {
+  static const std::regex quoted(R"('([^']*)'|"([^"]*)\")");
+  std::vector<std::string> names;
+  for (const auto& line : read_lines(path)) {
+    std::smatch m;
+    if (std::regex_search(line, m, quoted)) {
+      names.push_back(m[1].matched ? m[1].str() : m[2].str());
+      continue;
+    }
+    std::string name;
+    for (char c : line) {
+      if (c != '[' && c != ']' && c != ',' && c != ' ' && c != '\t') name += c;
+    }
+    if (!name.empty()) names.push_back(name);
+  }
+  if (names.empty()) throw ConfigError(fmt::format("{}: no names", path));
+  return names;
+}
+
+}  // namespace richlazy::init

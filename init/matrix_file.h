@@ -1,0 +1,28 @@
+// richlazy/init/matrix_file.h: weight matrices and neuron lists from data files.
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+namespace richlazy::init {
+
+/// A matrix from `path`, float64 on the CPU. `format`: npy (any dtype and order .npy reads),
+/// csv (dense: one row per line, comma- or whitespace-separated numbers), edges (lines
+/// "pre,post,weight" with 0-based neuron indices, or neuron names when `names` is given;
+/// an optional header line; repeated edges add up; the matrix is [post, pre]) or auto (by
+/// extension: .npy, otherwise csv, or edges when the first line is a pre/post header).
+/// Throws ConfigError naming the file for a missing file, bad numbers, ragged rows, NaN or
+/// infinite entries. Results are cached per path.
+torch::Tensor load_matrix(const std::string& path, const std::string& format,
+                          const std::vector<std::string>& names = {});
+
+/// A vector of numbers (e.g. an inhibitory mask): .npy of any shape with one non-singleton
+/// dimension, or text with one number per line.
+torch::Tensor load_vector(const std::string& path);
+
+/// Neuron names, one per line; Python-list style lines (`[u'IL2DL',`) are accepted.
+std::vector<std::string> load_names(const std::string& path);
+
+}  // namespace richlazy::init

@@ -1,0 +1,86 @@
+// init/norm.cpp: common initializer options and helpers.
+#include <richlazy/init/norm.h>
+
+#include <richlazy/core/config_error.h>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+namespace richlazy::init {
+
+std::vector<ParamSpec> with_norm_options(std::vector<ParamSpec> specs, const std::string& default_norm) {
+  bool has_gain = false;
+  for (const auto& s : specs) has_gain = has_gain || s.name == "gain";
+  specs.push_back({"norm", default_norm,
+                   "Frobenius norm: a number, auto (gain * sqrt(rows), the reference Gaussian's "
+                   "expected norm) or none (keep the initializer's own scale)"});
+  if (!has_gain) specs.push_back({"gain", "1.25", "gain g of the reference norm g * sqrt(rows)"});
+  return specs;
+}
+
+torch::Tensor scaled_to_norm(const torch::Tensor& matrix, double norm) {
+  const double current = matrix.norm().item<double>();
+  if (!(current > 0)) throw std::runtime_error("cannot rescale an all-zero matrix to a norm");
+  return matrix * (norm / current);
+}
+
+namespace {
+class Normalized final : public Initializer {
+ public:
+  Normalized(std::unique_ptr<Initializer> raw, double norm) : raw_(std::move(raw)), norm_(norm) {}
+  torch::Tensor make(const InitInputs& in) const override {
+    return scaled_to_norm(raw_->make(in), norm_);
+  }
+  std::vector<std::string> depends_on() const override { return raw_->depends_on(); }
+
+ private:
+  std::unique_ptr<Initializer> raw_;
+  double norm_;
+};
+}  // namespace
+
+std::unique_ptr<Initializer> with_norm(Params& p, const InitTarget& t, std::unique_ptr<Initializer> raw) {
+  const double gain = p.get_double_above("gain", 0.0);
+  const YAML::Node v = p.raw("norm");
+  const std::string rule = "must be a number > 0, auto or none";
+  if (!v.IsScalar()) p.fail("norm", rule);
+  if (v.Scalar() == "none") return raw;
+  double norm = 0;
+  if (v.Scalar() == "auto") {
+    norm = gain * std::sqrt(static_cast<double>(t.rows));
+  } else if (!YAML::convert<double>::decode(v, norm) || !std::isfinite(norm) || !(norm > 0)) {
+    p.fail("norm", rule);
+  }
+  return std::make_unique<Normalized>(std::move(raw), norm);
+}
+
+std::unique_ptr<Initializer> base_initializer(Params& p, const InitTarget& t) {
+  if (!t.registry) throw std::logic_error("base_initializer: InitTarget has no registry");
+  Params base = p.child("base", {});
+  return t.registry->create(base, t);
+}
+
+std::string config_path(Params& p, const std::string& key) {
+  const YAML::Node v = p.raw(key);
+  if (v.IsNull()) return "";
+  if (!v.IsScalar() || v.Scalar().empty()) p.fail(key, "must be a file path");
+  const std::string value = v.Scalar();
+  namespace fs = std::filesystem;
+  if (fs::path(value).is_absolute()) return value;
+  // Values written in the config file are relative to it; command-line ones to the cwd.
+  if (!p.source().origin_of(p.key_path(key)).empty()) return value;
+  return (fs::path(p.source().file()).parent_path() / value).string();
+}
+
+torch::Tensor truncate_rank(const torch::Tensor& w, int64_t rank) {
+  const auto [u, s, vh] = torch::linalg::svd(w, /*full_matrices=*/false, c10::nullopt);
+  using torch::indexing::Slice;
+  return torch::matmul(u.index({Slice(), Slice(0, rank)}) * s.index({Slice(0, rank)}).unsqueeze(0),
+                       vh.index({Slice(0, rank), Slice()}));
+}
+
+}  // namespace richlazy::init

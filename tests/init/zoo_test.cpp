@@ -1,0 +1,343 @@
+// tests/init/zoo_test.cpp: the initializer zoo: norms, spectra, structure controls,
+// connectomes, cell types and task-aligned initializations.
+#include "../test_common.h"
+
+#include <richlazy/apps/registries.h>
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/npy.h>
+#include <richlazy/core/seeding.h>
+#include <richlazy/init/cell_types.h>
+#include <richlazy/init/norm.h>
+#include <richlazy/metrics/effective_rank.h>
+#include <richlazy/tasks/teacher_student.h>
+#include <richlazy/train/experiment.h>
+
+#include <cmath>
+#include <filesystem>
+
+using namespace richlazy;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+const Registries& registries() {
+  static const Registries reg = builtin_registries();
+  return reg;
+}
+
+struct Built {
+  std::unique_ptr<init::Initializer> init;
+  torch::Tensor matrix;
+};
+
+/// Builds and runs an initializer from YAML for a rows x cols matrix; `done` holds already
+/// initialized parameters (for aligned initializers).
+Built build(const std::string& yaml, int64_t rows, int64_t cols, uint64_t seed = 3,
+            const std::map<std::string, torch::Tensor>& done = {}, const tasks::Task* task = nullptr) {
+  std::map<std::string, std::vector<int64_t>> shapes{{"W", {rows, cols}}};
+  for (const auto& [k, v] : done) shapes[k] = v.sizes().vec();
+  Params p = testing::params_from(yaml, "init.W");
+  const init::InitTarget target{"W", rows, cols, &registries().initializers, task, shapes};
+  Built b;
+  b.init = registries().initializers.create(p, target);
+  at::Generator gen = make_generator(seed);
+  b.matrix = b.init->make(init::InitInputs{gen, done});
+  return b;
+}
+
+torch::Tensor build_matrix(const std::string& yaml, int64_t rows, int64_t cols, uint64_t seed = 3) {
+  return build(yaml, rows, cols, seed).matrix;
+}
+
+double erank(const torch::Tensor& w) { return metrics::spectrum_measures(w).roy_vetterli; }
+
+std::string data(const std::string& rel) { return testing::shared_data_dir() + "/" + rel; }
+}  // namespace
+
+TEST_CASE("every initializer constructs, keeps shape and dtype, rejects unknown keys", "[init]") {
+  testing::TempDir tmp;
+  write_npy(tmp.file("m.npy"), torch::rand({6, 6}, torch::kDouble));
+  testing::write_text(tmp.file("t.yaml"),
+                      "classes:\n  - {name: e, fraction: 0.8}\n  - {name: i, fraction: 0.2}\n"
+                      "connection_probability:\n  e: [0.2, 0.5]\n  i: [0.6, 0.3]\n"
+                      "synaptic_weight:\n  e: [1.0, 2.0]\n  i: [-3.0, -1.0]\n");
+  const std::map<std::string, std::string> extra{
+      {"low_rank", "rank: 2"},
+      {"low_rank_of", "rank: 2, base: {name: gaussian}"},
+      {"shuffled", "base: {name: gaussian}"},
+      {"spectrum_matched", "base: {name: gaussian}"},
+      {"connectome", "file: " + tmp.file("m.npy")},
+      {"cell_types", "table: " + tmp.file("t.yaml")},
+      {"from_weights", "file: " + tmp.file("m.npy")},
+      {"aligned_low_rank", "rank: 1"},
+      {"teacher_aligned", ""}};
+  const std::map<std::string, torch::Tensor> done{{"W_in", torch::randn({6, 2}, torch::kDouble)},
+                                                  {"W_out", torch::randn({3, 6}, torch::kDouble)}};
+  Params tp = testing::params_from("{name: teacher_student, dim: 6}", "task");
+  const auto task = registries().tasks.create(tp);
+  for (const auto& e : registries().initializers.entries()) {
+    INFO("initializer " << e.name);
+    const std::string opts = extra.count(e.name) ? extra.at(e.name) : "";
+    const std::string yaml = "{name: " + e.name + (opts.empty() ? "" : ", " + opts);
+    const Built b = build(yaml + "}", 6, 6, 1, done, task.get());
+    REQUIRE(b.matrix.sizes() == torch::IntArrayRef({6, 6}));
+    REQUIRE(b.matrix.scalar_type() == torch::kDouble);
+    REQUIRE(torch::isfinite(b.matrix).all().item<bool>());
+    REQUIRE_THROWS_AS(build(yaml + ", bogus_key: 1}", 6, 6, 1, done, task.get()), ConfigError);
+  }
+}
+
+TEST_CASE("norm: auto is gain * sqrt(rows), a number is exact, none keeps the raw scale", "[init]") {
+  for (const char* name : {"spectral", "orthogonal", "identity"}) {
+    INFO(name);
+    const torch::Tensor w = build_matrix(std::string("{name: ") + name + "}", 50, 40);
+    REQUIRE(w.norm().item<double>() == Approx(1.25 * std::sqrt(50.0)).epsilon(1e-12));
+    const torch::Tensor v = build_matrix(std::string("{name: ") + name + ", norm: 3.5}", 50, 40);
+    REQUIRE(v.norm().item<double>() == Approx(3.5).epsilon(1e-12));
+    const torch::Tensor g = build_matrix(std::string("{name: ") + name + ", gain: 2}", 50, 40);
+    REQUIRE(g.norm().item<double>() == Approx(2 * std::sqrt(50.0)).epsilon(1e-12));
+  }
+  REQUIRE(build_matrix("{name: identity, norm: none}", 4, 4).equal(torch::eye(4, torch::kDouble)));
+  // gaussian keeps its raw draw by default (the reference), and takes norm: auto on request.
+  REQUIRE(build_matrix("{name: gaussian, norm: auto}", 30, 30).norm().item<double>() ==
+          Approx(1.25 * std::sqrt(30.0)).epsilon(1e-12));
+  REQUIRE_THROWS_WITH(build_matrix("{name: orthogonal, norm: -1}", 4, 4),
+                      Contains("init.W.norm must be a number > 0, auto or none, got -1"));
+}
+
+TEST_CASE("spectral hits a target effective rank within 1%, or exact singular values", "[init]") {
+  for (const char* profile : {"power_law", "exponential"}) {
+    for (double target : {1.5, 10.0, 30.0, 150.0}) {
+      INFO(profile << " effective rank " << target);
+      const torch::Tensor w = build_matrix(std::string("{name: spectral, profile: ") + profile +
+                                               ", effective_rank: " + std::to_string(target) + "}",
+                                           200, 200);
+      REQUIRE(std::abs(erank(w) - target) <= 0.01 * target);
+    }
+  }
+  const torch::Tensor w = build_matrix("{name: spectral, profile: list, values: [3, 2, 1], norm: none}", 10, 8);
+  const auto m = metrics::spectrum_measures(w);
+  REQUIRE(m.rank == 3);
+  REQUIRE(m.singular_values[0] == Approx(3.0).epsilon(1e-12));
+  REQUIRE(m.singular_values[2] == Approx(1.0).epsilon(1e-12));
+  REQUIRE_THROWS_WITH(build_matrix("{name: spectral, gamma: 2, effective_rank: 5}", 10, 10),
+                      Contains("replaces gamma and decay"));
+  REQUIRE_THROWS_WITH(build_matrix("{name: spectral, decay: 2}", 10, 10),
+                      Contains("init.W.decay applies only to profile: exponential"));
+}
+
+TEST_CASE("orthogonal and identity are what they say", "[init]") {
+  const torch::Tensor q = build_matrix("{name: orthogonal, norm: none}", 30, 20);
+  REQUIRE(testing::max_abs_diff(torch::matmul(q.t(), q), torch::eye(20, torch::kDouble)) < 1e-12);
+  const torch::Tensor i = build_matrix("{name: identity, gain: 1}", 5, 5);  // norm auto: sqrt(5)
+  REQUIRE(testing::max_abs_diff(i, torch::eye(5, torch::kDouble)) < 1e-12);
+}
+
+TEST_CASE("structure controls keep exactly what they promise", "[init]") {
+  const std::string base = "{name: spectral, effective_rank: 8}";
+  const torch::Tensor w = build_matrix(base, 40, 30, 5);
+  // Wrappers draw the base from the same stream first, so the same seed gives the same base.
+  const torch::Tensor shuffled = build_matrix("{name: shuffled, base: " + base + "}", 40, 30, 5);
+  REQUIRE(torch::equal(std::get<0>(shuffled.reshape({-1}).sort()), std::get<0>(w.reshape({-1}).sort())));
+  REQUIRE_FALSE(torch::equal(shuffled, w));
+  REQUIRE(erank(shuffled) > 2 * erank(w));  // structure destroyed
+
+  const torch::Tensor matched = build_matrix("{name: spectrum_matched, base: " + base + "}", 40, 30, 5);
+  const auto a = metrics::spectrum_measures(w), b = metrics::spectrum_measures(matched);
+  for (std::size_t k = 0; k < a.singular_values.size(); ++k) {
+    REQUIRE(b.singular_values[k] == Approx(a.singular_values[k]).margin(1e-10));
+  }
+  REQUIRE(testing::max_abs_diff(matched, w) > 0.1);
+
+  const torch::Tensor top = build_matrix("{name: low_rank_of, rank: 3, base: " + base + "}", 40, 30, 5);
+  const torch::Tensor expected = init::scaled_to_norm(init::truncate_rank(w, 3), w.norm().item<double>());
+  REQUIRE(testing::max_abs_diff(top, expected) < 1e-10);
+  REQUIRE(metrics::spectrum_measures(top).rank == 3);
+}
+
+TEST_CASE("connectome: files, orientation, transforms, Dale signs, selection and embedding", "[init]") {
+  testing::TempDir tmp;
+  const torch::Tensor m = torch::tensor({0.0, 2.0, 0.0, 1.0, 0.0, 3.0, 4.0, 0.0, 5.0}, torch::kDouble).reshape({3, 3});
+  write_npy(tmp.file("m.npy"), m);
+  testing::write_text(tmp.file("m.csv"), "0, 2, 0\n1, 0, 3\n4, 0, 5\n");
+  testing::write_text(tmp.file("e.csv"), "pre,post,weight\n1,0,2\n0,1,1\n2,1,3\n0,2,4\n2,2,5\n");
+  testing::write_text(tmp.file("names.txt"), "[u'A',\n u'B',\n u'C']\n");
+  testing::write_text(tmp.file("en.csv"), "pre,post,weight\nB,A,2\nA,B,1\nC,B,3\nA,C,4\nC,C,5\n");
+  testing::write_text(tmp.file("mask.txt"), "0\n0\n1\n");
+  const std::string raw = ", norm: none}";
+  for (const std::string& f : {tmp.file("m.npy"), tmp.file("m.csv"), tmp.file("e.csv")}) {
+    INFO(f);
+    REQUIRE(torch::equal(build_matrix("{name: connectome, file: " + f + raw, 3, 3), m));
+  }
+  REQUIRE(torch::equal(build_matrix("{name: connectome, file: " + tmp.file("en.csv") + ", names_file: " +
+                                        tmp.file("names.txt") + raw, 3, 3), m));
+  REQUIRE(torch::equal(build_matrix("{name: connectome, orientation: pre_post, file: " + tmp.file("m.npy") + raw, 3, 3),
+                       m.t()));
+  REQUIRE(torch::equal(build_matrix("{name: connectome, transform: binary, file: " + tmp.file("m.npy") + raw, 3, 3),
+                       m.ne(0).to(torch::kDouble)));
+  REQUIRE(torch::allclose(build_matrix("{name: connectome, transform: log1p, file: " + tmp.file("m.npy") + raw, 3, 3),
+                          torch::log1p(m)));
+  // Dale: neuron 2 (a column) is inhibitory: its outgoing weights turn negative.
+  const torch::Tensor dale = build_matrix("{name: connectome, inhibitory_mask: " + tmp.file("mask.txt") +
+                                              ", file: " + tmp.file("m.npy") + raw, 3, 3);
+  REQUIRE(torch::equal(dale.select(1, 2), -m.select(1, 2)));
+  REQUIRE(torch::equal(dale.slice(1, 0, 2), m.slice(1, 0, 2)));
+  // Selection and embedding.
+  REQUIRE(torch::equal(build_matrix("{name: connectome, select: first, file: " + tmp.file("m.npy") + raw, 2, 2),
+                       m.slice(0, 0, 2).slice(1, 0, 2)));
+  const torch::Tensor named = build_matrix("{name: connectome, select: names, neurons: [C, A], names_file: " +
+                                               tmp.file("names.txt") + ", file: " + tmp.file("m.npy") + raw, 2, 2);
+  REQUIRE(named[0][0].item<double>() == 5.0);  // C -> C
+  REQUIRE(named[0][1].item<double>() == 4.0);  // A -> C
+  const torch::Tensor picked = build_matrix("{name: connectome, select: random, file: " + tmp.file("m.npy") + raw, 2, 2);
+  REQUIRE(picked.sum().item<double>() > 0);
+  const torch::Tensor embedded = build_matrix("{name: connectome, embed: true, file: " + tmp.file("m.npy") + raw, 5, 5);
+  REQUIRE(torch::equal(embedded.slice(0, 0, 3).slice(1, 0, 3), m));
+  REQUIRE(embedded.slice(0, 3).abs().sum().item<double>() == 0.0);
+}
+
+TEST_CASE("connectome: bad files and size mismatches are config errors naming the file", "[init]") {
+  testing::TempDir tmp;
+  write_npy(tmp.file("rect.npy"), torch::ones({3, 4}));
+  write_npy(tmp.file("nan.npy"), torch::tensor({1.0, std::nan(""), 0.0, 1.0}).reshape({2, 2}));
+  write_npy(tmp.file("ok.npy"), torch::ones({3, 3}));
+  const std::string bytes = testing::read_text(tmp.file("ok.npy"));
+  testing::write_text(tmp.file("cut.npy"), bytes.substr(0, bytes.size() - 5));
+  testing::write_text(tmp.file("ragged.csv"), "1, 2\n3\n");
+  auto error = [&](const std::string& options, int64_t n = 3) {
+    try {
+      build_matrix("{name: connectome, " + options + "}", n, n);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  REQUIRE_THAT(error("file: " + tmp.file("rect.npy")), Contains("holds a 3 x 4 matrix; a connectome must be square"));
+  REQUIRE_THAT(error("file: " + tmp.file("nan.npy")), Contains("nan.npy: entry [0, 1] is NaN"));
+  REQUIRE_THAT(error("file: " + tmp.file("cut.npy")), Contains("cut.npy: truncated .npy data"));
+  REQUIRE_THAT(error("file: " + tmp.file("missing.npy")), Contains("missing.npy: no such file"));
+  REQUIRE_THAT(error("file: " + tmp.file("ragged.csv")), Contains("ragged.csv:2: 1 columns, but the first row has 2"));
+  REQUIRE_THAT(error("file: " + tmp.file("ok.npy"), 2), Contains("select is needed: the connectome has 3 neurons but W is 2 x 2"));
+  REQUIRE_THAT(error("file: " + tmp.file("ok.npy"), 4), Contains("embed is needed"));
+}
+
+TEST_CASE("connectome: the real C. elegans data with Dale signs and its controls", "[init]") {
+  if (!fs::exists(data("celegans/Gs.npy"))) {
+    WARN("shared data not found; skipping");
+    return;
+  }
+  const std::string c = "{name: connectome, file: " + data("celegans/Gs.npy") +
+                        ", inhibitory_mask: " + data("celegans/emask.npy") + "}";
+  const torch::Tensor w = build_matrix(c, 279, 279);
+  const auto m = metrics::spectrum_measures(w);
+  REQUIRE(m.rank == 260);                                // SOURCE.md
+  REQUIRE(m.roy_vetterli == Approx(127.5).margin(0.05));  // SOURCE.md: 127.5 (signs do not change it)
+  REQUIRE(m.frobenius_norm == Approx(1.25 * std::sqrt(279.0)).epsilon(1e-12));
+  const torch::Tensor mask = read_npy(data("celegans/emask.npy")).reshape({-1}).to(torch::kBool);
+  REQUIRE(w.index({torch::indexing::Slice(), mask}).le(0).all().item<bool>());
+  REQUIRE(w.index({torch::indexing::Slice(), mask.logical_not()}).ge(0).all().item<bool>());
+  const torch::Tensor shuffled = build_matrix("{name: shuffled, base: " + c + "}", 279, 279);
+  REQUIRE(erank(shuffled) == Approx(191.7).margin(5.0));  // SOURCE.md, one shuffle
+}
+
+TEST_CASE("cell types: connection frequencies and class fractions follow the table", "[init]") {
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("t.yaml"),
+                      "classes:\n  - {name: e, fraction: 0.7}\n  - {name: i, fraction: 0.3}\n"
+                      "connection_probability:\n  e: [0.2, 0.5]\n  i: [0.6, 0.1]\n"
+                      "synaptic_weight:\n  e: [1.5, 2.0]\n  i: [-3.0, -1.0]\n");
+  const init::CellTypeTable table = init::load_cell_types(tmp.file("t.yaml"));
+  at::Generator gen = make_generator(8);
+  const int64_t n = 2000;
+  const auto s = init::sample_cell_types(table, n, false, gen);
+  const double frac_e = s.labels.eq(0).to(torch::kDouble).mean().item<double>();
+  REQUIRE(std::abs(frac_e - 0.7) < 5 * std::sqrt(0.7 * 0.3 / n));
+  // W[post, pre]: pairs with pre class a and post class b connect with p[a][b].
+  const double p[2][2] = {{0.2, 0.5}, {0.6, 0.1}}, w[2][2] = {{1.5, 2.0}, {-3.0, -1.0}};
+  for (int64_t a = 0; a < 2; ++a) {
+    for (int64_t b = 0; b < 2; ++b) {
+      INFO("pre " << a << " post " << b);
+      const torch::Tensor post = s.labels.eq(b), pre = s.labels.eq(a);
+      const torch::Tensor block = s.matrix.index({post}).index({torch::indexing::Slice(), pre});
+      const double pairs = static_cast<double>(block.numel());
+      const double freq = block.ne(0).to(torch::kDouble).mean().item<double>();
+      REQUIRE(std::abs(freq - p[a][b]) < 5 * std::sqrt(p[a][b] * (1 - p[a][b]) / pairs));
+      REQUIRE(torch::all(block.eq(0).logical_or(block.eq(w[a][b]))).item<bool>());
+    }
+  }
+  // Expected values: an exactly low-rank block matrix, p * w.
+  const auto e = init::sample_cell_types(table, 200, true, gen);
+  REQUIRE(metrics::spectrum_measures(e.matrix).rank <= 2);
+  REQUIRE_THROWS_WITH(init::load_cell_types(data("billeh_v1/SOURCE.md")), Contains("SOURCE.md"));
+  if (fs::exists(data("billeh_v1/v1_cell_classes.yaml"))) {
+    const auto v1 = init::load_cell_types(data("billeh_v1/v1_cell_classes.yaml"));
+    REQUIRE(v1.names.size() == 17);
+    REQUIRE(metrics::spectrum_measures(init::sample_cell_types(v1, 300, true, gen).matrix).rank <= 17);
+  }
+}
+
+TEST_CASE("aligned_low_rank: low_rank's singular values, vectors along readout and input", "[init]") {
+  at::Generator g = make_generator(4);
+  const std::map<std::string, torch::Tensor> done{{"W_in", torch::randn({50, 3}, g, torch::kDouble)},
+                                                  {"W_out", torch::randn({3, 50}, g, torch::kDouble)}};
+  for (int64_t r : {1, 3, 10}) {
+    INFO("rank " << r);
+    const Built aligned = build("{name: aligned_low_rank, rank: " + std::to_string(r) + "}", 50, 50, 9, done);
+    REQUIRE(aligned.init->depends_on() == std::vector<std::string>{"W_in", "W_out"});
+    const torch::Tensor random = build_matrix("{name: low_rank, rank: " + std::to_string(r) + "}", 50, 50, 9);
+    const auto a = metrics::spectrum_measures(aligned.matrix), b = metrics::spectrum_measures(random);
+    REQUIRE(a.rank == r);
+    for (int64_t k = 0; k < r; ++k) REQUIRE(a.singular_values[k] == Approx(b.singular_values[k]).epsilon(1e-10));
+    // Up to rank 3 the column space lies in span(W_out rows), the row space in span(W_in columns).
+    const int64_t k = std::min<int64_t>(r, 3);
+    const auto [u, s, vh] = torch::linalg::svd(aligned.matrix, false, c10::nullopt);
+    const auto proj = [](const torch::Tensor& basis_of, const torch::Tensor& x) {
+      const torch::Tensor q = std::get<0>(torch::linalg::qr(basis_of));
+      return torch::matmul(q, torch::matmul(q.t(), x));
+    };
+    const torch::Tensor uk = u.slice(1, 0, k), vk = vh.slice(0, 0, k).t();
+    REQUIRE(testing::max_abs_diff(proj(done.at("W_out").t(), uk), uk) < 1e-8);
+    REQUIRE(testing::max_abs_diff(proj(done.at("W_in"), vk), vk) < 1e-8);
+  }
+  REQUIRE_THROWS_WITH(build("{name: aligned_low_rank, rank: 1, input: W_nope}", 50, 50, 9, done),
+                      Contains("init.W.input must name a parameter of the model"));
+}
+
+TEST_CASE("from_weights truncates a saved matrix and teacher_aligned lies along beta", "[init]") {
+  testing::TempDir tmp;
+  const torch::Tensor a = torch::randn({20, 20}, torch::kDouble), b = torch::randn({20, 20}, torch::kDouble);
+  write_npy(tmp.file("a.npy"), a);
+  write_npy(tmp.file("b.npy"), b);
+  const torch::Tensor w = build_matrix("{name: from_weights, file: " + tmp.file("a.npy") + ", subtract: " +
+                                           tmp.file("b.npy") + ", rank: 4, norm: none}", 20, 20);
+  REQUIRE(testing::max_abs_diff(w, init::truncate_rank(a.to(torch::kFloat).to(torch::kDouble) -
+                                                           b.to(torch::kFloat).to(torch::kDouble), 4)) < 1e-6);
+  REQUIRE_THROWS_WITH(build_matrix("{name: from_weights, file: " + tmp.file("a.npy") + "}", 10, 10),
+                      Contains("holds a 20 x 20 matrix, but W is 10 x 10"));
+
+  Params tp = testing::params_from("{name: teacher_student, dim: 12, kappa: 5}", "task");
+  const auto task = registries().tasks.create(tp);
+  const auto& ts = dynamic_cast<const tasks::TeacherStudent&>(*task);
+  const torch::Tensor w1 = build("{name: teacher_aligned}", 30, 12, 2, {}, task.get()).matrix;
+  REQUIRE(metrics::spectrum_measures(w1).rank == 1);
+  const torch::Tensor beta = ts.beta() / ts.beta().norm();
+  // Every row lies along beta: W_1 (I - beta beta^T) = 0.
+  REQUIRE(torch::matmul(w1, torch::eye(12, torch::kDouble) - torch::outer(beta, beta)).abs().max().item<double>() < 1e-12);
+  REQUIRE(w1.norm().item<double>() == Approx(0.1 * std::sqrt(30.0)).epsilon(1e-12));
+  const torch::Tensor partial = build("{name: teacher_aligned, partial: true}", 30, 12, 2, {}, task.get()).matrix;
+  const torch::Tensor row = partial[0] / partial[0].norm();
+  REQUIRE(std::abs(torch::dot(row, beta).item<double>()) < 1.0 - 1e-6);  // not fully aligned
+  REQUIRE_THROWS_WITH(build_matrix("{name: teacher_aligned}", 30, 12), Contains("needs the task teacher_student"));
+}
+
+TEST_CASE("data paths in a config resolve relative to the config file", "[init]") {
+  testing::TempDir tmp;
+  fs::create_directories(tmp.file("exp/data"));
+  write_npy(tmp.file("exp/data/w.npy"), torch::eye(8));
+  testing::write_text(tmp.file("exp/c.yaml"),
+                      "model: {hidden_size: 8}\ninit: {W_rec: {name: connectome, file: data/w.npy}}\n");
+  train::ExperimentOptions o;
+  o.config_path = tmp.file("exp/c.yaml");
+  o.out_dir = tmp.file("out");
+  REQUIRE_NOTHROW(train::plan_experiment(o, registries()));
+}
