@@ -42,7 +42,28 @@ int run_cli(int argc, char** argv, const Registries& reg) {
       ->check(CLI::Range(1, 256));
   run->add_flag("--quiet", run_opts.quiet, "no progress line or per-run log lines");
   run->add_flag("--overwrite", run_opts.overwrite, "replace an existing output folder");
-  run->callback([&] { action = [&] { return apps::command_run(run_opts, reg); }; });
+  bool no_report = false;
+  run->add_flag("--no-report", no_report, "do not write the report (figures and index.html) at the end");
+  run->callback([&] { action = [&] { return apps::command_run(run_opts, reg, no_report); }; });
+
+  // --- report --------------------------------------------------------------------------
+  apps::ReportArgs report_args;
+  CLI::App* report = app.add_subcommand(
+      "report", "figures (PNG + SVG/PDF) and an index.html page for an experiment folder");
+  report->add_option("experiment_dir", report_args.experiment_dir,
+                     "experiment folder written by richlazy run (results/<experiment>)")
+      ->required();
+  report->add_option("--out", report_args.out_dir, "report folder (default EXPERIMENT_DIR/report)");
+  report->add_option("--formats", report_args.formats,
+                     "figure formats besides png: svg, pdf (default png,svg)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"png", "svg", "pdf"}));
+  report->add_option("--metrics", report_args.metrics,
+                     "panels of the final-value figure (default dw_rec,rep_alignment,kernel_alignment)")
+      ->delimiter(',');
+  report->add_option("--python", report_args.python,
+                     "Python with matplotlib (default $RICHLAZY_PYTHON, else /usr/bin/python3)");
+  report->callback([&] { action = [&] { return apps::command_report(report_args); }; });
 
   // --- list ----------------------------------------------------------------------------
   std::string list_what;

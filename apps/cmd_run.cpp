@@ -2,7 +2,9 @@
 #include <richlazy/apps/commands.h>
 
 #include <richlazy/core/blas_check.h>
+#include <richlazy/core/config_error.h>
 #include <richlazy/core/progress.h>
+#include <richlazy/report/report.h>
 #include <richlazy/train/summary.h>
 
 #include <fmt/format.h>
@@ -11,7 +13,7 @@
 
 namespace richlazy::apps {
 
-int command_run(const train::ExperimentOptions& options, const Registries& registries) {
+int command_run(const train::ExperimentOptions& options, const Registries& registries, bool no_report) {
   train::ExperimentPlan plan = train::plan_experiment(options, registries);
   train::check_output_folder(plan, options);
 
@@ -32,6 +34,21 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
                  .c_str(),
              stdout);
   std::fflush(stdout);
+  if (!no_report) {
+    // The results are on disk already: a report that cannot be drawn is a warning.
+    try {
+      report::ReportOptions o;
+      o.experiment_dir = plan.dir;
+      const report::ReportResult r = report::make_report(o);
+      if (!r.plotter_missing.empty()) {
+        std::fprintf(stderr, "richlazy: warning: no figures: %s\n", r.plotter_missing.c_str());
+      }
+      std::fputs(fmt::format("Report: {}\n", r.index).c_str(), stdout);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "richlazy: warning: no report: %s\n", e.what());
+    }
+    std::fflush(stdout);
+  }
   for (const auto& r : result.runs) {
     if (r.status.rfind("failed", 0) == 0) return 1;
   }

@@ -10,8 +10,20 @@
 
 namespace richlazy::apps {
 
-/// `richlazy run`: plan (validate everything), train, print the tables.
-int command_run(const train::ExperimentOptions& options, const Registries& registries);
+/// `richlazy run`: plan (validate everything), train, print the tables, write the report
+/// (unless `no_report`; a missing plotter is then a warning, not an error).
+int command_run(const train::ExperimentOptions& options, const Registries& registries,
+                bool no_report = false);
+
+struct ReportArgs {
+  std::string experiment_dir;
+  std::string out_dir;
+  std::string python;
+  std::vector<std::string> formats{"png", "svg"};
+  std::vector<std::string> metrics;
+};
+/// `richlazy report`: figures and index.html for an experiment folder.
+int command_report(const ReportArgs& args);
 
 /// `richlazy list [what]`: components with their parameters ("" = everything).
 int command_list(const std::string& what, const Registries& registries);

@@ -12,6 +12,8 @@ packages=(
   dataset-fashion-mnist  # real Fashion-MNIST for the sfmnist task and its tests
   libblas3  # the reference BLAS, for the test of the slow-BLAS warning; OpenBLAS outranks it
   libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
+  python3-matplotlib  # draws the report figures (richlazy report)
+  chromium  # the test that renders the report page in a headless browser
 )
 
 missing=()

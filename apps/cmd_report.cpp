@@ -1,0 +1,29 @@
+// apps/cmd_report.cpp: `richlazy report`.
+#include <richlazy/apps/commands.h>
+
+#include <richlazy/report/report.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace richlazy::apps {
+
+int command_report(const ReportArgs& args) {
+  report::ReportOptions o;
+  o.experiment_dir = args.experiment_dir;
+  o.out_dir = args.out_dir;
+  o.python = args.python;
+  o.formats = args.formats;
+  o.final_metrics = args.metrics;
+  const report::ReportResult r = report::make_report(o);
+  if (!r.plotter_missing.empty()) {
+    std::fprintf(stderr, "richlazy: error: %s\nrichlazy: wrote %s with the tables only\n",
+                 r.plotter_missing.c_str(), r.index.c_str());
+    return 1;
+  }
+  std::fputs(fmt::format("Report: {} ({} figures)\n", r.index, r.figures).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace richlazy::apps

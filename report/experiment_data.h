@@ -1,0 +1,65 @@
+// richlazy/report/experiment_data.h: an experiment folder read back for its report.
+// Reads what `richlazy run` wrote (experiment.yaml, summary.csv, runs/<id>/summary.json),
+// checks it is complete, and groups the runs by swept value: runs that differ only in a
+// seed form one group, the unit of every figure's mean and error band.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace richlazy::report {
+
+/// One run, as summary.csv and its summary.json describe it.
+struct RunRecord {
+  std::string id;
+  std::string status;                    ///< ok | diverged | failed: ...
+  std::map<std::string, std::string> swept;   ///< sweep key -> value text
+  std::map<std::string, double> final;   ///< summary.csv metric columns (NaN where empty)
+  std::map<std::string, double> erank;   ///< parameter -> Roy–Vetterli effective rank of its initial value
+};
+
+/// The runs that share every swept value but the seed.
+struct RunGroup {
+  std::string label;     ///< legend text, e.g. "rank 30" or "shuffled(connectome)"
+  std::string x_text;    ///< the value of the x key, as in summary.csv
+  std::string x_label;   ///< its short display form
+  std::optional<double> x_value;  ///< numeric value of the x key, when it is a number
+  std::string series;    ///< the other non-seed swept values, "" when there are none
+  std::vector<std::string> runs;     ///< ids, in summary.csv order
+  std::vector<std::string> ok_runs;  ///< those with status ok
+};
+
+struct ExperimentData {
+  std::string dir;          ///< the experiment folder
+  std::string name;         ///< its `experiment` key
+  std::string config_text;  ///< experiment.yaml as written by the run
+  std::vector<std::string> sweep_keys;   ///< in file order
+  std::vector<std::string> seed_keys;    ///< swept keys whose last component ends in "seed"
+  std::string x_key;                     ///< the swept initialization parameter ("" without sweep)
+  std::string x_axis_label;              ///< "rank of W_rec(0)", "initializer of W_rec", ...
+  bool x_numeric = false, x_log = false;
+  std::vector<std::string> series_keys;  ///< the other non-seed swept keys
+  std::string spectrum_param;            ///< weight whose initial spectrum figure (c) shows
+  std::vector<std::string> header;       ///< summary.csv header
+  std::vector<std::vector<std::string>> rows;  ///< summary.csv rows, one per run
+  std::vector<std::string> metric_columns;     ///< final metrics in summary.csv
+  std::vector<RunRecord> runs;
+  std::vector<RunGroup> groups;                ///< in order of first appearance
+};
+
+/// Reads and checks an experiment folder. Throws ConfigError naming the file (and the line or
+/// column) when it is missing, empty or inconsistent: no summary.csv, no runs, a metric that
+/// experiment.yaml logs but summary.csv lacks, a run folder without metrics.csv.
+ExperimentData load_experiment(const std::string& dir);
+
+/// Splits CSV text (RFC 4180 quoting) into rows of fields. `path` names the file in errors.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text, const std::string& path);
+
+/// Short legend labels for initializer specs swept as whole maps: the name, the base's name in
+/// parentheses for wrappers, and `key=value` for the keys where specs of the same name differ.
+/// Scalars keep their text. Labels are unique (a "#n" suffix breaks ties).
+std::vector<std::string> value_labels(const std::vector<std::string>& value_texts);
+
+}  // namespace richlazy::report

@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""plot_report.py: the figures of a richlazy experiment report.
+
+Called by `richlazy report` with the path of report_data.json, which names the experiment
+folder, the swept values (groups of runs that differ only in their seed) and the output
+folder. Reads each run's metrics.csv and weights/<param>_init.npy, draws the figures with
+matplotlib and writes figures.json (one entry a figure: id, title, caption, files).
+Exit status 2 with one message on stderr for data it cannot use.
+"""
+import csv
+import json
+import math
+import os
+import sys
+
+# Okabe & Ito (2008) colour-blind-safe palette, yellow last (weak on white).
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+METRIC_LABELS = {
+    "loss": "training loss",
+    "test_loss": "test loss",
+    "accuracy": "accuracy (fraction correct)",
+    "test_accuracy": "test accuracy (fraction correct)",
+    "dw_rec": "‖W_rec(t) − W_rec(0)‖_F",
+    "dw_rec_rel": "‖ΔW_rec‖_F / ‖W_rec(0)‖_F",
+    "dw_in": "‖W_in(t) − W_in(0)‖_F",
+    "dw_out": "‖W_out(t) − W_out(0)‖_F",
+    "rep_alignment": "alignment with t = 0\n(1 = unchanged)",
+    "kernel_alignment": "alignment with t = 0\n(1 = unchanged)",
+    "sign_similarity": "fraction of signs\nunchanged since t = 0",
+    "erank_rec": "effective rank of W_rec(t)",
+    "erank_delta_rec": "effective rank of ΔW_rec",
+    "path_length_rec": "Σ ‖ΔW_rec‖_F per interval",
+}
+LINESTYLES = ["-", "--", "-.", ":"]
+STEP_LABEL = "training step (updates)"
+
+
+class ReportDataError(Exception):
+    pass
+
+
+def metric_label(name):
+    return METRIC_LABELS.get(name, name)
+
+
+def read_metrics(path):
+    """metrics.csv -> (header, {column: list of floats}); NaN for empty or non-numeric cells."""
+    if not os.path.isfile(path):
+        raise ReportDataError(f"{path}: missing (every run of the experiment writes one)")
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or not rows[0] or rows[0][0] != "step":
+        raise ReportDataError(f"{path}: not a richlazy metrics.csv (the header must start with 'step')")
+    header = rows[0]
+    columns = {h: [] for h in header}
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise ReportDataError(f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
+        for h, v in zip(header, row):
+            try:
+                columns[h].append(float(v))
+            except ValueError:
+                columns[h].append(math.nan)
+    return header, columns
+
+
+def group_colors(n, plt):
+    if n <= len(OKABE_ITO):
+        return OKABE_ITO[:n]
+    cmap = plt.get_cmap("cividis")
+    return [cmap(i / max(1, n - 1)) for i in range(n)]
+
+
+def mean_and_sem(np, rows):
+    """Mean and standard error over the first axis, ignoring NaN; sem 0 for one row."""
+    a = np.asarray(rows, dtype=float)
+    with np.errstate(invalid="ignore"):
+        n = np.sum(np.isfinite(a), axis=0)
+        mean = np.nanmean(a, axis=0) if a.shape[0] else np.full(a.shape[1:], np.nan)
+        sd = np.nanstd(a, axis=0, ddof=1) if a.shape[0] > 1 else np.zeros(a.shape[1:])
+        sem = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), 0.0)
+    return mean, sem
+
+
+class Report:
+    def __init__(self, data):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+        self.plt, self.np, self.data = plt, np, data
+        plt.rcParams.update({
+            "font.family": "DejaVu Sans", "font.size": 10, "axes.titlesize": 11,
+            "axes.labelsize": 10, "legend.fontsize": 9, "figure.dpi": 100,
+            "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none",
+        })
+        self.exp_dir = data["experiment_dir"]
+        self.out_dir = data["out_dir"]
+        self.groups = data["groups"]
+        self.runs = data["runs"]
+        self.colors = group_colors(len(self.groups), plt)
+        self.figures = []
+        self.metrics = {}  # run id -> (header, columns), ok runs only
+        for g in self.groups:
+            for rid in g["ok_runs"]:
+                self.metrics[rid] = read_metrics(os.path.join(self.exp_dir, "runs", rid, "metrics.csv"))
+
+    # --- helpers ------------------------------------------------------------------------
+    def save(self, fig, fig_id, title, caption):
+        files = {}
+        for fmt in self.data["formats"]:
+            name = f"{fig_id}.{fmt}"
+            fig.savefig(os.path.join(self.out_dir, name), dpi=150 if fmt == "png" else None,
+                        bbox_inches="tight")
+            files[fmt] = name
+        self.plt.close(fig)
+        self.figures.append({"id": fig_id, "title": title, "caption": caption, "files": files})
+
+    def seeds_text(self):
+        counts = sorted({len(g["ok_runs"]) for g in self.groups})
+        n = "–".join(str(c) for c in (counts if len(counts) < 3 else [counts[0], counts[-1]]))
+        return f"{n} seed{'s' if counts != [1] else ''} per value"
+
+    def trajectory(self, group, metric):
+        """(steps, mean, sem) of a metric over a group's ok runs, on the steps they share."""
+        np = self.np
+        runs = [self.metrics[r] for r in group["ok_runs"] if metric in self.metrics[r][1]]
+        if not runs:
+            return None
+        steps = sorted(set.intersection(*[set(c["step"]) for _, c in runs]))
+        if not steps:
+            return None
+        rows = []
+        for _, c in runs:
+            index = {s: i for i, s in enumerate(c["step"])}
+            rows.append([c[metric][index[s]] for s in steps])
+        mean, sem = mean_and_sem(np, rows)
+        return np.asarray(steps), mean, sem
+
+    def legend_handles(self, labels=None):
+        from matplotlib.lines import Line2D
+        return [Line2D([], [], color=c, lw=2, ls=LINESTYLES[i % len(LINESTYLES)],
+                       label=(labels or {}).get(g["label"], g["label"]))
+                for i, (g, c) in enumerate(zip(self.groups, self.colors))]
+
+    def curves(self, fig_id, title, metrics, caption_start):
+        plt, np = self.plt, self.np
+        metrics = [m for m in metrics if any(self.trajectory(g, m) is not None for g in self.groups)]
+        if not metrics:
+            return
+        ncols = min(3, len(metrics))
+        nrows = math.ceil(len(metrics) / ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.1 * nrows), squeeze=False)
+        for ax, metric in zip(axes.flat, metrics):
+            positive = True
+            for gi, (g, color) in enumerate(zip(self.groups, self.colors)):
+                t = self.trajectory(g, metric)
+                if t is None:
+                    continue
+                steps, mean, sem = t
+                positive = positive and bool(np.all(mean[np.isfinite(mean)] > 0))
+                ax.plot(steps, mean, color=color, lw=1.6, ls=LINESTYLES[gi % len(LINESTYLES)])
+                ax.fill_between(steps, mean - sem, mean + sem, color=color, alpha=0.2, lw=0)
+            ax.set_xlabel(STEP_LABEL)
+            ax.set_ylabel(metric_label(metric))
+            ax.set_title(metric)
+            if metric in ("loss", "test_loss") and positive:
+                ax.set_yscale("log")
+        for ax in list(axes.flat)[len(metrics):]:
+            ax.axis("off")
+        fig.legend(handles=self.legend_handles(), title=self.data["x"]["label"],
+                   loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        fig.tight_layout()
+        self.save(fig, fig_id, title,
+                  f"{caption_start} Lines: mean over seeds; bands: ± one standard error "
+                  f"({self.seeds_text()}). Runs that diverged or failed are left out.")
+
+    # --- figures ------------------------------------------------------------------------
+    def figure_final(self):
+        """Figure 1 of the paper: final values against the swept initialization parameter."""
+        plt, np = self.plt, self.np
+        metrics = self.data["final_metrics"]
+        if not metrics:
+            return
+        x = self.data["x"]
+        series = []
+        for g in self.groups:
+            if g["series"] not in series:
+                series.append(g["series"])
+        categories = []
+        for g in self.groups:
+            if g["x_text"] not in categories:
+                categories.append(g["x_text"])
+        labels = {g["x_text"]: g["x_label"] for g in self.groups}
+        fig, axes = plt.subplots(1, len(metrics), figsize=(4.1 * len(metrics), 3.6), squeeze=False)
+        for ax, metric in zip(axes[0], metrics):
+            for si, s in enumerate(series):
+                xs, means, sems = [], [], []
+                for g, color in zip(self.groups, self.colors):
+                    if g["series"] != s:
+                        continue
+                    values = [self.runs[r]["final"].get(metric) for r in g["ok_runs"]]
+                    values = [v for v in values if v is not None and math.isfinite(v)]
+                    if not values:
+                        continue
+                    pos = g["x_value"] if x["numeric"] else categories.index(g["x_text"])
+                    mean, sem = mean_and_sem(np, [[v] for v in values])
+                    xs.append(pos)
+                    means.append(mean[0])
+                    sems.append(sem[0])
+                    ax.scatter([pos] * len(values), values, s=9, color=color, alpha=0.35, lw=0, zorder=2)
+                    ax.errorbar(pos, mean[0], yerr=sem[0], fmt=MARKERS[si % len(MARKERS)], color=color,
+                                ms=7, capsize=3, zorder=3)
+                if len(xs) > 1 and x["numeric"]:  # a trend line only along a numeric axis
+                    ax.plot(xs, means, color="0.45", lw=1.2, ls=["-", "--", ":", "-."][si % 4],
+                            zorder=1, label=s if s else None)
+            ax.set_title(metric)
+            ax.set_ylabel(metric_label(metric))
+            ax.set_xlabel(x["label"])
+            if x["numeric"]:
+                if x["log"]:
+                    ax.set_xscale("log")
+                ticks = sorted({g["x_value"] for g in self.groups})
+                ax.set_xticks(ticks)
+                ax.set_xticklabels([f"{t:g}" for t in ticks])
+                ax.minorticks_off()
+            else:
+                ax.set_xticks(range(len(categories)))
+                ax.set_xticklabels([labels[c] for c in categories], rotation=25, ha="right")
+                ax.set_xlim(-0.5, len(categories) - 0.5)
+            if any(s for s in series):
+                ax.legend(frameon=False)
+        fig.tight_layout()
+        self.save(fig, "fig1_final", "Final weight change and alignment against the initialization",
+                  f"Final value of each metric against {x['label']} (the paper's Figure 1 layout). "
+                  f"Large markers: mean over seeds with ± one standard error; small dots: single "
+                  f"seeds ({self.seeds_text()}). Rich learning shows as a large weight change and low "
+                  f"alignment with the initial state; lazy learning as the opposite.")
+
+    def figure_trajectories(self):
+        header = []
+        for h, _ in self.metrics.values():
+            header += [c for c in h if c != "step" and c not in header]
+        self.curves("fig2_trajectories", "Every logged metric over training", header,
+                    "Every logged metric against the training step, one line per swept value.")
+
+    def figure_spectra(self):
+        plt, np = self.plt, self.np
+        param = self.data.get("spectrum_param")
+        if not param:
+            return
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        drawn = 0
+        for gi, (g, color) in enumerate(zip(self.groups, self.colors)):
+            runs = g["ok_runs"] or g["runs"]
+            path = os.path.join(self.exp_dir, "runs", runs[0], "weights", f"{param}_init.npy")
+            if not os.path.isfile(path):
+                continue
+            w = np.load(path).astype(np.float64)
+            s = np.linalg.svd(w, compute_uv=False)
+            keep = s > 1e-6 * s[0] if s.size and s[0] > 0 else np.zeros_like(s, dtype=bool)
+            k = np.arange(1, s.size + 1)
+            eranks = [self.runs[r]["erank"][param] for r in g["runs"]
+                      if param in self.runs[r].get("erank", {})]
+            erank = f" (erank {np.mean(eranks):.1f})" if eranks else ""
+            ax.plot(k[keep], s[keep], color=color, lw=1.8, ls=LINESTYLES[gi % len(LINESTYLES)],
+                    marker="." if keep.sum() < 30 else None,
+                    label=g["label"] + erank)
+            drawn += 1
+        if not drawn:
+            plt.close(fig)
+            return
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("index k (singular values in decreasing order)")
+        ax.set_ylabel(f"singular value s_k of {param}(0)")
+        ax.legend(frameon=False, loc="lower left", fontsize=8)
+        fig.tight_layout()
+        self.save(fig, "fig3_spectra", f"Singular-value spectra of the initial {param}",
+                  f"Singular values of {param}(0) for each swept value (the first seed's matrix), "
+                  f"log-log. Values below 1e-6 of the largest (the numerical-rank tolerance; weights are stored as float32) are not drawn. The legend gives the "
+                  f"Roy–Vetterli effective rank, averaged over seeds.")
+
+    def figure_learning(self):
+        wanted = [m for m in ("loss", "accuracy", "test_loss", "test_accuracy")]
+        self.curves("fig4_learning", "Learning curves", wanted,
+                    "Training loss and accuracy (and test loss and accuracy where logged) against "
+                    "the training step, one line per swept value; loss on a log axis.")
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: plot_report.py REPORT_DATA.json", file=sys.stderr)
+        return 2
+    try:
+        with open(argv[1]) as f:
+            data = json.load(f)
+        report = Report(data)
+        report.figure_final()
+        report.figure_trajectories()
+        report.figure_spectra()
+        report.figure_learning()
+    except ReportDataError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    with open(os.path.join(data["out_dir"], "figures.json"), "w") as f:
+        json.dump(report.figures, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,368 @@
+// report/report.cpp: the report folder: plotter input, figures, index.html, atomic swap.
+#include <richlazy/report/report.h>
+
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/subprocess.h>
+#include <richlazy/core/version.h>
+#include <richlazy/train/summary.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace richlazy::report {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+namespace {
+
+const char* kMarker = ".richlazy-report";  // marks a folder this command may replace
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write");
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
+
+std::string cell(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size()) return fmt::format("<td>{:.4g}</td>", v);
+  return "<td class=\"text\">" + escape(text) + "</td>";
+}
+
+/// Mean ± standard error over the finite values (NaN mean for none).
+std::pair<double, double> mean_sem(const std::vector<double>& values) {
+  double sum = 0, sq = 0;
+  int n = 0;
+  for (double v : values) {
+    if (std::isfinite(v)) sum += v, ++n;
+  }
+  if (n == 0) return {std::nan(""), 0};
+  const double mean = sum / n;
+  for (double v : values) {
+    if (std::isfinite(v)) sq += (v - mean) * (v - mean);
+  }
+  return {mean, n > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0};
+}
+
+ordered_json plotter_input(const ExperimentData& d, const std::vector<std::string>& final_metrics,
+                           const std::vector<std::string>& formats, const std::string& out_dir) {
+  ordered_json j;
+  j["experiment"] = d.name;
+  j["experiment_dir"] = d.dir;
+  j["out_dir"] = out_dir;
+  j["formats"] = formats;
+  j["x"] = {{"key", d.x_key}, {"label", d.x_axis_label}, {"numeric", d.x_numeric}, {"log", d.x_log}};
+  j["series_keys"] = d.series_keys;
+  j["seed_keys"] = d.seed_keys;
+  j["final_metrics"] = final_metrics;
+  j["spectrum_param"] = d.spectrum_param.empty() ? ordered_json(nullptr) : ordered_json(d.spectrum_param);
+  ordered_json groups = ordered_json::array();
+  for (const auto& g : d.groups) {
+    groups.push_back({{"label", g.label},
+                      {"x_text", g.x_text},
+                      {"x_label", g.x_label},
+                      {"x_value", g.x_value ? ordered_json(*g.x_value) : ordered_json(nullptr)},
+                      {"series", g.series},
+                      {"runs", g.runs},
+                      {"ok_runs", g.ok_runs}});
+  }
+  j["groups"] = groups;
+  ordered_json runs = ordered_json::object();
+  for (const auto& r : d.runs) {
+    ordered_json final = ordered_json::object();
+    for (const auto& [k, v] : r.final) final[k] = number_or_null(v);
+    runs[r.id] = {{"status", r.status}, {"final", final}, {"erank", r.erank}};
+  }
+  j["runs"] = runs;
+  return j;
+}
+
+/// Removes a folder on scope exit unless released.
+class FolderGuard {
+ public:
+  explicit FolderGuard(fs::path p) : path_(std::move(p)) {}
+  ~FolderGuard() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  void release() { path_.clear(); }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+// ===========================================================================================
+
+const std::vector<std::string>& default_final_metrics() {
+  static const std::vector<std::string> m{"dw_rec", "rep_alignment", "kernel_alignment"};
+  return m;
+}
+
+std::string python_interpreter(const std::string& requested) {
+  if (!requested.empty()) return requested;
+  if (const char* env = std::getenv("RICHLAZY_PYTHON"); env && *env) return env;
+  // Debian's interpreter is where apt installs python3-matplotlib; a python3 earlier on PATH
+  // (a virtual environment, another distribution) may lack it.
+  if (fs::exists("/usr/bin/python3")) return "/usr/bin/python3";
+  return "python3";
+}
+
+std::string check_plotter(const std::string& python) {
+  const ProcessResult r = run_process({python, "-c", "import matplotlib, numpy"});
+  if (r.status == 0) return "";
+  if (r.status == 127) {
+    return fmt::format("no Python interpreter '{}' to draw the figures; install it with "
+                       "'apt-get install python3 python3-matplotlib' (Debian), or name one with "
+                       "--python or RICHLAZY_PYTHON", python);
+  }
+  std::string last = r.output;
+  while (!last.empty() && (last.back() == '\n' || last.back() == ' ')) last.pop_back();
+  last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+  return fmt::format("{} cannot import matplotlib and numpy ({}); install them with "
+                     "'apt-get install python3-matplotlib' (Debian; brings numpy), or name a "
+                     "Python that has them with --python or RICHLAZY_PYTHON", python, last);
+}
+
+std::string plot_script_path() {
+  if (const char* env = std::getenv("RICHLAZY_PLOT_SCRIPT"); env && *env) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path() / ".." / "share" / "richlazy" / "plot_report.py";
+    if (fs::exists(installed)) return installed.lexically_normal().string();
+  }
+  return std::string(RICHLAZY_SOURCE_DIR) + "/report/plot_report.py";
+}
+
+std::string index_html(const ExperimentData& d, const std::string& figures_json,
+                       const std::string& plotter_missing) {
+  const auto figures = nlohmann::json::parse(figures_json.empty() ? "[]" : figures_json);
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  h += "<title>richlazy report: " + escape(d.name) + "</title>\n<style>\n"
+       "body{font-family:\"DejaVu Sans\",Arial,sans-serif;color:#1a1a1a;max-width:1250px;"
+       "margin:1.5em auto;padding:0 1em;line-height:1.45}\n"
+       "h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}\n"
+       "img{max-width:100%;height:auto;border:1px solid #e3e3e3;background:#fff}\n"
+       "figure{margin:1.2em 0 2em 0}figcaption{max-width:62em;font-size:.93em;color:#333}\n"
+       "table{border-collapse:collapse;font-size:.85em;margin:.5em 0}\n"
+       "th,td{border:1px solid #cfcfcf;padding:.15em .5em;text-align:right;white-space:nowrap}\n"
+       "th{background:#eef2f6}td.text{text-align:left}tr:nth-child(even) td{background:#fafafa}\n"
+       ".scroll{overflow-x:auto}pre{background:#f6f8fa;padding:1em;overflow:auto;font-size:.85em}\n"
+       ".warning{background:#fff4e0;border-left:4px solid #D55E00;padding:.6em 1em}\n"
+       ".meta{color:#555;font-size:.9em}nav a{margin-right:1.2em}\n</style>\n</head>\n<body>\n";
+  std::time_t now = std::time(nullptr);
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  h += "<h1>" + escape(d.name) + "</h1>\n";
+  h += fmt::format("<p class=\"meta\">{} runs in {} &middot; swept: {} &middot; made {} by {}</p>\n",
+                   d.runs.size(), escape(d.dir),
+                   d.sweep_keys.empty() ? std::string("nothing") : escape(join_names(d.sweep_keys)),
+                   when, escape(train::version_string()));
+  h += "<nav><a href=\"#figures\">Figures</a><a href=\"#means\">Means over seeds</a>"
+       "<a href=\"#runs\">Runs</a><a href=\"#config\">Config</a></nav>\n";
+
+  h += "<h2 id=\"figures\">Figures</h2>\n";
+  if (!plotter_missing.empty()) {
+    h += "<p class=\"warning\">No figures: " + escape(plotter_missing) +
+         ". Then run <code>richlazy report " + escape(d.dir) + "</code> again.</p>\n";
+  }
+  for (const auto& f : figures) {
+    const std::string id = f.value("id", "");
+    const auto& files = f.at("files");
+    const std::string png = files.value("png", "");
+    h += "<figure id=\"" + escape(id) + "\">\n<h3>" + escape(f.value("title", "")) + "</h3>\n";
+    std::string vector;
+    for (const auto& [fmt_name, file] : files.items()) {
+      if (fmt_name != "png") vector += fmt::format(" <a href=\"{}\">{}</a>", escape(file.get<std::string>()),
+                                                     fmt_name == "svg" ? "SVG" : "PDF");
+    }
+    h += "<a href=\"" + escape(png) + "\"><img src=\"" + escape(png) + "\" alt=\"" +
+         escape(f.value("title", "")) + "\"></a>\n";
+    h += "<figcaption>" + escape(f.value("caption", "")) +
+         (vector.empty() ? "" : " For papers:" + vector + ".") + "</figcaption>\n</figure>\n";
+  }
+
+  // Means over seeds, one row per swept value.
+  h += "<h2 id=\"means\">Means over seeds</h2>\n<p>Final values: mean ± standard error over the runs "
+       "with status ok.</p>\n<div class=\"scroll\"><table id=\"means-table\">\n<tr><th>value</th>"
+       "<th>runs ok</th>";
+  for (const auto& m : d.metric_columns) h += "<th>" + escape(m) + "</th>";
+  h += "</tr>\n";
+  for (const auto& g : d.groups) {
+    h += fmt::format("<tr><td class=\"text\">{}</td><td>{} / {}</td>", escape(g.label), g.ok_runs.size(),
+                     g.runs.size());
+    for (const auto& m : d.metric_columns) {
+      std::vector<double> values;
+      for (const auto& r : d.runs) {
+        if (r.status == "ok" && std::find(g.ok_runs.begin(), g.ok_runs.end(), r.id) != g.ok_runs.end()) {
+          values.push_back(r.final.at(m));
+        }
+      }
+      const auto [mean, sem] = mean_sem(values);
+      h += std::isfinite(mean) ? fmt::format("<td>{:.4g} ± {:.2g}</td>", mean, sem) : "<td>–</td>";
+    }
+    h += "</tr>\n";
+  }
+  h += "</table></div>\n";
+
+  // summary.csv, one row per run; long spec values shown by their label.
+  h += "<h2 id=\"runs\">Runs</h2>\n<p>summary.csv, one row per run.</p>\n"
+       "<div class=\"scroll\"><table id=\"runs-table\">\n<tr>";
+  for (const auto& c : d.header) h += "<th>" + escape(c) + "</th>";
+  h += "</tr>\n";
+  std::map<std::string, std::vector<std::string>> texts;
+  for (const auto& k : d.sweep_keys) {
+    for (const auto& r : d.runs) {
+      auto& t = texts[k];
+      if (std::find(t.begin(), t.end(), r.swept.at(k)) == t.end()) t.push_back(r.swept.at(k));
+    }
+  }
+  for (const auto& row : d.rows) {
+    h += "<tr class=\"run\">";
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const bool swept = c >= 1 && c <= d.sweep_keys.size();
+      if (swept && row[c].find('{') != std::string::npos) {
+        const auto& t = texts[d.sweep_keys[c - 1]];
+        const auto labels = value_labels(t);
+        const std::string label = labels[std::find(t.begin(), t.end(), row[c]) - t.begin()];
+        h += "<td class=\"text\" title=\"" + escape(row[c]) + "\">" + escape(label) + "</td>";
+      } else {
+        h += cell(row[c]);
+      }
+    }
+    h += "</tr>\n";
+  }
+  h += "</table></div>\n";
+  h += "<h2 id=\"config\">Config</h2>\n<p>experiment.yaml as run, every default filled in.</p>\n<pre>" +
+       escape(d.config_text) + "</pre>\n";
+  // Lets a headless browser (and the test) tell that every image loaded.
+  h += "<p id=\"image-check\" class=\"meta\" data-images=\"" + std::to_string(figures.size()) +
+       "\"></p>\n<script>\nwindow.addEventListener('load', function () {\n"
+       "  var images = Array.prototype.slice.call(document.images);\n"
+       "  var ok = images.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;\n"
+       "  var p = document.getElementById('image-check');\n"
+       "  p.setAttribute('data-loaded', ok);\n  p.setAttribute('data-failed', images.length - ok);\n"
+       "  if (ok < images.length) p.textContent = (images.length - ok) + ' image(s) failed to load';\n"
+       "});\n</script>\n</body>\n</html>\n";
+  return h;
+}
+
+ReportResult make_report(const ReportOptions& options) {
+  const ExperimentData data = load_experiment(options.experiment_dir);
+
+  std::vector<std::string> final_metrics;
+  if (options.final_metrics.empty()) {
+    for (const auto& m : default_final_metrics()) {
+      if (std::find(data.metric_columns.begin(), data.metric_columns.end(), m) != data.metric_columns.end()) {
+        final_metrics.push_back(m);
+      }
+    }
+  } else {
+    for (const auto& m : options.final_metrics) {
+      if (std::find(data.metric_columns.begin(), data.metric_columns.end(), m) == data.metric_columns.end()) {
+        throw ConfigError(fmt::format("--metrics: '{}' is not a final metric of {}/summary.csv; its "
+                                      "metrics are: {}", m, data.dir, join_names(data.metric_columns)));
+      }
+      final_metrics.push_back(m);
+    }
+  }
+  std::vector<std::string> formats{"png"};
+  for (const auto& f : options.formats) {
+    if (f != "png" && f != "svg" && f != "pdf") {
+      throw ConfigError("--formats: '" + f + "' is not a figure format; choose from png, svg, pdf");
+    }
+    if (std::find(formats.begin(), formats.end(), f) == formats.end()) formats.push_back(f);
+  }
+
+  const fs::path out = options.out_dir.empty() ? fs::path(data.dir) / "report"
+                                               : fs::absolute(options.out_dir).lexically_normal();
+  if (fs::exists(out)) {
+    if (!fs::is_directory(out)) throw ConfigError(out.string() + ": exists and is not a folder");
+    if (!fs::is_empty(out) && !fs::exists(out / kMarker)) {
+      throw ConfigError(out.string() + ": exists and is not a richlazy report; choose another --out "
+                        "or remove it");
+    }
+  }
+  const fs::path partial = out.string() + fmt::format(".partial-{}", getpid());
+  fs::remove_all(partial);
+  fs::create_directories(partial);
+  FolderGuard guard(partial);
+  write_text(partial / kMarker, "written by richlazy report; the command replaces this folder\n");
+
+  ReportResult result;
+  const std::string python = python_interpreter(options.python);
+  result.plotter_missing = check_plotter(python);
+  std::string figures = "[]";
+  if (result.plotter_missing.empty()) {
+    const fs::path input = partial / "report_data.json";
+    write_text(input, plotter_input(data, final_metrics, formats, partial.string()).dump(1) + "\n");
+    const std::string script = plot_script_path();
+    if (!fs::exists(script)) {
+      throw std::runtime_error(script + ": the plotting script is missing (set RICHLAZY_PLOT_SCRIPT "
+                               "to report/plot_report.py of the richlazy sources)");
+    }
+    const ProcessResult r = run_process({python, script, input.string()});
+    std::string output = r.output;
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    if (r.status == 2) throw ConfigError(output);
+    if (r.status != 0) {
+      const std::string tail = output.size() > 3000 ? "..." + output.substr(output.size() - 3000) : output;
+      throw std::runtime_error(fmt::format("drawing the figures failed ({} {} exited with status {}):\n{}",
+                                           python, script, r.status, tail));
+    }
+    figures = read_text(partial / "figures.json");
+    // Figures in report_data.json point into the partial folder; keep the final name there.
+    write_text(input, plotter_input(data, final_metrics, formats, out.string()).dump(1) + "\n");
+    result.figures = static_cast<int>(nlohmann::json::parse(figures).size());
+  }
+  write_text(partial / "index.html", index_html(data, figures, result.plotter_missing));
+
+  const fs::path old = out.string() + fmt::format(".old-{}", getpid());
+  if (fs::exists(out)) fs::rename(out, old);
+  fs::rename(partial, out);
+  guard.release();
+  fs::remove_all(old);
+  result.dir = out.string();
+  result.index = (out / "index.html").string();
+  return result;
+}
+
+}  // namespace richlazy::report

@@ -1,0 +1,279 @@
+// tests/report/report_test.cpp: `richlazy report` on a small experiment the test runs, its
+// page and figures, and the errors for experiments it cannot use.
+#include "../test_common.h"
+
+#include <richlazy/core/config_error.h>
+#include <richlazy/report/experiment_data.h>
+#include <richlazy/report/report.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+
+using namespace richlazy;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+// 2 ranks x 2 seeds, a few iterations: every figure has something to show.
+const char* kSmall = R"(experiment: small
+task: {name: 2AF}
+model: {name: ctrnn, hidden_size: 24}
+init:
+  W_rec: {name: low_rank, rank: 24}
+train: {iterations: 40, batch_size: 8}
+metrics: {every: 10, probe_trials: 16, kernel_trials: 4,
+          names: [loss, accuracy, dw_rec, rep_alignment, kernel_alignment, erank_rec]}
+sweep:
+  init.W_rec.rank: [2, 24]
+  seed: [0, 1]
+)";
+
+/// Runs the small experiment (with its report) into tmp/out; returns the experiment folder.
+std::string run_small(const testing::TempDir& tmp, const std::string& env = "",
+                      const std::string& extra = "") {
+  testing::write_text(tmp.file("small.yaml"), kSmall);
+  const auto r = testing::run_command(env + " " + testing::richlazy_binary() + " run " +
+                                      tmp.file("small.yaml") + " --quiet --out " + tmp.file("out") + " " + extra);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  return tmp.file("out") + "/small";
+}
+
+struct PngSize {
+  bool valid = false;
+  uint32_t width = 0, height = 0;
+};
+
+/// Signature and IHDR chunk of a PNG file.
+PngSize png_size(const std::string& path) {
+  const std::string b = testing::read_text(path);
+  PngSize s;
+  if (b.size() < 33 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 || b.compare(12, 4, "IHDR") != 0) return s;
+  const auto be32 = [&](std::size_t at) {
+    return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) |
+           (uint32_t(uint8_t(b[at + 2])) << 8) | uint32_t(uint8_t(b[at + 3]));
+  };
+  s.valid = b.compare(b.size() - 8, 4, "IEND") == 0;  // complete, not truncated
+  s.width = be32(16);
+  s.height = be32(20);
+  return s;
+}
+
+std::vector<std::string> attributes(const std::string& html, const std::string& name) {
+  std::vector<std::string> out;
+  const std::regex re(name + "=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), re); it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1]);
+  }
+  return out;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("run writes a report: every figure, a page that references only existing files", "[report]") {
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("small.yaml"), kSmall);
+  const auto r = testing::run_command(testing::richlazy_binary() + " run " + tmp.file("small.yaml") +
+                                      " --quiet --out " + tmp.file("out"));
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const std::string dir = tmp.file("out") + "/small/report";
+  REQUIRE_THAT(r.out, Contains("Report: " + dir + "/index.html"));
+
+  for (const char* fig : {"fig1_final", "fig2_trajectories", "fig3_spectra", "fig4_learning"}) {
+    INFO(fig);
+    const PngSize png = png_size(dir + "/" + fig + ".png");
+    REQUIRE(png.valid);
+    REQUIRE(png.width >= 400);
+    REQUIRE(png.width <= 4000);
+    REQUIRE(png.height >= 250);
+    REQUIRE(png.height <= 4000);
+    REQUIRE(fs::file_size(dir + "/" + fig + ".png") > 10000);  // drawn, not an empty canvas
+    REQUIRE(testing::read_text(dir + "/" + fig + ".svg").find("<svg") != std::string::npos);
+  }
+  // Figure (a) has one panel per metric of the paper's Figure 1: three panels side by side.
+  const PngSize fig1 = png_size(dir + "/fig1_final.png");
+  REQUIRE(fig1.width > 2 * fig1.height);
+
+  const std::string html = testing::read_text(dir + "/index.html");
+  std::set<std::string> referenced;
+  for (const char* attr : {"src", "href"}) {
+    for (const auto& v : attributes(html, attr)) {
+      if (v.rfind("#", 0) == 0) continue;
+      REQUIRE_FALSE(v.find("://") != std::string::npos);  // offline: nothing external
+      INFO(v);
+      REQUIRE(fs::exists(dir + "/" + v));
+      referenced.insert(v);
+    }
+  }
+  REQUIRE(referenced.count("fig1_final.png") == 1);
+  REQUIRE(referenced.count("fig3_spectra.svg") == 1);
+  REQUIRE(attributes(html, "src").size() == 4);  // four images, no scripts from files
+  REQUIRE(count(html, "<tr class=\"run\">") == 4);  // one row per run
+  REQUIRE_THAT(html, Contains("rank 2"));
+  REQUIRE_THAT(html, Contains("init.W_rec.rank: [2, 24]"));  // the config
+  REQUIRE_FALSE(fs::exists(tmp.file("out") + "/small/report.partial-" + std::to_string(getpid())));
+}
+
+TEST_CASE("the runs are grouped by swept value, seeds averaged", "[report]") {
+  testing::TempDir tmp;
+  const std::string exp = run_small(tmp, "", "--no-report");
+  REQUIRE_FALSE(fs::exists(exp + "/report"));
+  const report::ExperimentData d = report::load_experiment(exp);
+  REQUIRE(d.x_key == "init.W_rec.rank");
+  REQUIRE(d.x_numeric);
+  REQUIRE(d.x_log);
+  REQUIRE(d.x_axis_label == "rank of W_rec(0)");
+  REQUIRE(d.seed_keys == std::vector<std::string>{"seed"});
+  REQUIRE(d.spectrum_param == "W_rec");
+  REQUIRE(d.groups.size() == 2);
+  REQUIRE(d.groups[0].label == "rank 2");
+  REQUIRE(d.groups[0].runs == std::vector<std::string>{"rank-2_seed-0", "rank-2_seed-1"});
+  REQUIRE(*d.groups[1].x_value == 24);
+  REQUIRE(d.runs[0].erank.at("W_rec") == Approx(2.0).margin(0.2));
+  REQUIRE(d.runs[0].final.at("kernel_alignment") <= 1.0);
+}
+
+TEST_CASE("summary.csv is read with RFC 4180 quoting", "[report]") {
+  const auto rows = report::parse_csv("a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\n1,\"two\nlines\",3", "t.csv");
+  REQUIRE(rows.size() == 3);
+  REQUIRE(rows[1] == std::vector<std::string>{"x, y", "say \"hi\"", ""});
+  REQUIRE(rows[2] == std::vector<std::string>{"1", "two\nlines", "3"});
+  REQUIRE_THROWS_WITH(report::parse_csv("a,b\n1,\"open\n", "t.csv"), Contains("t.csv:2: a quoted field"));
+}
+
+TEST_CASE("swept initializer specs get short legend labels", "[report]") {
+  const auto l = report::value_labels(
+      {"{name: connectome, file: a.npy, norm: auto}", "{name: shuffled, base: {name: connectome, file: a.npy}}",
+       "{name: gaussian, norm: auto}"});
+  REQUIRE(l == std::vector<std::string>{"connectome", "shuffled(connectome)", "gaussian"});
+  const auto m = report::value_labels({"{name: aligned_low_rank, rank: 1}", "{name: low_rank, rank: 1}",
+                                       "{name: aligned_low_rank, rank: 30}", "{name: low_rank, rank: 30}"});
+  REQUIRE(m == std::vector<std::string>{"aligned_low_rank rank=1", "low_rank rank=1", "aligned_low_rank rank=30",
+                                        "low_rank rank=30"});
+  REQUIRE(report::value_labels({"30", "{name: gaussian}", "{name: gaussian}"}) ==
+          std::vector<std::string>{"30", "gaussian", "gaussian #2"});
+}
+
+TEST_CASE("experiments the report cannot use give one clear error and no report folder", "[report]") {
+  testing::TempDir tmp;
+  const std::string exp = run_small(tmp, "", "--no-report");
+  const std::string bin = testing::richlazy_binary();
+  const std::string csv = testing::read_text(exp + "/summary.csv");
+
+  SECTION("not an experiment folder") {
+    const auto r = testing::run_command(bin + " report " + tmp.file("nowhere"));
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("nowhere: no such experiment folder"));
+  }
+  SECTION("an empty experiment") {
+    testing::write_text(exp + "/summary.csv", csv.substr(0, csv.find('\n') + 1));
+    const auto r = testing::run_command(bin + " report " + exp);
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("summary.csv: the experiment has no runs"));
+  }
+  SECTION("no summary.csv") {
+    fs::remove(exp + "/summary.csv");
+    const auto r = testing::run_command(bin + " report " + exp);
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("summary.csv: missing"));
+  }
+  SECTION("a metric column missing from summary.csv") {
+    // Drop the kernel_alignment column from every line.
+    std::string cut;
+    std::size_t col = 0;
+    {
+      const std::string header = csv.substr(0, csv.find('\n'));
+      const auto rows = report::parse_csv(header, "h");
+      col = std::find(rows[0].begin(), rows[0].end(), "kernel_alignment") - rows[0].begin();
+    }
+    for (const auto& row : report::parse_csv(csv, "summary.csv")) {
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        if (c == col) continue;
+        cut += (c == 0 ? "" : ",") + row[c];
+      }
+      cut += "\n";
+    }
+    testing::write_text(exp + "/summary.csv", cut);
+    const auto r = testing::run_command(bin + " report " + exp);
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("summary.csv:1: has no column 'kernel_alignment'"));
+  }
+  SECTION("a run folder without metrics.csv") {
+    fs::remove(exp + "/runs/rank-24_seed-1/metrics.csv");
+    const auto r = testing::run_command(bin + " report " + exp);
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("rank-24_seed-1/metrics.csv: missing"));
+  }
+  SECTION("a figure metric that was not logged") {
+    const auto r = testing::run_command(bin + " report " + exp + " --metrics dw_rec,sign_similarity");
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("--metrics: 'sign_similarity' is not a final metric"));
+  }
+  SECTION("an output folder that is not a report") {
+    fs::create_directories(tmp.file("mine"));
+    testing::write_text(tmp.file("mine/notes.txt"), "keep me");
+    const auto r = testing::run_command(bin + " report " + exp + " --out " + tmp.file("mine"));
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("is not a richlazy report"));
+    REQUIRE(testing::read_text(tmp.file("mine/notes.txt")) == "keep me");
+  }
+  REQUIRE_FALSE(fs::exists(exp + "/report"));
+  for (const auto& e : fs::directory_iterator(exp)) REQUIRE(e.path().filename().string().find("report") == std::string::npos);
+}
+
+TEST_CASE("without matplotlib, report says what to install and run still succeeds", "[report]") {
+  testing::TempDir tmp;
+  // A Python that cannot import matplotlib.
+  testing::write_text(tmp.file("python"), "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'matplotlib'\" >&2\nexit 1\n");
+  fs::permissions(tmp.file("python"), fs::perms::owner_all);
+  const std::string exp = run_small(tmp, "RICHLAZY_PYTHON=" + tmp.file("python"));
+  const auto warned = testing::run_command("RICHLAZY_PYTHON=" + tmp.file("python") + " " + testing::richlazy_binary() +
+                                           " report " + exp);
+  REQUIRE(warned.status == 1);
+  REQUIRE_THAT(warned.err, Contains("No module named 'matplotlib'"));
+  REQUIRE_THAT(warned.err, Contains("apt-get install python3-matplotlib"));
+  // The page still has the tables.
+  const std::string html = testing::read_text(exp + "/report/index.html");
+  REQUIRE(count(html, "<tr class=\"run\">") == 4);
+  REQUIRE_THAT(html, Contains("No figures"));
+  REQUIRE_FALSE(fs::exists(exp + "/report/fig1_final.png"));
+
+  const auto none = testing::run_command(testing::richlazy_binary() + " report " + exp + " --python " +
+                                         tmp.file("no-such-python"));
+  REQUIRE(none.status == 1);
+  REQUIRE_THAT(none.err, Contains("apt-get install python3 python3-matplotlib"));
+
+  // A run with the same Python warns and exits 0 (run_small required status 0).
+  testing::TempDir tmp2;
+  testing::write_text(tmp2.file("small.yaml"), kSmall);
+  const auto run = testing::run_command("RICHLAZY_PYTHON=" + tmp.file("python") + " " + testing::richlazy_binary() +
+                                        " run " + tmp2.file("small.yaml") + " --quiet --out " + tmp2.file("out"));
+  REQUIRE(run.status == 0);
+  REQUIRE_THAT(run.err, Contains("warning: no figures"));
+}
+
+TEST_CASE("a report is replaced whole, and pdf figures come on request", "[report]") {
+  testing::TempDir tmp;
+  const std::string exp = run_small(tmp, "", "--no-report");
+  const auto r = testing::run_command(testing::richlazy_binary() + " report " + exp + " --formats pdf --out " +
+                                      tmp.file("rep"));
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(testing::read_text(tmp.file("rep/fig1_final.pdf")).rfind("%PDF", 0) == 0);
+  REQUIRE(fs::exists(tmp.file("rep/fig1_final.png")));
+  REQUIRE_FALSE(fs::exists(tmp.file("rep/fig1_final.svg")));
+  testing::write_text(tmp.file("rep/stale.txt"), "old");
+  const auto again = testing::run_command(testing::richlazy_binary() + " report " + exp + " --out " + tmp.file("rep"));
+  REQUIRE(again.status == 0);
+  REQUIRE_FALSE(fs::exists(tmp.file("rep/stale.txt")));
+  REQUIRE(fs::exists(tmp.file("rep/fig1_final.svg")));
+}
