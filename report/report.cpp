@@ -59,7 +59,11 @@ ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v
 std::string cell(const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (!text.empty() && end == text.c_str() + text.size()) return fmt::format("<td>{:.4g}</td>", v);
+  if (!text.empty() && end == text.c_str() + text.size()) {
+    // Counts (steps, seeds, ranks) stay integers; measurements get 4 significant digits.
+    if (std::isfinite(v) && v == std::round(v) && std::fabs(v) < 1e15) return fmt::format("<td>{:.0f}</td>", v);
+    return fmt::format("<td>{:.4g}</td>", v);
+  }
   return "<td class=\"text\">" + escape(text) + "</td>";
 }
 
@@ -356,8 +360,14 @@ ReportResult make_report(const ReportOptions& options) {
   write_text(partial / "index.html", index_html(data, figures, result.plotter_missing));
 
   const fs::path old = out.string() + fmt::format(".old-{}", getpid());
-  if (fs::exists(out)) fs::rename(out, old);
-  fs::rename(partial, out);
+  const bool replacing = fs::exists(out);
+  if (replacing) fs::rename(out, old);
+  try {
+    fs::rename(partial, out);
+  } catch (...) {
+    if (replacing) fs::rename(old, out);  // keep the previous report rather than none
+    throw;
+  }
   guard.release();
   fs::remove_all(old);
   result.dir = out.string();

@@ -3,7 +3,7 @@
 
 usage: browser_test.py RICHLAZY_BINARY
 
-Runs a small experiment (2 ranks x 2 seeds) with its report, then
+Runs tests/report/small_experiment.yaml (2 ranks x 2 seeds) with its report, then
 1. loads index.html with --dump-dom and reads the page's own image check: every <img>
    loaded (complete, with a natural width), none failed;
 2. takes a screenshot and checks it is not blank: enough non-white pixels and colours.
@@ -16,18 +16,6 @@ import subprocess
 import sys
 import tempfile
 
-CONFIG = """experiment: browser
-task: {name: 2AF}
-model: {name: ctrnn, hidden_size: 24}
-init:
-  W_rec: {name: low_rank, rank: 24}
-train: {iterations: 40, batch_size: 8}
-metrics: {every: 10, probe_trials: 16, kernel_trials: 4,
-          names: [loss, accuracy, dw_rec, rep_alignment, kernel_alignment]}
-sweep:
-  init.W_rec.rank: [2, 24]
-  seed: [0, 1]
-"""
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--hide-scrollbars"]
 
@@ -51,13 +39,11 @@ def main():
     binary = sys.argv[1]
     browser = chromium()
     with tempfile.TemporaryDirectory() as tmp:
-        config = os.path.join(tmp, "browser.yaml")
-        with open(config, "w") as f:
-            f.write(CONFIG)
+        config = os.path.join(os.path.dirname(os.path.abspath(__file__)), "small_experiment.yaml")
         run = subprocess.run([binary, "run", config, "--quiet", "--out", tmp], capture_output=True, text=True)
         if run.returncode != 0:
             fail(f"richlazy run failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
-        index = os.path.join(tmp, "browser", "report", "index.html")
+        index = os.path.join(tmp, "small", "report", "index.html")
         if not os.path.isfile(index):
             fail(f"no {index}; richlazy run said:\n{run.stdout}\n{run.stderr}")
         url = "file://" + index

@@ -16,24 +16,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// 2 ranks x 2 seeds, a few iterations: every figure has something to show.
-const char* kSmall = R"(experiment: small
-task: {name: 2AF}
-model: {name: ctrnn, hidden_size: 24}
-init:
-  W_rec: {name: low_rank, rank: 24}
-train: {iterations: 40, batch_size: 8}
-metrics: {every: 10, probe_trials: 16, kernel_trials: 4,
-          names: [loss, accuracy, dw_rec, rep_alignment, kernel_alignment, erank_rec]}
-sweep:
-  init.W_rec.rank: [2, 24]
-  seed: [0, 1]
-)";
-
+/// tests/report/small_experiment.yaml: 2 ranks x 2 seeds, a few iterations.
+std::string small_config() {
+  const std::string text = testing::read_text(testing::source_dir() + "/tests/report/small_experiment.yaml");
+  REQUIRE_FALSE(text.empty());
+  return text;
+}
 /// Runs the small experiment (with its report) into tmp/out; returns the experiment folder.
 std::string run_small(const testing::TempDir& tmp, const std::string& env = "",
                       const std::string& extra = "") {
-  testing::write_text(tmp.file("small.yaml"), kSmall);
+  testing::write_text(tmp.file("small.yaml"), small_config());
   const auto r = testing::run_command(env + " " + testing::richlazy_binary() + " run " +
                                       tmp.file("small.yaml") + " --quiet --out " + tmp.file("out") + " " + extra);
   INFO(r.out << r.err);
@@ -80,7 +72,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 
 TEST_CASE("run writes a report: every figure, a page that references only existing files", "[report]") {
   testing::TempDir tmp;
-  testing::write_text(tmp.file("small.yaml"), kSmall);
+  testing::write_text(tmp.file("small.yaml"), small_config());
   const auto r = testing::run_command(testing::richlazy_binary() + " run " + tmp.file("small.yaml") +
                                       " --quiet --out " + tmp.file("out"));
   INFO(r.out << r.err);
@@ -254,7 +246,7 @@ TEST_CASE("without matplotlib, report says what to install and run still succeed
 
   // A run with the same Python warns and exits 0 (run_small required status 0).
   testing::TempDir tmp2;
-  testing::write_text(tmp2.file("small.yaml"), kSmall);
+  testing::write_text(tmp2.file("small.yaml"), small_config());
   const auto run = testing::run_command("RICHLAZY_PYTHON=" + tmp.file("python") + " " + testing::richlazy_binary() +
                                         " run " + tmp2.file("small.yaml") + " --quiet --out " + tmp2.file("out"));
   REQUIRE(run.status == 0);
