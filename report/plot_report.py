@@ -95,6 +95,7 @@ class Report:
             "font.family": "DejaVu Sans", "font.size": 10, "axes.titlesize": 11,
             "axes.labelsize": 10, "legend.fontsize": 9, "figure.dpi": 100,
             "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none",
+            "axes.formatter.useoffset": False,  # plain tick labels, no "+9.999e-1" offsets
         })
         self.exp_dir = data["experiment_dir"]
         self.out_dir = data["out_dir"]
@@ -117,6 +118,11 @@ class Report:
             files[fmt] = name
         self.plt.close(fig)
         self.figures.append({"id": fig_id, "title": title, "caption": caption, "files": files})
+
+    def left_out_text(self):
+        """Names the swept values none of whose runs finished ok (they have no points)."""
+        missing = [g["label"] for g in self.groups if not g["ok_runs"]]
+        return f" No run finished ok for: {', '.join(missing)}." if missing else ""
 
     def seeds_text(self):
         counts = sorted({len(g["ok_runs"]) for g in self.groups})
@@ -175,7 +181,7 @@ class Report:
         fig.tight_layout()
         self.save(fig, fig_id, title,
                   f"{caption_start} Lines: mean over seeds; bands: ± one standard error "
-                  f"({self.seeds_text()}). Runs that diverged or failed are left out.")
+                  f"({self.seeds_text()}). Runs that diverged or failed are left out.{self.left_out_text()}")
 
     # --- figures ------------------------------------------------------------------------
     def figure_final(self):
@@ -237,7 +243,8 @@ class Report:
                   f"Final value of each metric against {x['label']} (the paper's Figure 1 layout). "
                   f"Large markers: mean over seeds with ± one standard error; small dots: single "
                   f"seeds ({self.seeds_text()}). Rich learning shows as a large weight change and low "
-                  f"alignment with the initial state; lazy learning as the opposite.")
+                  f"alignment with the initial state; lazy learning as the opposite. Runs that "
+                  f"diverged or failed are left out.{self.left_out_text()}")
 
     def figure_trajectories(self):
         header = []

@@ -134,6 +134,32 @@ TEST_CASE("the runs are grouped by swept value, seeds averaged", "[report]") {
   REQUIRE(d.runs[0].final.at("kernel_alignment") <= 1.0);
 }
 
+TEST_CASE("diverged runs and experiments without a sweep still get their figures", "[report]") {
+  testing::TempDir tmp;
+  std::string config = small_config();
+  config.replace(config.find("init.W_rec.rank: [2, 24]"), 24, "train.optimizer.lr: [0.003, 1000]");
+  testing::write_text(tmp.file("lr.yaml"), config);
+  const auto r = testing::run_command(testing::richlazy_binary() + " run " + tmp.file("lr.yaml") +
+                                      " --quiet --out " + tmp.file("out"));
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);  // diverged runs are results, not errors
+  const std::string dir = tmp.file("out") + "/small";
+  REQUIRE_THAT(testing::read_text(dir + "/summary.csv"), Contains("diverged"));
+  const std::string figures = testing::read_text(dir + "/report/figures.json");
+  REQUIRE_THAT(figures, Contains("No run finished ok for: lr 1000"));
+  REQUIRE(png_size(dir + "/report/fig1_final.png").valid);
+  REQUIRE(count(testing::read_text(dir + "/report/index.html"), "<img ") == 4);
+
+  const std::string single = small_config().substr(0, small_config().find("sweep:"));
+  testing::write_text(tmp.file("single.yaml"), single);
+  const auto s = testing::run_command(testing::richlazy_binary() + " run " + tmp.file("single.yaml") +
+                                      " --quiet --overwrite --out " + tmp.file("out"));
+  INFO(s.out << s.err);
+  REQUIRE(s.status == 0);
+  REQUIRE(count(testing::read_text(dir + "/report/index.html"), "<tr class=\"run\">") == 1);
+  REQUIRE(png_size(dir + "/report/fig3_spectra.png").valid);
+}
+
 TEST_CASE("summary.csv is read with RFC 4180 quoting", "[report]") {
   const auto rows = report::parse_csv("a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\n1,\"two\nlines\",3", "t.csv");
   REQUIRE(rows.size() == 3);
