@@ -13,7 +13,7 @@ packages=(
   libblas3  # the reference BLAS, for the test of the slow-BLAS warning; OpenBLAS outranks it
   libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
   python3-matplotlib  # draws the report figures (richlazy report)
-  chromium  # the test that renders the report page in a headless browser
+  chromium fonts-dejavu-core  # the test that renders the report page in a headless browser
 )
 
 missing=()
