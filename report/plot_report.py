@@ -201,7 +201,9 @@ class Report:
                 categories.append(g["x_text"])
         labels = {g["x_text"]: g["x_label"] for g in self.groups}
         fig, axes = plt.subplots(1, len(metrics), figsize=(4.1 * len(metrics), 3.6), squeeze=False)
+        log_panels = []
         for ax, metric in zip(axes[0], metrics):
+            drawn = []
             for si, s in enumerate(series):
                 xs, means, sems = [], [], []
                 for g, color in zip(self.groups, self.colors):
@@ -211,6 +213,7 @@ class Report:
                     values = [v for v in values if v is not None and math.isfinite(v)]
                     if not values:
                         continue
+                    drawn += values
                     pos = g["x_value"] if x["numeric"] else categories.index(g["x_text"])
                     mean, sem = mean_and_sem(np, [[v] for v in values])
                     xs.append(pos)
@@ -225,6 +228,11 @@ class Report:
             ax.set_title(metric)
             ax.set_ylabel(metric_label(metric))
             ax.set_xlabel(x["label"])
+            # Values over more than two decades (a diverging structure next to its controls)
+            # would flatten everything else on a linear axis.
+            if drawn and min(drawn) > 0 and max(drawn) / min(drawn) > 100:
+                ax.set_yscale("log")
+                log_panels.append(metric)
             if x["numeric"]:
                 if x["log"]:
                     ax.set_xscale("log")
@@ -244,7 +252,9 @@ class Report:
                   f"Large markers: mean over seeds with ± one standard error; small dots: single "
                   f"seeds ({self.seeds_text()}). Rich learning shows as a large weight change and low "
                   f"alignment with the initial state; lazy learning as the opposite. Runs that "
-                  f"diverged or failed are left out.{self.left_out_text()}")
+                  f"diverged or failed are left out.{self.left_out_text()}"
+                  + (f" Log axis for {', '.join(log_panels)}: its values span more than two decades."
+                     if log_panels else ""))
 
     def figure_trajectories(self):
         header = []
