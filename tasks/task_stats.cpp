@@ -87,6 +87,28 @@ std::string task_stats_json(const Task& task, const TaskStats& s) {
   return j.dump(1) + "\n";
 }
 
+namespace {
+/// A table of per-step means and standard deviations: "step", then "<name> mean", "<name> std".
+std::string mean_std_table(const std::vector<std::string>& names, const std::vector<std::vector<double>>& mean,
+                           const std::vector<std::vector<double>>& std) {
+  std::vector<std::string> header{"step"};
+  for (const auto& n : names) {
+    header.push_back(n + " mean");
+    header.push_back(n + " std");
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t t = 0; t < mean.size(); ++t) {
+    std::vector<std::string> row{std::to_string(t)};
+    for (std::size_t i = 0; i < mean[t].size(); ++i) {
+      row.push_back(fmt::format("{:.4f}", mean[t][i]));
+      row.push_back(fmt::format("{:.4f}", std[t][i]));
+    }
+    rows.push_back(std::move(row));
+  }
+  return format_table(header, rows);
+}
+}  // namespace
+
 std::string format_task_stats(const Task& task, const TaskStats& s) {
   const DecisionWindow d = task.decision();
   std::string out = fmt::format(
@@ -94,25 +116,11 @@ std::string format_task_stats(const Task& task, const TaskStats& s) {
       "seed {}\n\n",
       task.name(), task.input_size(), task.output_size(), task.steps(), task.dt_ms(), d.begin,
       d.end, s.trials, s.seed);
-  std::vector<std::string> header{"step"};
-  for (const auto& n : task.input_names()) {
-    header.push_back(n + " mean");
-    header.push_back(n + " std");
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (std::size_t t = 0; t < s.input_mean.size(); ++t) {
-    std::vector<std::string> row{std::to_string(t)};
-    for (std::size_t i = 0; i < s.input_mean[t].size(); ++i) {
-      row.push_back(fmt::format("{:.4f}", s.input_mean[t][i]));
-      row.push_back(fmt::format("{:.4f}", s.input_std[t][i]));
-    }
-    rows.push_back(std::move(row));
-  }
-  out += "inputs\n" + format_table(header, rows);
-  header = {"step"};
-  rows.clear();
+  out += "inputs\n" + mean_std_table(task.input_names(), s.input_mean, s.input_std);
   if (!s.label_fraction.empty()) {
+    std::vector<std::string> header{"step"};
     for (const auto& n : task.output_names()) header.push_back(n);
+    std::vector<std::vector<std::string>> rows;
     for (std::size_t t = 0; t < s.label_fraction.size(); ++t) {
       std::vector<std::string> row{std::to_string(t)};
       for (double f : s.label_fraction[t]) row.push_back(fmt::format("{:.4f}", f));
@@ -120,19 +128,7 @@ std::string format_task_stats(const Task& task, const TaskStats& s) {
     }
     out += "\nlabel fractions\n" + format_table(header, rows);
   } else {
-    for (const auto& n : task.output_names()) {
-      header.push_back(n + " mean");
-      header.push_back(n + " std");
-    }
-    for (std::size_t t = 0; t < s.target_mean.size(); ++t) {
-      std::vector<std::string> row{std::to_string(t)};
-      for (std::size_t o = 0; o < s.target_mean[t].size(); ++o) {
-        row.push_back(fmt::format("{:.4f}", s.target_mean[t][o]));
-        row.push_back(fmt::format("{:.4f}", s.target_std[t][o]));
-      }
-      rows.push_back(std::move(row));
-    }
-    out += "\ntargets\n" + format_table(header, rows);
+    out += "\ntargets\n" + mean_std_table(task.output_names(), s.target_mean, s.target_std);
   }
   return out;
 }
