@@ -1,11 +1,15 @@
 // core/atomic_file.cpp: temporary file + rename.
 #include <richlazy/core/atomic_file.h>
 
+#include <richlazy/core/config_error.h>
+
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -29,6 +33,15 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     std::remove(tmp.c_str());
     throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(rerr)));
   }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open the file: {}", path, std::strerror(errno)));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read the file", path));
+  return buf.str();
 }
 
 }  // namespace richlazy

@@ -1,14 +1,10 @@
 // core/config_source.cpp: YAML loading, overrides and error locations.
 #include <richlazy/core/config_source.h>
 
+#include <richlazy/core/atomic_file.h>
 #include <richlazy/core/config_error.h>
 
 #include <fmt/format.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace richlazy {
 
@@ -54,16 +50,7 @@ YAML::Node parse_or_throw(const std::string& text, const std::string& origin) {
 }
 }  // namespace
 
-YAML::Node load_yaml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigError(fmt::format("{}: cannot open the file: {}", path, std::strerror(errno)));
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read the file", path));
-  return parse_or_throw(buf.str(), path);
-}
+YAML::Node load_yaml_file(const std::string& path) { return parse_or_throw(read_file(path), path); }
 
 YAML::Node load_yaml_text(const std::string& text, const std::string& origin) {
   return parse_or_throw(text, origin);

@@ -7,9 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -52,13 +49,7 @@ void write_npy(const std::string& path, const torch::Tensor& tensor) {
   write_file_atomic(path, npy_bytes(tensor));
 }
 
-torch::Tensor read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open the file: {}", path, std::strerror(errno)));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse_npy(buf.str(), path);
-}
+torch::Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
 
 namespace {
 /// How the bytes of one element are stored and what LibTorch type holds them. Unsigned

@@ -1,7 +1,9 @@
 // report/experiment_data.cpp: reading an experiment folder back and grouping its runs.
 #include <richlazy/report/experiment_data.h>
 
+#include <richlazy/core/atomic_file.h>
 #include <richlazy/core/config_error.h>
+#include <richlazy/train/summary.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,9 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <set>
-#include <sstream>
 
 namespace richlazy::report {
 
@@ -20,22 +19,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_whole(const fs::path& path, const std::string& why_needed) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: missing ({})", path.string(), why_needed));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using train::is_seed_key;
+using train::short_key;
 
-std::string last_component(const std::string& key) {
-  const auto dot = key.rfind('.');
-  return dot == std::string::npos ? key : key.substr(dot + 1);
-}
-
-bool is_seed_key(const std::string& key) {
-  const std::string last = last_component(key);
-  return last.size() >= 4 && last.compare(last.size() - 4, 4, "seed") == 0;
+/// A file of the experiment folder that must be there; `why_needed` completes the message.
+std::string read_required(const fs::path& path, const std::string& why_needed) {
+  if (!fs::exists(path)) throw ConfigError(fmt::format("{}: missing ({})", path.string(), why_needed));
+  return read_file(path.string());
 }
 
 std::optional<double> as_number(const std::string& text) {
@@ -184,7 +174,7 @@ ExperimentData load_experiment(const std::string& dir_text) {
   if (!d.dir.empty() && d.dir.back() == '/') d.dir.pop_back();
 
   const fs::path yaml_path = dir / "experiment.yaml";
-  d.config_text = read_whole(yaml_path, "is this a folder written by richlazy run?");
+  d.config_text = read_required(yaml_path, "is this a folder written by richlazy run?");
   YAML::Node config;
   try {
     config = YAML::Load(d.config_text);
@@ -197,7 +187,7 @@ ExperimentData load_experiment(const std::string& dir_text) {
 
   const fs::path csv_path = dir / "summary.csv";
   const std::string csv_name = csv_path.string();
-  auto table = parse_csv(read_whole(csv_path, "richlazy run writes it when the experiment ends"), csv_name);
+  auto table = parse_csv(read_required(csv_path, "richlazy run writes it when the experiment ends"), csv_name);
   if (table.empty() || table[0].empty() || table[0][0] != "run_id") {
     throw ConfigError(csv_name + ":1: not a richlazy summary.csv (the header must start with run_id)");
   }
@@ -244,7 +234,7 @@ ExperimentData load_experiment(const std::string& dir_text) {
     if (fs::is_regular_file(run_dir / "summary.json")) {
       const std::string json_path = (run_dir / "summary.json").string();
       try {
-        const auto j = nlohmann::json::parse(read_whole(json_path, ""));
+        const auto j = nlohmann::json::parse(read_file(json_path));
         if (j.contains("init")) {
           for (const auto& i : j["init"]) {
             if (i.contains("erank_roy_vetterli") && i["erank_roy_vetterli"].is_number()) {
@@ -291,13 +281,13 @@ ExperimentData load_experiment(const std::string& dir_text) {
     if (v) lo = std::min(lo, *v), hi = std::max(hi, *v);
   }
   d.x_log = d.x_numeric && lo > 0 &&
-            (last_component(d.x_key).find("rank") != std::string::npos || hi / lo >= 20);
+            (short_key(d.x_key).find("rank") != std::string::npos || hi / lo >= 20);
 
   for (const auto& run : d.runs) {
     const std::string x = d.x_key.empty() ? d.name : run.swept.at(d.x_key);
     std::string series;
     for (const auto& k : d.series_keys) {
-      series += fmt::format("{}{}={}", series.empty() ? "" : ", ", last_component(k), run.swept.at(k));
+      series += fmt::format("{}{}={}", series.empty() ? "" : ", ", short_key(k), run.swept.at(k));
     }
     auto g = std::find_if(d.groups.begin(), d.groups.end(),
                           [&](const RunGroup& e) { return e.x_text == x && e.series == series; });
@@ -308,7 +298,7 @@ ExperimentData load_experiment(const std::string& dir_text) {
       if (d.x_numeric) group.x_value = as_number(x);
       group.series = series;
       const std::string x_part = d.x_key.empty()  ? group.x_label
-                                 : d.x_numeric    ? last_component(d.x_key) + " " + group.x_label
+                                 : d.x_numeric    ? short_key(d.x_key) + " " + group.x_label
                                                   : group.x_label;
       group.label = series.empty() ? x_part : x_part + ", " + series;
       d.groups.push_back(group);

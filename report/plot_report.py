@@ -2,9 +2,9 @@
 """plot_report.py: the figures of a richlazy experiment report.
 
 Called by `richlazy report` with the path of report_data.json, which names the experiment
-folder, the swept values (groups of runs that differ only in their seed) and the output
-folder. Reads each run's metrics.csv and weights/<param>_init.npy, draws the figures with
-matplotlib and writes figures.json (one entry a figure: id, title, caption, files).
+folder and the swept values (groups of runs that differ only in their seed). Reads each run's
+metrics.csv and weights/<param>_init.npy, draws the figures with matplotlib and writes them,
+with figures.json (one entry a figure: id, title, caption, files), next to report_data.json.
 Exit status 2 with one message on stderr for data it cannot use.
 """
 import csv
@@ -85,7 +85,7 @@ def mean_and_sem(np, rows):
 
 
 class Report:
-    def __init__(self, data):
+    def __init__(self, data, out_dir):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -98,7 +98,7 @@ class Report:
             "axes.formatter.useoffset": False,  # plain tick labels, no "+9.999e-1" offsets
         })
         self.exp_dir = data["experiment_dir"]
-        self.out_dir = data["out_dir"]
+        self.out_dir = out_dir
         self.groups = data["groups"]
         self.runs = data["runs"]
         self.colors = group_colors(len(self.groups), plt)
@@ -314,7 +314,8 @@ def main(argv):
     try:
         with open(argv[1]) as f:
             data = json.load(f)
-        report = Report(data)
+        out_dir = os.path.dirname(os.path.abspath(argv[1]))
+        report = Report(data, out_dir)
         report.figure_final()
         report.figure_trajectories()
         report.figure_spectra()
@@ -322,7 +323,7 @@ def main(argv):
     except ReportDataError as e:
         print(str(e), file=sys.stderr)
         return 2
-    with open(os.path.join(data["out_dir"], "figures.json"), "w") as f:
+    with open(os.path.join(out_dir, "figures.json"), "w") as f:
         json.dump(report.figures, f, indent=1)
     return 0
 

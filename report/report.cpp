@@ -1,8 +1,10 @@
 // report/report.cpp: the report folder: plotter input, figures, index.html, atomic swap.
 #include <richlazy/report/report.h>
 
+#include <richlazy/core/atomic_file.h>
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/subprocess.h>
+#include <richlazy/core/table.h>
 #include <richlazy/core/version.h>
 #include <richlazy/train/summary.h>
 
@@ -13,8 +15,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -26,19 +26,6 @@ using nlohmann::ordered_json;
 namespace {
 
 const char* kMarker = ".richlazy-report";  // marks a folder this command may replace
-
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write");
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string escape(const std::string& s) {
   std::string out;
@@ -54,15 +41,13 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
-
 std::string cell(const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (!text.empty() && end == text.c_str() + text.size()) {
     // Counts (steps, seeds, ranks) stay integers; measurements get 4 significant digits.
     if (std::isfinite(v) && v == std::round(v) && std::fabs(v) < 1e15) return fmt::format("<td>{:.0f}</td>", v);
-    return fmt::format("<td>{:.4g}</td>", v);
+    return "<td>" + format_metric(v) + "</td>";
   }
   return "<td class=\"text\">" + escape(text) + "</td>";
 }
@@ -82,12 +67,12 @@ std::pair<double, double> mean_sem(const std::vector<double>& values) {
   return {mean, n > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0};
 }
 
+/// What plot_report.py reads; it writes the figures next to this file.
 ordered_json plotter_input(const ExperimentData& d, const std::vector<std::string>& final_metrics,
-                           const std::vector<std::string>& formats, const std::string& out_dir) {
+                           const std::vector<std::string>& formats) {
   ordered_json j;
   j["experiment"] = d.name;
   j["experiment_dir"] = d.dir;
-  j["out_dir"] = out_dir;
   j["formats"] = formats;
   j["x"] = {{"key", d.x_key}, {"label", d.x_axis_label}, {"numeric", d.x_numeric}, {"log", d.x_log}};
   j["series_keys"] = d.series_keys;
@@ -107,9 +92,7 @@ ordered_json plotter_input(const ExperimentData& d, const std::vector<std::strin
   j["groups"] = groups;
   ordered_json runs = ordered_json::object();
   for (const auto& r : d.runs) {
-    ordered_json final = ordered_json::object();
-    for (const auto& [k, v] : r.final) final[k] = number_or_null(v);
-    runs[r.id] = {{"status", r.status}, {"final", final}, {"erank", r.erank}};
+    runs[r.id] = {{"status", r.status}, {"final", r.final}, {"erank", r.erank}};  // NaN is written as null
   }
   j["runs"] = runs;
   return j;
@@ -230,16 +213,14 @@ std::string index_html(const ExperimentData& d, const std::string& figures_json,
        "<th>runs ok</th>";
   for (const auto& m : d.metric_columns) h += "<th>" + escape(m) + "</th>";
   h += "</tr>\n";
+  std::map<std::string, const RunRecord*> run_by_id;
+  for (const auto& r : d.runs) run_by_id[r.id] = &r;
   for (const auto& g : d.groups) {
     h += fmt::format("<tr><td class=\"text\">{}</td><td>{} / {}</td>", escape(g.label), g.ok_runs.size(),
                      g.runs.size());
     for (const auto& m : d.metric_columns) {
       std::vector<double> values;
-      for (const auto& r : d.runs) {
-        if (r.status == "ok" && std::find(g.ok_runs.begin(), g.ok_runs.end(), r.id) != g.ok_runs.end()) {
-          values.push_back(r.final.at(m));
-        }
-      }
+      for (const auto& id : g.ok_runs) values.push_back(run_by_id.at(id)->final.at(m));
       const auto [mean, sem] = mean_sem(values);
       h += std::isfinite(mean) ? fmt::format("<td>{:.4g} ± {:.2g}</td>", mean, sem) : "<td>–</td>";
     }
@@ -252,21 +233,22 @@ std::string index_html(const ExperimentData& d, const std::string& figures_json,
        "<div class=\"scroll\"><table id=\"runs-table\">\n<tr>";
   for (const auto& c : d.header) h += "<th>" + escape(c) + "</th>";
   h += "</tr>\n";
-  std::map<std::string, std::vector<std::string>> texts;
+  // Swept value text -> its short label, per sweep key (labels depend on all of a key's values).
+  std::map<std::string, std::map<std::string, std::string>> labels;
   for (const auto& k : d.sweep_keys) {
+    std::vector<std::string> texts;
     for (const auto& r : d.runs) {
-      auto& t = texts[k];
-      if (std::find(t.begin(), t.end(), r.swept.at(k)) == t.end()) t.push_back(r.swept.at(k));
+      if (std::find(texts.begin(), texts.end(), r.swept.at(k)) == texts.end()) texts.push_back(r.swept.at(k));
     }
+    const auto short_labels = value_labels(texts);
+    for (std::size_t i = 0; i < texts.size(); ++i) labels[k][texts[i]] = short_labels[i];
   }
   for (const auto& row : d.rows) {
     h += "<tr class=\"run\">";
     for (std::size_t c = 0; c < row.size(); ++c) {
       const bool swept = c >= 1 && c <= d.sweep_keys.size();
       if (swept && row[c].find('{') != std::string::npos) {
-        const auto& t = texts[d.sweep_keys[c - 1]];
-        const auto labels = value_labels(t);
-        const std::string label = labels[std::find(t.begin(), t.end(), row[c]) - t.begin()];
+        const std::string& label = labels[d.sweep_keys[c - 1]][row[c]];
         h += "<td class=\"text\" title=\"" + escape(row[c]) + "\">" + escape(label) + "</td>";
       } else {
         h += cell(row[c]);
@@ -329,7 +311,7 @@ ReportResult make_report(const ReportOptions& options) {
   fs::remove_all(partial);
   fs::create_directories(partial);
   FolderGuard guard(partial);
-  write_text(partial / kMarker, "written by richlazy report; the command replaces this folder\n");
+  write_file_atomic((partial / kMarker).string(), "written by richlazy report; the command replaces this folder\n");
 
   ReportResult result;
   const std::string python = python_interpreter(options.python);
@@ -337,7 +319,7 @@ ReportResult make_report(const ReportOptions& options) {
   std::string figures = "[]";
   if (result.plotter_missing.empty()) {
     const fs::path input = partial / "report_data.json";
-    write_text(input, plotter_input(data, final_metrics, formats, partial.string()).dump(1) + "\n");
+    write_file_atomic(input.string(), plotter_input(data, final_metrics, formats).dump(1) + "\n");
     const std::string script = plot_script_path();
     if (!fs::exists(script)) {
       throw std::runtime_error(script + ": the plotting script is missing (set RICHLAZY_PLOT_SCRIPT "
@@ -352,12 +334,10 @@ ReportResult make_report(const ReportOptions& options) {
       throw std::runtime_error(fmt::format("drawing the figures failed ({} {} exited with status {}):\n{}",
                                            python, script, r.status, tail));
     }
-    figures = read_text(partial / "figures.json");
-    // Figures in report_data.json point into the partial folder; keep the final name there.
-    write_text(input, plotter_input(data, final_metrics, formats, out.string()).dump(1) + "\n");
+    figures = read_file((partial / "figures.json").string());
     result.figures = static_cast<int>(nlohmann::json::parse(figures).size());
   }
-  write_text(partial / "index.html", index_html(data, figures, result.plotter_missing));
+  write_file_atomic((partial / "index.html").string(), index_html(data, figures, result.plotter_missing));
 
   const fs::path old = out.string() + fmt::format(".old-{}", getpid());
   const bool replacing = fs::exists(out);

@@ -18,12 +18,6 @@ std::string version_string() {
                      TORCH_VERSION);
 }
 
-namespace {
-nlohmann::ordered_json number_or_null(double v) {
-  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-}
-}  // namespace
-
 std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   nlohmann::ordered_json j;
   j["run_id"] = r.id;
@@ -35,7 +29,8 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   j["seed"] = config.seed;
   j["device"] = config.device.str();
   nlohmann::ordered_json final = nlohmann::ordered_json::object();
-  for (std::size_t i = 0; i < r.columns.size(); ++i) final[r.columns[i]] = number_or_null(r.final_values[i]);
+  // NaN and infinities are written as null (nlohmann's rule for non-finite numbers).
+  for (std::size_t i = 0; i < r.columns.size(); ++i) final[r.columns[i]] = r.final_values[i];
   j["final"] = final;
   j["iterations"] = config.train.iterations;
   j["steps_done"] = r.steps_done;
@@ -93,11 +88,17 @@ std::string swept_value(const RunResult& r, const std::string& key) {
   return "";
 }
 
+}  // namespace
+
 std::string short_key(const std::string& key) {
   const auto dot = key.rfind('.');
   return dot == std::string::npos ? key : key.substr(dot + 1);
 }
-}  // namespace
+
+bool is_seed_key(const std::string& key) {
+  const std::string last = short_key(key);
+  return last.size() >= 4 && last.compare(last.size() - 4, 4, "seed") == 0;
+}
 
 std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& result) {
   const auto cols = metric_columns(result);
@@ -140,8 +141,7 @@ std::string format_results(const ExperimentPlan& plan, const ExperimentResult& r
   std::vector<std::string> group_keys;
   bool seed_swept = false;
   for (const auto& k : plan.sweep_keys) {
-    const std::string last = short_key(k);
-    if (last.size() >= 4 && last.compare(last.size() - 4, 4, "seed") == 0) seed_swept = true;
+    if (is_seed_key(k)) seed_swept = true;
     else group_keys.push_back(k);
   }
   if (seed_swept && !group_keys.empty()) {
