@@ -45,6 +45,11 @@ CommandResult run_command(const std::string& command) {
   return r;
 }
 
+const Registries& registries() {
+  static const Registries reg = builtin_registries();
+  return reg;
+}
+
 std::string richlazy_binary() { return RICHLAZY_TEST_BINARY; }
 std::string source_dir() { return RICHLAZY_TEST_SOURCE_DIR; }
 std::string shared_data_dir() { return std::string(RICHLAZY_TEST_SOURCE_DIR) + "/../shared/data"; }

@@ -7,6 +7,7 @@
 #undef CHECK
 #include <catch2/catch.hpp>
 
+#include <richlazy/apps/registries.h>
 #include <richlazy/core/params.h>
 
 #include <yaml-cpp/yaml.h>
@@ -41,6 +42,9 @@ struct CommandResult {
 };
 /// Runs a shell command and captures its exit status, stdout and stderr.
 CommandResult run_command(const std::string& command);
+
+/// The built-in registries, made once per test process.
+const Registries& registries();
 
 /// Path of the richlazy binary under test, the source tree and ../shared/data.
 std::string richlazy_binary();

@@ -16,15 +16,11 @@
 #include <filesystem>
 
 using namespace richlazy;
+using testing::registries;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-const Registries& registries() {
-  static const Registries reg = builtin_registries();
-  return reg;
-}
-
 struct Built {
   std::unique_ptr<init::Initializer> init;
   torch::Tensor matrix;

@@ -14,14 +14,10 @@
 #include <numeric>
 
 using namespace richlazy;
+using testing::registries;
 using namespace richlazy::metrics;
 
 namespace {
-const Registries& registries() {
-  static const Registries reg = builtin_registries();
-  return reg;
-}
-
 std::unique_ptr<tasks::Task> task_2af() {
   Params p = testing::params_from("{name: 2AF}", "task");
   return registries().tasks.create(p);

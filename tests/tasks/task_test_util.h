@@ -10,9 +10,8 @@
 namespace richlazy::testing {
 
 inline std::unique_ptr<tasks::Task> make_task(const std::string& yaml) {
-  static const Registries reg = builtin_registries();
   Params p = params_from(yaml, "task");
-  return reg.tasks.create(p);
+  return registries().tasks.create(p);
 }
 
 /// |estimate - expected| within five standard errors.

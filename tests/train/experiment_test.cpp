@@ -12,15 +12,11 @@
 #include <filesystem>
 
 using namespace richlazy;
+using testing::registries;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-const Registries& registries() {
-  static const Registries reg = builtin_registries();
-  return reg;
-}
-
 const char* kSmall = R"(experiment: small
 task: {name: 2AF}
 model: {name: ctrnn, hidden_size: 40}

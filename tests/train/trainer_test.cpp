@@ -13,13 +13,9 @@
 #include <cmath>
 
 using namespace richlazy;
+using testing::registries;
 
 namespace {
-const Registries& registries() {
-  static const Registries reg = builtin_registries();
-  return reg;
-}
-
 std::unique_ptr<train::OptimizerBuilder> optimizer(const std::string& yaml) {
   Params p = testing::params_from(yaml, "train.optimizer");
   return registries().optimizers.create(p);
