@@ -34,12 +34,16 @@ int run_cli(int argc, char** argv, const Registries& reg) {
   run->add_option("--device", run_opts.device, "cpu | cuda | auto (overrides the config)")
       ->check(CLI::IsMember(device_choices()));
   run->add_option("--jobs", run_opts.jobs,
-                  "runs trained at the same time; 0 = cores / threads on the CPU, 1 on a GPU "
-                  "(default 0); results do not depend on it")
+                  "packs of runs trained at the same time; 0 = cores / threads on the CPU, 1 on a "
+                  "GPU (default 0); results do not depend on it")
       ->check(CLI::Range(0, 256));
   run->add_option("--threads", run_opts.threads,
-                  "CPU threads of each run (default 1); the last digits of results depend on it")
+                  "CPU threads of each pack (default 1); the last digits of results depend on it")
       ->check(CLI::Range(1, 256));
+  run->add_option("--pack", run_opts.pack,
+                  "auto | N: train up to N runs that differ only in seed, init or optimizer "
+                  "hyperparameters together, as one batched model (overrides train.pack; "
+                  "default auto: when that is faster on the device; 1 = off)");
   run->add_flag("--quiet", run_opts.quiet, "no progress line or per-run log lines");
   run->add_flag("--overwrite", run_opts.overwrite, "replace an existing output folder");
   bool no_report = false;
@@ -116,7 +120,8 @@ int run_cli(int argc, char** argv, const Registries& reg) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->needs(cfg);
-  describe->add_option("--param", init_args.param, "parameter to build (default W_rec)");
+  describe->add_option("--param", init_args.param,
+                       "parameter to build (default: the model's recurrent weight, W_rec)");
   describe->add_option("--size", init_args.size, "matrix size N for --spec (default 300)")
       ->check(CLI::Range(int64_t{1}, int64_t{20000}));
   describe->add_option("--seed", init_args.seed, "seed (default: 0, or the config's seed)")

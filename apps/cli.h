@@ -1,7 +1,7 @@
 // richlazy/apps/cli.h: the `richlazy` command line, reusable with extra components.
 #pragma once
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 
 namespace richlazy {
 

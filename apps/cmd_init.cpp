@@ -16,11 +16,19 @@
 namespace richlazy::apps {
 
 namespace {
-torch::Tensor matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
+/// A matrix and the parameter name it was built for.
+struct Built {
+  std::string param;
+  torch::Tensor matrix;
+};
+
+Built matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
   auto source = std::make_shared<ConfigSource>("--spec");
   const YAML::Node node = load_yaml_text(a.spec, "--spec");
   Params p(node, "", source, {});
-  const init::InitTarget target{a.param, a.size, a.size, &reg.initializers, nullptr, {}};
+  // The parameter only names the random stream ("init/<param>") here.
+  const std::string param = a.param.empty() ? "W_rec" : a.param;
+  const init::InitTarget target{param, a.size, a.size, &reg.initializers, nullptr, {}, {}};
   const auto initializer = reg.initializers.create(p, target);
   if (!initializer->depends_on().empty()) {
     throw ConfigError(fmt::format("--spec: this initializer needs other parameters ({}); "
@@ -28,36 +36,43 @@ torch::Tensor matrix_from_spec(const InitDescribeArgs& a, const Registries& reg)
                                   join_names(initializer->depends_on())));
   }
   at::Generator gen = stream_generator(static_cast<uint64_t>(std::max<int64_t>(a.seed, 0)),
-                                       "init/" + a.param);
+                                       "init/" + param);
   const std::map<std::string, torch::Tensor> none;
-  return initializer->make(init::InitInputs{gen, none}).to(torch::kFloat);
+  return {param, initializer->make(init::InitInputs{gen, none}).to(torch::kFloat)};
 }
 
-torch::Tensor matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {
+Built matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {
   train::ExperimentOptions o;
   o.config_path = a.config_path;
   o.sets = a.sets;
   o.device = "cpu";
   train::ExperimentPlan plan = train::plan_experiment(o, reg);
   const train::RunConfig& rc = plan.runs.front().config;
-  bool found = false;
-  for (const auto& s : rc.init) found = found || s.param == a.param;
-  if (!found) {
-    std::vector<std::string> names;
-    for (const auto& s : rc.init) names.push_back(s.param);
+  const auto parameters = rc.model->parameters();
+  std::string param = a.param;
+  if (param.empty()) {  // the model's recurrent weight
+    const models::ParameterInfo* recurrent = models::find_role(parameters, models::roles::kRecurrent);
+    if (!recurrent) {
+      throw ConfigError(fmt::format("{}: the model has no recurrent weight; name one with --param: {}",
+                                    a.config_path, models::describe_parameters(parameters)));
+    }
+    param = recurrent->name;
+  }
+  if (!models::find_parameter(parameters, param)) {
     throw ConfigError(fmt::format("--param {}: the model of {} has no such parameter; its "
                                   "parameters: {}",
-                                  a.param, a.config_path, join_names(names)));
+                                  param, a.config_path, models::describe_parameters(parameters)));
   }
   const auto model = rc.model->build();
   init::apply_initializers(*model, rc.init, a.seed >= 0 ? static_cast<uint64_t>(a.seed) : rc.seed);
-  return model->weight(a.param).detach().clone();
+  torch::Tensor w = model->weight(param)[0].detach().clone();
+  return {param, w.dim() == 1 ? w.unsqueeze(1) : w};  // a vector as one column
 }
 }  // namespace
 
 int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
-  const torch::Tensor w =
-      a.config_path.empty() ? matrix_from_spec(a, reg) : matrix_from_config(a, reg);
+  const Built built = a.config_path.empty() ? matrix_from_spec(a, reg) : matrix_from_config(a, reg);
+  const torch::Tensor& w = built.matrix;
   const metrics::SpectrumMeasures m = metrics::spectrum_measures(w);
   const torch::Tensor w64 = w.to(torch::kDouble);
   const double spectral_radius =
@@ -67,7 +82,7 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
                           m.singular_values.begin() +
                               std::min<std::size_t>(10, m.singular_values.size()));
 
-  std::string out = fmt::format("{} [{} x {}]\n", a.param, w.size(0), w.size(1));
+  std::string out = fmt::format("{} [{} x {}]\n", built.param, w.size(0), w.size(1));
   out += fmt::format("  rank                           {}\n", m.rank);
   out += fmt::format("  Frobenius norm                 {:.6g}\n", m.frobenius_norm);
   out += fmt::format("  spectral radius                {:.6g}\n", spectral_radius);

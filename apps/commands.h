@@ -2,7 +2,7 @@
 // Each returns an exit status and throws ConfigError for bad input (run_cli prints it).
 #pragma once
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/train/experiment.h>
 
 #include <cstdint>
@@ -54,7 +54,7 @@ struct InitDescribeArgs {
   std::string config_path;  ///< --config: the initializer of `param` in that config
   std::vector<std::string> sets;
   std::string spec;         ///< --spec: a YAML flow map
-  std::string param = "W_rec";
+  std::string param;        ///< --param; "" = the model's recurrent weight (W_rec with --spec)
   int64_t size = 300;       ///< --size N: an N x N matrix (with --spec)
   int64_t seed = -1;        ///< --seed; -1 = 0 with --spec, the config's seed with --config
   std::string npy_path;

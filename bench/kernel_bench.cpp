@@ -3,7 +3,7 @@
 // method. Writes the network, the kernel inputs and both kernels as .npy files into DIR so
 // that bench/reference_kernel.py can time (a), the reference's Python loop, on the same
 // network, and prints the times as JSON. Run all three with bench/kernel_speed.sh.
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
@@ -47,11 +47,11 @@ int main(int argc, char** argv) {
   Params ip(YAML::Load("{}"), "init", source, {});
   init::apply_initializers(*model, init::plan_initializers(ip, builder->parameters(), reg.initializers), 0);
   at::Generator gen = stream_generator(0, "probe");
-  const torch::Tensor inputs = task->sample(32, gen).inputs;  // the first 32 probe trials
+  const torch::Tensor inputs = task->sample(32, gen).inputs.unsqueeze(1);  // the first 32 probe trials, [T, 1, B, I]
   const std::vector<int64_t> steps{0, 1, 2, 3, 4, 5, 6, 7};
 
-  for (const char* w : {"W_in", "W_rec", "W_out"}) write_npy(dir + "/" + w + ".npy", model->weight(w));
-  write_npy(dir + "/inputs.npy", inputs);
+  for (const char* w : {"W_in", "W_rec", "W_out"}) write_npy(dir + "/" + w + ".npy", model->weight(w)[0]);
+  write_npy(dir + "/inputs.npy", inputs.squeeze(1));
 
   torch::Tensor slow, fast;
   const double t_slow = best_seconds(2, [&] {
@@ -60,9 +60,9 @@ int main(int argc, char** argv) {
   const double t_fast = best_seconds(10, [&] {
     fast = metrics::tangent_kernel(*model, "W_rec", inputs, steps);
   });
-  write_npy(dir + "/K_bruteforce.npy", slow);
-  write_npy(dir + "/K_fast.npy", fast);
+  write_npy(dir + "/K_bruteforce.npy", slow[0]);
+  write_npy(dir + "/K_fast.npy", fast[0]);
   std::printf("{\"rows\": %lld, \"bruteforce_seconds\": %.6f, \"fast_seconds\": %.6f}\n",
-              static_cast<long long>(fast.size(0)), t_slow, t_fast);
+              static_cast<long long>(fast.size(1)), t_slow, t_fast);
   return 0;
 }

@@ -7,7 +7,8 @@
 #include <richlazy/init/initializer.h>
 #include <richlazy/init/matrix_file.h>
 #include <richlazy/init/norm.h>
-#include <richlazy/tasks/teacher_student.h>
+#include <richlazy/models/model.h>
+#include <richlazy/tasks/task.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -79,9 +80,24 @@ class TeacherAligned final : public Initializer {
   torch::Tensor direction_;
 };
 
-std::string other_parameter(Params& p, const InitTarget& t, const std::string& key) {
+/// The parameter an option names, or by default the model's parameter with `role`.
+std::string other_parameter(Params& p, const InitTarget& t, const std::string& key, const std::string& role,
+                            const std::string& fallback) {
+  if (p.raw(key).IsNull()) {
+    if (t.shapes.empty()) return fallback;  // outside a run (init describe --spec)
+    const std::string name = t.parameter_with_role(role);
+    if (name.empty()) {
+      p.fail_bare(key, fmt::format("is not set and the model has no {} weight to default to; its "
+                                   "parameters: {}",
+                                   role, t.describe_parameters()));
+    }
+    p.set_resolved(key, YAML::Node(name));
+    return name;
+  }
   const std::string name = p.get_string(key);
-  if (!t.shapes.empty() && !t.shapes.count(name)) p.fail(key, "must name a parameter of the model");
+  if (!t.shapes.empty() && !t.shapes.count(name)) {
+    p.fail(key, "must name a parameter of the model (" + t.describe_parameters() + ")");
+  }
   return name;
 }
 }  // namespace
@@ -93,15 +109,20 @@ void register_aligned(InitializerRegistry& registry) {
        "input (W_in columns) directions, the singular values of low_rank of the same rank",
        with_norm_options({{"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
                           {"gain", "1.25", "gain of the Gaussian draw whose singular values are kept"},
-                          {"input", "W_in", "the input weights (their columns are the input directions)"},
-                          {"readout", "W_out", "the readout weights (their rows are the readout directions)"}},
+                          {"input", "null", "the input weights (their columns are the input directions); "
+                                            "default: the model's parameter with role input"},
+                          {"readout", "null", "the readout weights (their rows are the readout directions); "
+                                              "default: the model's parameter with role readout"}},
                          "none"),
        [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
          const int64_t rank = p.get_int("rank", 1, std::min(t.rows, t.cols));
          const double gain = p.get_double_above("gain", 0.0);
-         const std::string input = other_parameter(p, t, "input");
-         const std::string readout = other_parameter(p, t, "readout");
+         const std::string input = other_parameter(p, t, "input", models::roles::kInput, "W_in");
+         const std::string readout = other_parameter(p, t, "readout", models::roles::kReadout, "W_out");
          if (!t.shapes.empty()) {
+           for (const auto& [key, name] : {std::pair{"input", input}, std::pair{"readout", readout}}) {
+             if (t.shapes.at(name).size() != 2) p.fail(key, "must name a weight matrix, not a vector");
+           }
            if (t.shapes.at(input).at(0) != t.cols) {
              p.fail("input", fmt::format("must have {} rows (the columns of {}), it has {}", t.cols, t.param,
                                          t.shapes.at(input).at(0)));
@@ -149,16 +170,21 @@ void register_aligned(InitializerRegistry& registry) {
                           {"gain", "0.1", "gain g of the reference norm g * sqrt(rows) (linear2's small scale)"}},
                          "auto"),
        [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-         const auto* ts = dynamic_cast<const tasks::TeacherStudent*>(t.task);
-         if (!ts) p.fail_bare("name", "teacher_aligned needs the task teacher_student");
-         if (t.cols != ts->input_size()) {
-           p.fail_bare("name", fmt::format("teacher_aligned fills a matrix with {} columns (the task's "
-                                           "dimension); {} has {}", ts->input_size(), t.param, t.cols));
+         const std::optional<tasks::LinearTeacher> teacher =
+             t.task ? t.task->linear_teacher() : std::nullopt;
+         if (!teacher) {
+           p.fail_bare("name", "teacher_aligned needs a task with a linear teacher (teacher_student)" +
+                                   (t.task ? "; " + t.task->name() + " has none" : std::string()));
          }
-         torch::Tensor beta = ts->beta();
+         const int64_t dim = teacher->beta.size(0);
+         if (t.cols != dim) {
+           p.fail_bare("name", fmt::format("teacher_aligned fills a matrix with {} columns (the task's "
+                                           "dimension); {} has {}", dim, t.param, t.cols));
+         }
+         torch::Tensor beta = teacher->beta;
          if (p.get_bool("partial")) {
-           const torch::Tensor f = truncate_rank(ts->features(), ts->input_size() / 2);
-           beta = torch::matmul(f.t(), ts->teacher());
+           const torch::Tensor f = truncate_rank(teacher->features, dim / 2);
+           beta = torch::matmul(f.t(), teacher->teacher);
          }
          return with_norm(p, t, std::make_unique<TeacherAligned>(t.rows, beta / beta.norm()));
        }});

@@ -23,17 +23,23 @@ std::vector<InitStep> plan_initializers(Params& init_section,
       std::string rule = "is not a parameter of this model";
       const std::string guess = closest_name(key, names);
       if (!guess.empty()) rule += fmt::format(" (did you mean '{}'?)", guess);
-      init_section.fail_key(key, rule + "; its parameters: " + join_names(names));
+      init_section.fail_key(key, rule + "; its parameters: " + models::describe_parameters(parameters));
     }
   }
 
   std::map<std::string, std::vector<int64_t>> shapes;
-  for (const auto& info : parameters) shapes[info.name] = info.shape;
+  std::map<std::string, std::string> roles;
+  for (const auto& info : parameters) {
+    shapes[info.name] = info.shape;
+    roles[info.name] = info.role;
+  }
   std::vector<InitStep> steps;
   for (const auto& info : parameters) {
-    const InitTarget target{info.name, info.shape.at(0), info.shape.at(1), &registry, task, shapes};
+    const int64_t cols = info.shape.size() > 1 ? info.shape.at(1) : 1;
+    const InitTarget target{info.name, info.shape.at(0), cols, &registry, task, shapes, roles};
     InitStep step;
     step.param = info.name;
+    step.role = info.role;
     step.shape = info.shape;
     if (init_section.has(info.name)) {
       Params spec = init_section.child_undeclared(info.name, {});
@@ -64,7 +70,7 @@ std::vector<InitStep> plan_initializers(Params& init_section,
           init_section.fail_bare(steps[i].param,
                                  fmt::format("depends on '{}', which is not a parameter of this "
                                              "model; its parameters: {}",
-                                             dep, join_names(names)));
+                                             dep, models::describe_parameters(parameters)));
         }
         for (std::size_t j = 0; j < steps.size(); ++j) {
           if (steps[j].param == dep && !placed[j]) ready = false;
@@ -87,27 +93,45 @@ std::vector<InitStep> plan_initializers(Params& init_section,
   return ordered;
 }
 
-std::vector<InitReport> apply_initializers(models::Model& model,
-                                           const std::vector<InitStep>& plan, uint64_t seed) {
+std::vector<InitReport> apply_initializers(models::Model& model, const std::vector<InitStep>& plan,
+                                           uint64_t seed, int64_t member) {
   torch::NoGradGuard no_grad;
   std::map<std::string, torch::Tensor> done;
   std::vector<InitReport> reports;
   for (const auto& step : plan) {
     at::Generator gen = stream_generator(seed, "init/" + step.param);
     const torch::Tensor value = step.initializer->make(InitInputs{gen, done});
-    torch::Tensor param = model.weight(step.param);
-    if (value.sizes() != param.sizes()) {
-      throw std::logic_error(fmt::format("initializer for {} returned shape {}, expected {}",
-                                         step.param, fmt::join(value.sizes(), "x"),
-                                         fmt::join(param.sizes(), "x")));
+    torch::Tensor param = model.weight(step.param)[member];
+    // A vector parameter is filled as a [rows, 1] matrix.
+    const int64_t rows = param.size(0), cols = param.dim() > 1 ? param.size(1) : 1;
+    if (value.dim() != 2 || value.size(0) != rows || value.size(1) != cols) {
+      throw std::logic_error(fmt::format("initializer for {} returned shape {}, expected {}x{}",
+                                         step.param, fmt::join(value.sizes(), "x"), rows, cols));
     }
-    param.copy_(value);
-    done[step.param] = param.detach().to(torch::kCPU, torch::kDouble);
+    param.copy_(value.reshape(param.sizes()));
+    done[step.param] = param.detach().to(torch::kCPU, torch::kDouble).reshape({rows, cols});
     const auto m = metrics::spectrum_measures(done[step.param]);
-    reports.push_back({step.param, step.spec, param.size(0), param.size(1), m.rank,
-                       m.frobenius_norm, m.roy_vetterli});
+    reports.push_back({step.param, step.role, step.spec, rows, cols, m.rank, m.frobenius_norm,
+                       m.roy_vetterli});
   }
   return reports;
+}
+
+std::string InitTarget::parameter_with_role(const std::string& role) const {
+  for (const auto& [name, r] : roles) {
+    if (r == role) return name;
+  }
+  return "";
+}
+
+std::string InitTarget::describe_parameters() const {
+  std::string out;
+  for (const auto& [name, shape] : shapes) {
+    if (!out.empty()) out += ", ";
+    const auto r = roles.find(name);
+    out += r == roles.end() || r->second.empty() ? name : fmt::format("{} ({})", name, r->second);
+  }
+  return out;
 }
 
 std::string format_init_report(const InitReport& r) {

@@ -14,7 +14,8 @@ namespace richlazy::init {
 /// The initializer chosen for one parameter.
 struct InitStep {
   std::string param;
-  std::vector<int64_t> shape;
+  std::string role;
+  std::vector<int64_t> shape;  ///< one network's
   std::string spec;  ///< resolved spec as a YAML flow map, for logs
   std::shared_ptr<const Initializer> initializer;
 };
@@ -22,6 +23,7 @@ struct InitStep {
 /// What was initialized, for logs and summaries.
 struct InitReport {
   std::string param;
+  std::string role;
   std::string spec;
   int64_t rows = 0, cols = 0;
   int64_t rank = 0;
@@ -37,10 +39,11 @@ std::vector<InitStep> plan_initializers(Params& init_section,
                                         const InitializerRegistry& registry,
                                         const tasks::Task* task = nullptr);
 
-/// Initializes the model's weights (under NoGradGuard): each parameter from its own random
-/// stream derived from `seed` and "init/<param>", so that runs sharing a seed share draws.
-std::vector<InitReport> apply_initializers(models::Model& model,
-                                           const std::vector<InitStep>& plan, uint64_t seed);
+/// Initializes member `member` of the model (under NoGradGuard): each parameter from its own
+/// random stream derived from `seed` and "init/<param>", so that runs sharing a seed share
+/// draws, whichever pack they train in.
+std::vector<InitReport> apply_initializers(models::Model& model, const std::vector<InitStep>& plan,
+                                           uint64_t seed, int64_t member = 0);
 
 /// "W_rec [300 x 300] low_rank {rank: 30, gain: 1.25}: rank 30, ||W||_F 21.65, erank 27.3"
 std::string format_init_report(const InitReport& report);

@@ -5,6 +5,7 @@ namespace richlazy::init {
 
 void register_builtin_initializers(InitializerRegistry& registry) {
   register_torch_default(registry);
+  register_constant(registry);
   register_gaussian(registry);
   register_low_rank(registry);
   register_spectral(registry);

@@ -1,6 +1,9 @@
 // richlazy/init/initializer.h: the interface of an initializer.
 // An initializer builds the initial value of one named weight matrix from its own random
-// stream. It is configured by `init: {<param>: {name: <initializer>, ...options}}`.
+// stream. It is configured by `init: {<param>: {name: <initializer>, ...options}}`. It fills
+// one network at a time: in a pack of E networks (models/model.h) each member's value is
+// made separately, from that member's own stream, so an initializer never sees the member
+// axis.
 #pragma once
 
 #include <richlazy/core/registry.h>
@@ -27,13 +30,22 @@ using InitializerRegistry = Registry<Initializer, const InitTarget&>;
 struct InitTarget {
   std::string param;  ///< parameter name, e.g. "W_rec"
   int64_t rows = 0;   ///< output size (fan-out)
-  int64_t cols = 0;   ///< input size (fan-in)
+  int64_t cols = 0;   ///< input size (fan-in); 1 for a vector parameter, filled as [rows, 1]
   /// The registry, for initializers that wrap another one (`base: {...}`).
   const InitializerRegistry* registry = nullptr;
   /// The run's task, for initializers aligned with it (nullptr outside a run).
   const tasks::Task* task = nullptr;
-  /// Shapes of the model's parameters, for initializers that use other parameters.
+  /// Shapes of the model's parameters (one network's), for initializers that use other
+  /// parameters; empty outside a run.
   std::map<std::string, std::vector<int64_t>> shapes;
+  /// Roles of the model's parameters ("input", "recurrent", "readout", "bias", ...), so that
+  /// an initializer can find e.g. the readout weight of any model; empty outside a run.
+  std::map<std::string, std::string> roles;
+
+  /// The parameter with `role` ("" when none, or outside a run).
+  std::string parameter_with_role(const std::string& role) const;
+  /// "W_in (input), W_out (readout), W_rec (recurrent)": the model's parameters, for messages.
+  std::string describe_parameters() const;
 };
 
 /// What an initializer sees when it runs.
@@ -60,6 +72,7 @@ void register_builtin_initializers(InitializerRegistry& registry);
 void register_gaussian(InitializerRegistry& registry);
 void register_low_rank(InitializerRegistry& registry);
 void register_torch_default(InitializerRegistry& registry);
+void register_constant(InitializerRegistry& registry);
 void register_spectral(InitializerRegistry& registry);       ///< spectral, orthogonal, identity
 void register_structure_controls(InitializerRegistry& registry);  ///< shuffled, spectrum_matched, low_rank_of
 void register_connectome(InitializerRegistry& registry);

@@ -36,10 +36,32 @@ SpectrumMeasures spectrum_measures_from_singular_values(std::vector<double> s) {
 }
 
 SpectrumMeasures spectrum_measures(const torch::Tensor& matrix) {
-  const torch::Tensor w = matrix.detach().to(torch::kCPU, torch::kDouble);
-  const torch::Tensor s = torch::linalg::svdvals(w, c10::nullopt).contiguous();
-  const double* p = s.data_ptr<double>();
-  return spectrum_measures_from_singular_values(std::vector<double>(p, p + s.numel()));
+  return member_spectrum_measures(matrix.unsqueeze(0)).front();
+}
+
+std::vector<SpectrumMeasures> member_spectrum_measures(const torch::Tensor& matrices) {
+  const torch::Tensor w = matrices.detach().to(torch::kCPU, torch::kDouble);
+  const int64_t E = w.size(0), n = std::min(w.size(1), w.size(2));
+  // LAPACK fails the whole batch on one non-finite matrix: decompose the finite ones only.
+  const torch::Tensor finite = torch::isfinite(w).flatten(1).all(1);
+  const torch::Tensor index = finite.nonzero().flatten();
+  torch::Tensor s = torch::full({E, n}, std::nan(""), w.options());
+  if (index.numel() > 0) s.index_copy_(0, index, torch::linalg::svdvals(w.index_select(0, index), c10::nullopt));
+  s = s.contiguous();
+  std::vector<SpectrumMeasures> out;
+  for (int64_t e = 0; e < E; ++e) {
+    const double* p = s[e].data_ptr<double>();
+    if (!finite[e].item<bool>()) {
+      const double nan = std::nan("");
+      SpectrumMeasures m;
+      m.frobenius_norm = m.roy_vetterli = m.nuclear_ratio = m.participation_ratio = m.stable_rank = nan;
+      m.singular_values.assign(n, nan);
+      out.push_back(m);
+    } else {
+      out.push_back(spectrum_measures_from_singular_values(std::vector<double>(p, p + n)));
+    }
+  }
+  return out;
 }
 
 }  // namespace richlazy::metrics

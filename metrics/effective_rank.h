@@ -30,6 +30,10 @@ constexpr double kRankTolerance = 1e-6;
 /// and effective ranks 0.
 SpectrumMeasures spectrum_measures(const torch::Tensor& matrix);
 
+/// The measures of each matrix of a stack [E, rows, cols] (the members of a pack), in one
+/// batched decomposition. A matrix with a non-finite entry gets NaN measures.
+std::vector<SpectrumMeasures> member_spectrum_measures(const torch::Tensor& matrices);
+
 /// The measures of given singular values (any order, non-negative).
 SpectrumMeasures spectrum_measures_from_singular_values(std::vector<double> s);
 

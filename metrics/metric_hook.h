@@ -1,7 +1,8 @@
 // richlazy/metrics/metric_hook.h: the interface of a logged measure.
 // A hook observes training and never changes it: it runs under NoGradGuard, draws no
 // numbers from the training streams and writes no parameter. The trainer calls it at step 0
-// (before the first update), every `metrics.every` updates, and at the end.
+// (before the first update), every `metrics.every` updates, and at the end. One hook serves
+// every member of a pack (models/model.h) and gives one value per member.
 #pragma once
 
 #include <richlazy/core/registry.h>
@@ -19,18 +20,19 @@ namespace richlazy::metrics {
 struct StepInfo {
   int64_t step = 0;        ///< optimizer updates done so far
   int64_t iterations = 0;  ///< total updates planned
-  /// Mean training loss / decision accuracy over the batches since the previous logged
-  /// step (at step 0: the first batch, scored before any update).
-  double train_loss = 0;
-  double train_accuracy = 0;
+  /// Mean training loss / decision accuracy of each member over the batches since the
+  /// previous logged step (at step 0: the first batch, scored before any update): [E]
+  /// float64 on the training device.
+  torch::Tensor train_loss;
+  torch::Tensor train_accuracy;
 };
 
 /// What a hook may look at.
 struct HookContext {
-  models::Model& model;
+  models::Model& model;  ///< all E members
   const tasks::Task& task;
   torch::Device device;
-  Probe& probe;         ///< the run's fixed probe trials (and their hidden states at this step)
+  Probe& probe;         ///< each member's fixed probe trials (and their hidden states at this step)
   EvaluationSet& test;  ///< held-out trials for test_loss / test_accuracy
 };
 
@@ -39,8 +41,9 @@ class MetricHook {
   virtual ~MetricHook() = default;
   /// Called once before training; snapshot what step 0 looks like (detached clones).
   virtual void on_train_begin(const HookContext&) {}
-  /// The metric's value at this step.
-  virtual double on_step(const StepInfo& info, const HookContext& ctx) = 0;
+  /// The metric's value for every member at this step: [E], any floating dtype, on any
+  /// device. The trainer reads all hooks' values back in one transfer per logged step.
+  virtual torch::Tensor on_step(const StepInfo& info, const HookContext& ctx) = 0;
 
   /// Hooks that follow training on their own schedule (e.g. the path length, after every
   /// update) return their interval in updates here; 0 = only at logged steps.
@@ -53,9 +56,18 @@ class MetricHook {
 struct MetricTarget {
   const std::vector<models::ParameterInfo>& parameters;
   const tasks::Task& task;
+  std::string model = "the model";  ///< the model's name, for messages
 
   /// True when the model has a parameter called `name`.
   bool has_parameter(const std::string& name) const;
+
+  /// The parameter metric `metric` measures, validated: the one option `key` of `p` names,
+  /// or by default (option absent or null) the model's parameter with `role`. A ConfigError
+  /// names the parameter, the role and the model's parameters when there is no such one.
+  std::string parameter(Params& p, const std::string& metric, const std::string& key,
+                        const std::string& role) const;
+  /// The same for a metric without options: always the parameter with `role`.
+  std::string parameter_with_role(Params& p, const std::string& metric, const std::string& role) const;
 };
 
 using MetricRegistry = Registry<MetricHook, const MetricTarget&>;

@@ -1,24 +1,28 @@
 // metrics/probe.cpp: probe trials and their cached hidden states.
 #include <richlazy/metrics/probe.h>
 
-#include <richlazy/core/seeding.h>
+#include <richlazy/tasks/member_streams.h>
 #include <richlazy/tasks/scoring.h>
 
 #include <torch/torch.h>
 
+
 namespace richlazy::metrics {
+
+tasks::TrialBatch draw_member_trials(const tasks::Task& task, const std::vector<uint64_t>& seeds,
+                                     const std::string& stream, int64_t trials, torch::Device device) {
+  return tasks::MemberStreams(seeds, stream).draw(task, trials).to(device);
+}
 
 Probe::Probe(tasks::TrialBatch trials, int64_t kernel_trials)
     : trials_(std::move(trials)), kernel_trials_(kernel_trials) {
-  const torch::Tensor scored = trials_.mask.gt(0).any(1).to(torch::kCPU);
+  const torch::Tensor scored = trials_.mask.gt(0).flatten(1).any(1).to(torch::kCPU);
   for (int64_t t = 0; t < scored.size(0); ++t) {
     if (scored[t].item<bool>()) kernel_steps_.push_back(t);
   }
 }
 
-torch::Tensor Probe::kernel_inputs() const {
-  return trials_.inputs.slice(1, 0, kernel_trials_);
-}
+torch::Tensor Probe::kernel_inputs() const { return trials_.inputs.slice(2, 0, kernel_trials_); }
 
 const torch::Tensor& Probe::hidden(models::Model& model, int64_t step) {
   if (step != cached_step_ || !hidden_.defined()) {
@@ -29,18 +33,17 @@ const torch::Tensor& Probe::hidden(models::Model& model, int64_t step) {
   return hidden_;
 }
 
-EvaluationSet::EvaluationSet(const tasks::Task& task, uint64_t seed, int64_t trials,
+EvaluationSet::EvaluationSet(const tasks::Task& task, std::vector<uint64_t> seeds, int64_t trials,
                              torch::Device device)
-    : task_(task), seed_(seed), trials_(trials), device_(device) {}
+    : task_(task), seeds_(std::move(seeds)), trials_(trials), device_(device) {}
 
-std::pair<double, double> EvaluationSet::scores(models::Model& model, int64_t step) {
+const std::pair<torch::Tensor, torch::Tensor>& EvaluationSet::scores(models::Model& model, int64_t step) {
   if (!set_) {
     std::optional<tasks::TrialBatch> held_out = task_.held_out();
     if (held_out) {
-      set_ = held_out->to(device_);
+      set_ = tasks::shared_by_members(held_out->to(device_), static_cast<int64_t>(seeds_.size()));
     } else {
-      at::Generator gen = stream_generator(seed_, "test");
-      set_ = task_.sample(trials_, gen).to(device_);
+      set_ = draw_member_trials(task_, seeds_, "test", trials_, device_);
     }
   }
   if (step != cached_step_) {

@@ -1,7 +1,8 @@
 // richlazy/metrics/probe.h: the fixed probe trials on which laziness is measured.
-// Drawn once per run from the run's own "probe" stream, never trained on: 320 trials (ten
-// of the reference's batches) for representation alignment and sign similarity, the first
-// 32 of them for the tangent kernel (PAPER.md section 5). Sizes come from the config.
+// Each member of a pack draws its own probe once from its seed's "probe" stream, never
+// trained on: 320 trials (ten of the reference's batches) for representation alignment and
+// sign similarity, the first 32 of them for the tangent kernel (PAPER.md section 5). Sizes
+// come from the config.
 #pragma once
 
 #include <richlazy/models/model.h>
@@ -14,20 +15,28 @@
 
 namespace richlazy::metrics {
 
+/// Draws `trials` trials of `task` for each seed from the seed's stream `stream`, stacked in
+/// the member layout [T, E, trials, ...] (tasks/task.h) on `device`. Members that share a
+/// seed share their draw (drawn once).
+tasks::TrialBatch draw_member_trials(const tasks::Task& task, const std::vector<uint64_t>& seeds,
+                                     const std::string& stream, int64_t trials, torch::Device device);
+
 class Probe {
  public:
-  /// `trials` on the run's device; the kernel uses its first `kernel_trials` trials.
+  /// `trials` in the member layout on the run's device; the kernel uses the first
+  /// `kernel_trials` trials of each member.
   Probe(tasks::TrialBatch trials, int64_t kernel_trials);
 
   const tasks::TrialBatch& trials() const { return trials_; }
-  int64_t size() const { return trials_.inputs.size(1); }
-  /// Inputs of the kernel trials, [T, K, n_in].
+  /// Trials per member, P.
+  int64_t size() const { return trials_.inputs.size(2); }
+  /// Inputs of the kernel trials, [T, E, K, n_in].
   torch::Tensor kernel_inputs() const;
   /// The steps whose logits are the tangent kernel's rows: the steps the loss scores (every
   /// step for the cognitive tasks, as in the reference).
   const std::vector<int64_t>& kernel_steps() const { return kernel_steps_; }
 
-  /// Hidden states [T, P, N] of `model` on all probe trials, computed once per `step` and
+  /// Hidden states [T, E, P, N] of `model` on the probe trials, computed once per `step` and
   /// shared by the hooks that need them.
   const torch::Tensor& hidden(models::Model& model, int64_t step);
 
@@ -40,23 +49,25 @@ class Probe {
 };
 
 /// Held-out trials for test_loss and test_accuracy: the task's own held-out set (an image
-/// test split) or `trials` fresh trials from the run's "test" stream, drawn when first used.
-/// Scores are computed once per step.
+/// test split, shared by every member) or `trials` fresh trials from each member's "test"
+/// stream, drawn when first used. Scores are computed once per step.
 class EvaluationSet {
  public:
-  EvaluationSet(const tasks::Task& task, uint64_t seed, int64_t trials, torch::Device device);
+  EvaluationSet(const tasks::Task& task, std::vector<uint64_t> seeds, int64_t trials,
+                torch::Device device);
 
-  /// (loss, accuracy) of `model` at `step`; accuracy is NaN for regression tasks.
-  std::pair<double, double> scores(models::Model& model, int64_t step);
+  /// (loss, accuracy) of each member of `model` at `step`, [E] float64 each on the device;
+  /// accuracy is NaN for regression tasks.
+  const std::pair<torch::Tensor, torch::Tensor>& scores(models::Model& model, int64_t step);
 
  private:
   const tasks::Task& task_;
-  uint64_t seed_;
+  std::vector<uint64_t> seeds_;
   int64_t trials_;
   torch::Device device_;
   std::optional<tasks::TrialBatch> set_;
   int64_t cached_step_ = -1;
-  std::pair<double, double> cached_{0, 0};
+  std::pair<torch::Tensor, torch::Tensor> cached_;
 };
 
 }  // namespace richlazy::metrics

@@ -14,8 +14,8 @@ using torch::indexing::Slice;
 class RepAlignment final : public MetricHook {
  public:
   void on_train_begin(const HookContext& ctx) override { initial_ = kernel(ctx, 0); }
-  double on_step(const StepInfo& s, const HookContext& ctx) override {
-    return frobenius_cosine(initial_, kernel(ctx, s.step));
+  torch::Tensor on_step(const StepInfo& s, const HookContext& ctx) override {
+    return member_cosine(initial_, kernel(ctx, s.step));
   }
 
  private:
@@ -31,8 +31,8 @@ class RepAlignment final : public MetricHook {
 class SignSimilarity final : public MetricHook {
  public:
   void on_train_begin(const HookContext& ctx) override { initial_ = window(ctx, 0).clone(); }
-  double on_step(const StepInfo& s, const HookContext& ctx) override {
-    return sign_similarity(initial_, window(ctx, s.step));
+  torch::Tensor on_step(const StepInfo& s, const HookContext& ctx) override {
+    return sign_similarity(initial_, window(ctx, s.step), /*member_dim=*/1);
   }
 
  private:
@@ -49,8 +49,8 @@ class KernelAlignment final : public MetricHook {
  public:
   explicit KernelAlignment(std::vector<std::string> params) : params_(std::move(params)) {}
   void on_train_begin(const HookContext& ctx) override { initial_ = kernel(ctx); }
-  double on_step(const StepInfo&, const HookContext& ctx) override {
-    return frobenius_cosine(initial_, kernel(ctx));
+  torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
+    return member_cosine(initial_, kernel(ctx));
   }
 
  private:
@@ -88,13 +88,19 @@ void register_representation_metrics(MetricRegistry& registry) {
                 "tangent-kernel alignment: cosine similarity of the empirical tangent kernel "
                 "w.r.t. `param` (every logit at every scored step of the kernel probe trials) at "
                 "step 0 and now",
-                {{"param", "W_rec", "the weight the kernel differentiates, or a list of weights "
-                                    "(e.g. [W_1, w_2] for linear2: the kernel w.r.t. both layers)"}},
+                {{"param", "null", "the weight the kernel differentiates, or a list of weights "
+                                   "(e.g. [W_1, w_2] for linear2: the kernel w.r.t. both layers); "
+                                   "default: the model's recurrent weight"}},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
+                  if (p.raw("param").IsNull()) {
+                    return std::make_unique<KernelAlignment>(std::vector<std::string>{
+                        t.parameter(p, "kernel_alignment", "param", models::roles::kRecurrent)});
+                  }
                   const std::vector<std::string> params = p.get_string_list("param");
                   for (const auto& param : params) {
                     if (!t.has_parameter(param)) {
-                      p.fail("param", "must name parameters of the model");
+                      p.fail("param", "must name parameters of the model (" +
+                                          models::describe_parameters(t.parameters) + ")");
                     }
                   }
                   return std::make_unique<KernelAlignment>(params);

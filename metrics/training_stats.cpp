@@ -6,20 +6,20 @@ namespace richlazy::metrics {
 namespace {
 class TrainLoss final : public MetricHook {
  public:
-  double on_step(const StepInfo& s, const HookContext&) override { return s.train_loss; }
+  torch::Tensor on_step(const StepInfo& s, const HookContext&) override { return s.train_loss; }
 };
 
 class TrainAccuracy final : public MetricHook {
  public:
-  double on_step(const StepInfo& s, const HookContext&) override { return s.train_accuracy; }
+  torch::Tensor on_step(const StepInfo& s, const HookContext&) override { return s.train_accuracy; }
 };
 
 /// Loss or accuracy on the held-out evaluation set.
 class TestScore final : public MetricHook {
  public:
   explicit TestScore(bool accuracy) : accuracy_(accuracy) {}
-  double on_step(const StepInfo& s, const HookContext& ctx) override {
-    const auto [loss, acc] = ctx.test.scores(ctx.model, s.step);
+  torch::Tensor on_step(const StepInfo& s, const HookContext& ctx) override {
+    const auto& [loss, acc] = ctx.test.scores(ctx.model, s.step);
     return accuracy_ ? acc : loss;
   }
 

@@ -1,12 +1,27 @@
 // metrics/weight_change.cpp: how far the weights moved from their initial values.
+// Every hook here measures each member of a pack on its own: values are [E].
 #include <richlazy/metrics/effective_rank.h>
 #include <richlazy/metrics/metric_hook.h>
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 namespace richlazy::metrics {
 
 namespace {
+/// ||a[e] - b[e]||_F for every member e, float64 [E], computed in float64.
+torch::Tensor member_distance(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kDouble) - b.to(torch::kDouble)).flatten(1).norm(2, 1);
+}
+
+/// The same, cheaper, for every update: the difference of two float32 numbers is exact to
+/// half an ulp, and its squares are summed in float64 (3x cheaper than converting first).
+torch::Tensor member_distance_fast(const torch::Tensor& a, const torch::Tensor& b) {
+  const torch::Tensor d = (a - b).flatten(1);
+  return at::sum(d * d, {1}, false, torch::kDouble).sqrt();
+}
+
 /// ||W(t) - W(0)||_F, optionally divided by ||W(0)||_F (PAPER.md section 5).
 class WeightChange final : public MetricHook {
  public:
@@ -14,12 +29,11 @@ class WeightChange final : public MetricHook {
 
   void on_train_begin(const HookContext& ctx) override {
     initial_ = ctx.model.weight(param_).detach().to(torch::kDouble).clone();
-    initial_norm_ = initial_.norm().item<double>();
+    initial_norm_ = initial_.flatten(1).norm(2, 1);
   }
 
-  double on_step(const StepInfo&, const HookContext& ctx) override {
-    const double d =
-        (ctx.model.weight(param_).detach().to(torch::kDouble) - initial_).norm().item<double>();
+  torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
+    const torch::Tensor d = member_distance(ctx.model.weight(param_).detach(), initial_);
     return relative_ ? d / initial_norm_ : d;
   }
 
@@ -27,7 +41,7 @@ class WeightChange final : public MetricHook {
   std::string param_;
   bool relative_;
   torch::Tensor initial_;
-  double initial_norm_ = 0;
+  torch::Tensor initial_norm_;
 };
 
 /// The effective rank of W(t) (or of W(t) - W(0)) by one of the four measures.
@@ -37,20 +51,28 @@ class EffectiveRank final : public MetricHook {
       : param_(std::move(param)), delta_(delta), measure_(std::move(measure)) {}
 
   void on_train_begin(const HookContext& ctx) override {
-    if (delta_) initial_ = ctx.model.weight(param_).detach().to(torch::kDouble).clone();
+    if (delta_) initial_ = weights(ctx).clone();
   }
 
-  double on_step(const StepInfo&, const HookContext& ctx) override {
-    torch::Tensor w = ctx.model.weight(param_).detach().to(torch::kDouble);
+  torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
+    torch::Tensor w = weights(ctx);
     if (delta_) w = w - initial_;
-    const SpectrumMeasures m = spectrum_measures(w);
-    if (measure_ == "nuclear_ratio") return m.nuclear_ratio;
-    if (measure_ == "participation_ratio") return m.participation_ratio;
-    if (measure_ == "stable_rank") return m.stable_rank;
-    return m.roy_vetterli;
+    std::vector<double> values;
+    for (const SpectrumMeasures& m : member_spectrum_measures(w)) {
+      if (measure_ == "nuclear_ratio") values.push_back(m.nuclear_ratio);
+      else if (measure_ == "participation_ratio") values.push_back(m.participation_ratio);
+      else if (measure_ == "stable_rank") values.push_back(m.stable_rank);
+      else values.push_back(m.roy_vetterli);
+    }
+    return torch::tensor(values, torch::kDouble);
   }
 
  private:
+  /// [E, rows, cols] float64 on the CPU (a vector parameter as one column).
+  torch::Tensor weights(const HookContext& ctx) const {
+    const torch::Tensor w = ctx.model.weight(param_).detach().to(torch::kCPU, torch::kDouble);
+    return w.dim() == 2 ? w.unsqueeze(2) : w;
+  }
   std::string param_;
   bool delta_;
   std::string measure_;
@@ -69,25 +91,17 @@ class PathLength final : public MetricHook {
     const torch::Tensor w = ctx.model.weight(param_).detach();
     last_ = w.clone();
     // Accumulated on the weights' device and read only when logged: no host sync per update.
-    length_ = torch::zeros({}, w.options().dtype(torch::kDouble));
+    length_ = torch::zeros({w.size(0)}, w.options().dtype(torch::kDouble));
   }
   int64_t iteration_every() const override { return every_; }
 
-  /// ||a - b||_F as a float64 0-dim tensor: the difference of two float32 numbers is exact to
-  /// half an ulp, and its squares are summed in float64 (3x cheaper than converting first).
-  static torch::Tensor distance(const torch::Tensor& a, const torch::Tensor& b) {
-    const torch::Tensor d = a - b;
-    return at::sum(d * d, torch::kDouble).sqrt();
-  }
-
   void on_iteration(int64_t, const HookContext& ctx) override {
     const torch::Tensor w = ctx.model.weight(param_).detach();
-    length_.add_(distance(w, last_));
+    length_.add_(member_distance_fast(w, last_));
     last_.copy_(w);
   }
-  double on_step(const StepInfo&, const HookContext& ctx) override {
-    const torch::Tensor w = ctx.model.weight(param_).detach();
-    return (length_ + distance(w, last_)).item<double>();
+  torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
+    return length_ + member_distance_fast(ctx.model.weight(param_).detach(), last_);
   }
 
  private:
@@ -97,31 +111,15 @@ class PathLength final : public MetricHook {
   torch::Tensor last_;
 };
 
-void require_parameter(Params& p, const MetricTarget& t, const std::string& metric,
-                       const std::string& param) {
-  if (!t.has_parameter(param)) {
-    p.fail_bare("name", metric + " measures " + param + ", which this model does not have");
-  }
-}
-
-void add_weight_change(MetricRegistry& registry, const std::string& name,
-                       const std::string& param, bool relative, const std::string& description) {
+void add_weight_change(MetricRegistry& registry, const std::string& name, const std::string& role,
+                       bool relative, const std::string& description) {
   registry.add({name, description, {},
-                [name, param, relative](Params& p,
-                                        const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  require_parameter(p, t, name, param);
-                  return std::make_unique<WeightChange>(param, relative);
+                [name, role, relative](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
+                  return std::make_unique<WeightChange>(t.parameter_with_role(p, name, role), relative);
                 }});
 }
 
-/// The weight a metric measures: option `param`, W_rec by default.
-std::string measured_parameter(Params& p, const MetricTarget& t, const std::string& metric) {
-  const std::string param = p.get_string("param");
-  require_parameter(p, t, metric, param);
-  return param;
-}
-
-const ParamSpec kParamOption{"param", "W_rec", "the weight measured"};
+const ParamSpec kParamOption{"param", "null", "the weight measured; default: the model's recurrent weight"};
 
 void add_effective_rank(MetricRegistry& registry, const std::string& name, bool delta,
                         const std::string& description) {
@@ -132,21 +130,25 @@ void add_effective_rank(MetricRegistry& registry, const std::string& name, bool 
                 [name, delta](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
                   const std::string measure = p.get_choice(
                       "measure", {"roy_vetterli", "nuclear_ratio", "participation_ratio", "stable_rank"});
-                  return std::make_unique<EffectiveRank>(measured_parameter(p, t, name), delta, measure);
+                  return std::make_unique<EffectiveRank>(t.parameter(p, name, "param", models::roles::kRecurrent),
+                                                         delta, measure);
                 }});
 }
 }  // namespace
 
 void register_weight_change(MetricRegistry& registry) {
-  add_weight_change(registry, "dw_rec", "W_rec", false, "||W_rec(t) - W_rec(0)||_F");
-  add_weight_change(registry, "dw_rec_rel", "W_rec", true,
+  using namespace models::roles;
+  add_weight_change(registry, "dw_rec", kRecurrent, false,
+                    "||W_rec(t) - W_rec(0)||_F, W_rec the model's recurrent weight");
+  add_weight_change(registry, "dw_rec_rel", kRecurrent, true,
                     "||W_rec(t) - W_rec(0)||_F / ||W_rec(0)||_F");
-  add_weight_change(registry, "dw_in", "W_in", false, "||W_in(t) - W_in(0)||_F");
-  add_weight_change(registry, "dw_out", "W_out", false, "||W_out(t) - W_out(0)||_F");
+  add_weight_change(registry, "dw_in", kInput, false, "||W_in(t) - W_in(0)||_F, W_in the model's input weight");
+  add_weight_change(registry, "dw_out", kReadout, false,
+                    "||W_out(t) - W_out(0)||_F, W_out the model's readout weight");
   registry.add({"dw", "||W(t) - W(0)||_F of any weight (option param), or / ||W(0)||_F",
                 {kParamOption, {"relative", "false", "divide by ||W(0)||_F"}},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  const std::string param = measured_parameter(p, t, "dw");
+                  const std::string param = t.parameter(p, "dw", "param", kRecurrent);
                   return std::make_unique<WeightChange>(param, p.get_bool("relative"));
                 }});
   add_effective_rank(registry, "erank_rec", false,
@@ -159,7 +161,8 @@ void register_weight_change(MetricRegistry& registry) {
                 {{"every", "1", "interval in updates; every >= iterations gives dw_rec"}, kParamOption},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
                   const int64_t every = p.get_int("every", 1);
-                  return std::make_unique<PathLength>(measured_parameter(p, t, "path_length_rec"), every);
+                  return std::make_unique<PathLength>(t.parameter(p, "path_length_rec", "param", kRecurrent),
+                                                      every);
                 }});
 }
 

@@ -19,28 +19,31 @@ struct CTRNNOptions {
   Activation activation = Activation::relu;
 };
 
-/// Unrolls the recurrence over time. Shape-generic so that ensembles of networks can be
-/// trained in one tensor: inputs [T, ..., B, n_in], w_in [..., N, n_in], w_rec [..., N, N]
-/// (leading "..." dims broadcast) give hidden states [T, ..., B, N]. For one network
-/// (2-D weights) it runs a fused forward pass and, under autograd, a hand-written
-/// backpropagation through time (one autograd node instead of a few per step).
-torch::Tensor ctrnn_unroll(const torch::Tensor& inputs, const torch::Tensor& w_in,
-                           const torch::Tensor& w_rec, double alpha, Activation activation);
+/// Runs E networks on inputs [T, E, B, n_in] with w_in [E, N, n_in], w_rec [E, N, N] and
+/// w_out [E, n_out, N]: logits [T, E, B, n_out] and hidden states [T, E, B, N]. A fused
+/// forward pass (one product per member and step, written in place) and, under autograd, a
+/// hand-written backpropagation through time: one autograd node instead of a few per step.
+ModelOutput ctrnn_forward(const torch::Tensor& inputs, const torch::Tensor& w_in,
+                          const torch::Tensor& w_rec, const torch::Tensor& w_out, double alpha,
+                          Activation activation);
 
-/// The same recurrence recorded op by op for autograd: the reference that the fused path
-/// is tested against (and the path ensembles take).
-torch::Tensor ctrnn_unroll_reference(const torch::Tensor& inputs, const torch::Tensor& w_in,
-                                     const torch::Tensor& w_rec, double alpha,
-                                     Activation activation);
+/// The same network recorded op by op for autograd: the reference that the fused path is
+/// tested against.
+ModelOutput ctrnn_forward_reference(const torch::Tensor& inputs, const torch::Tensor& w_in,
+                                    const torch::Tensor& w_rec, const torch::Tensor& w_out,
+                                    double alpha, Activation activation);
 
+/// Parameters: W_in [E, N, n_in] (input), W_rec [E, N, N] (recurrent), W_out [E, n_out, N]
+/// (readout).
 class CTRNN final : public Model {
  public:
-  explicit CTRNN(const CTRNNOptions& options);
+  explicit CTRNN(const CTRNNOptions& options, int64_t members = 1);
 
   ModelOutput forward(const torch::Tensor& inputs) override;
   int64_t hidden_size() const override { return options_.hidden_size; }
-  /// Exact factors for "W_rec": one backward recursion over all (step, class) targets at
-  /// once; the activity at step s is h[s-1] (zero at s = 0) and the scale is alpha.
+  /// Exact factors for "W_rec": the backward recursion of the training step run once for all
+  /// (step, class) targets and members; the activity at step s is h[s-1] (zero at s = 0) and
+  /// the scale is alpha.
   std::optional<KernelFactors> kernel_factors(const std::string& param, const torch::Tensor& inputs,
                                               const std::vector<int64_t>& steps) override;
   const CTRNNOptions& options() const { return options_; }

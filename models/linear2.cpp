@@ -5,14 +5,14 @@
 
 namespace richlazy::models {
 
-Linear2::Linear2(int64_t inputs, int64_t hidden, int64_t outputs) {
-  w_1_ = register_parameter("W_1", torch::zeros({hidden, inputs}));
-  w_2_ = register_parameter("w_2", torch::zeros({outputs, hidden}));
+Linear2::Linear2(int64_t inputs, int64_t hidden, int64_t outputs, int64_t members) : Model(members) {
+  w_1_ = register_parameter("W_1", torch::zeros({members, hidden, inputs}));
+  w_2_ = register_parameter("w_2", torch::zeros({members, outputs, hidden}));
 }
 
 ModelOutput Linear2::forward(const torch::Tensor& inputs) {
-  torch::Tensor hidden = torch::matmul(inputs, w_1_.t());
-  torch::Tensor logits = torch::matmul(hidden, w_2_.t());
+  torch::Tensor hidden = member_linear(inputs, w_1_);
+  torch::Tensor logits = member_linear(hidden, w_2_);
   return {std::move(logits), std::move(hidden)};
 }
 
@@ -23,11 +23,11 @@ class Linear2Builder final : public ModelBuilder {
       : inputs_(inputs), hidden_(hidden), outputs_(outputs) {}
   std::vector<ParameterInfo> parameters() const override {
     // A small initial scale, as in the theory (gradient descent from near zero).
-    return {{"W_1", {hidden_, inputs_}, "{name: gaussian, gain: 0.1}", "first layer"},
-            {"w_2", {outputs_, hidden_}, "{name: gaussian, gain: 0.1}", "readout"}};
+    return {{"W_1", {hidden_, inputs_}, "{name: gaussian, gain: 0.1}", "first layer", roles::kInput},
+            {"w_2", {outputs_, hidden_}, "{name: gaussian, gain: 0.1}", "readout", roles::kReadout}};
   }
-  std::shared_ptr<Model> build() const override {
-    return std::make_shared<Linear2>(inputs_, hidden_, outputs_);
+  std::shared_ptr<Model> build(int64_t members) const override {
+    return std::make_shared<Linear2>(inputs_, hidden_, outputs_, members);
   }
 
  private:

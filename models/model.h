@@ -1,8 +1,13 @@
 // richlazy/models/model.h: the interface of a trainable network and of its builder.
-// A model maps inputs [T, B, n_in] to logits [T, B, n_out] and hidden states [T, B, N].
-// Its weights are named parameters ("W_in", "W_rec", "W_out") that initializers address by
-// name. A ModelBuilder holds validated options and knows the parameter shapes before any
-// tensor exists, so a whole sweep can be checked before training starts.
+// A model holds E networks of one architecture, its members: every parameter has a leading
+// member axis ([E, out, in] for a weight matrix, [E, n] for a vector), inputs are
+// [T, E, B, n_in] and outputs [T, E, B, *]. A solo run is the pack of one (E = 1): there is
+// one code path. Members never interact: member e's outputs and gradients depend only on
+// member e's weights and inputs. Each parameter declares a role ("input", "recurrent",
+// "readout", "bias" or a model-specific one), which is how generic metrics and initializers
+// find "the recurrent weight" of any model. A ModelBuilder holds validated options and
+// knows the parameters before any tensor exists, so a whole sweep can be checked before
+// training starts.
 #pragma once
 
 #include <richlazy/core/registry.h>
@@ -18,9 +23,17 @@
 
 namespace richlazy::models {
 
+/// The roles every model may give its parameters (others are model-specific).
+namespace roles {
+inline constexpr const char* kInput = "input";          ///< maps task inputs into the network
+inline constexpr const char* kRecurrent = "recurrent";  ///< maps the hidden state onto itself
+inline constexpr const char* kReadout = "readout";      ///< maps the hidden state to the outputs
+inline constexpr const char* kBias = "bias";            ///< an additive vector
+}  // namespace roles
+
 struct ModelOutput {
-  torch::Tensor logits;  ///< [T, B, n_out] readout at every step
-  torch::Tensor hidden;  ///< [T, B, N] hidden state after each step
+  torch::Tensor logits;  ///< [T, E, B, n_out] readout at every step
+  torch::Tensor hidden;  ///< [T, E, B, N] hidden state after each step
 };
 
 /// What a model needs to know about its task.
@@ -30,37 +43,52 @@ struct TaskShape {
   double dt_ms = 100;
 };
 
-/// One weight of a model, known before the model is built.
+/// One parameter of a model, known before the model is built.
 struct ParameterInfo {
-  std::string name;             ///< e.g. "W_rec"
-  std::vector<int64_t> shape;   ///< [out, in] for weight matrices
-  std::string default_init;     ///< YAML flow map used when `init:` does not name it
+  std::string name;            ///< e.g. "W_rec"
+  std::vector<int64_t> shape;  ///< one member's shape: [out, in] for a matrix, [n] for a vector
+  std::string default_init;    ///< YAML flow map used when `init:` does not name it
   std::string doc;
+  std::string role;            ///< input | recurrent | readout | bias | model-specific
 };
 
-/// The factors of a tangent kernel with respect to a recurrent weight W (PAPER.md section 5).
-/// The gradient of one logit y[t, b, k] with respect to W is a sum of outer products,
-///   dy[t, b, k] / dW = scale * sum_s errors[i, k, s, b] (outer) activity[s, b],
-/// where i indexes `steps` (t = steps[i]), errors are the backpropagated errors
-/// dy / du[s, b] at the pre-activations u and activity[s, b] is the presynaptic activity that
-/// W multiplies at step s. Kernels then come from Gram matrices of errors and of activities,
+/// The first parameter with `role`, or nullptr.
+const ParameterInfo* find_role(const std::vector<ParameterInfo>& parameters, const std::string& role);
+/// The parameter called `name`, or nullptr.
+const ParameterInfo* find_parameter(const std::vector<ParameterInfo>& parameters,
+                                    const std::string& name);
+/// "W_in (input), W_out (readout), W_rec (recurrent)": for messages.
+std::string describe_parameters(const std::vector<ParameterInfo>& parameters);
+
+/// The factors of a tangent kernel with respect to a recurrent weight W (PAPER.md section 5),
+/// for every member at once. The gradient of one logit y[t, e, b, k] with respect to W[e] is a
+/// sum of outer products,
+///   dy[t, e, b, k] / dW[e] = scale * sum_s errors[s, e, i, k, b] (outer) activity[s, e, b],
+/// where i indexes `steps` (t = steps[i]), errors are the backpropagated errors dy / du[s, b]
+/// at the pre-activations u and activity[s, e, b] is the presynaptic activity that W
+/// multiplies at step s. Kernels then come from Gram matrices of errors and of activities,
 /// never from the [rows x N^2] Jacobian.
 struct KernelFactors {
   std::vector<int64_t> steps;  ///< output steps t whose logits are the kernel's rows
-  torch::Tensor errors;        ///< [steps, O, T, B, N]; zero where s > t
-  torch::Tensor activity;      ///< [T, B, N]
+  torch::Tensor errors;        ///< [T, E, steps, O, B, N]; zero where s > t
+  torch::Tensor activity;      ///< [T, E, B, N]
   double scale = 1.0;          ///< du / d(W activity)
 };
 
-/// A network. Parameters are float32 [out, in] matrices registered under their names.
+/// E networks of one architecture. Parameters are float32 tensors with a leading member axis,
+/// registered under their names.
 class Model : public torch::nn::Module {
  public:
-  /// inputs [T, B, n_in] on the model's device; returns logits and hidden states.
+  explicit Model(int64_t members) : members_(members) {}
+
+  /// inputs [T, E, B, n_in] on the model's device; returns logits and hidden states.
   virtual ModelOutput forward(const torch::Tensor& inputs) = 0;
   virtual int64_t hidden_size() const = 0;
+  /// E, the number of networks.
+  int64_t members() const { return members_; }
 
   /// The tangent-kernel factors of the logits at `steps` with respect to parameter `param`
-  /// on `inputs` [T, B, n_in], computed without autograd; nullopt when this model cannot
+  /// on `inputs` [T, E, B, n_in], computed without autograd; nullopt when this model cannot
   /// (metrics then fall back to one backward pass per logit).
   virtual std::optional<KernelFactors> kernel_factors(const std::string& param,
                                                       const torch::Tensor& inputs,
@@ -69,23 +97,35 @@ class Model : public torch::nn::Module {
     return std::nullopt;
   }
 
-  /// The parameter called `name` (throws std::out_of_range when there is none).
+  /// The parameter called `name`, [E, ...] (throws std::out_of_range when there is none).
   torch::Tensor weight(const std::string& name) const;
+
+ private:
+  int64_t members_;
 };
 
 /// Validated options of a model; builds fresh models.
 class ModelBuilder {
  public:
   virtual ~ModelBuilder() = default;
-  /// The weights in their default initialization order.
+  /// The parameters in their default initialization order, with one member's shape.
   virtual std::vector<ParameterInfo> parameters() const = 0;
-  /// A new model on the CPU with zero weights (initializers fill them).
-  virtual std::shared_ptr<Model> build() const = 0;
+  /// A new model of `members` networks on the CPU with zero weights (initializers fill them).
+  virtual std::shared_ptr<Model> build(int64_t members = 1) const = 0;
 };
 
 using ModelRegistry = Registry<ModelBuilder, const TaskShape&>;
 
 /// Registers the models that ship with richlazy ("ctrnn", "linear2").
 void register_builtin_models(ModelRegistry& registry);
+
+// ---- helpers for models with a member axis (models/members.cpp) --------------------------
+
+/// x [T, E, B, k] times each member's matrix: w [E, m, k] -> [T, E, B, m]
+/// (y[t, e, b] = w[e] x[t, e, b]). One batched product over all steps and trials.
+torch::Tensor member_linear(const torch::Tensor& x, const torch::Tensor& w);
+
+/// [T, E, B, k] -> [E, T * B, k] (a view when E = 1): the rows of each member together.
+torch::Tensor member_rows(const torch::Tensor& x);
 
 }  // namespace richlazy::models

@@ -3,7 +3,7 @@
 
 #include <richlazy/core/atomic_file.h>
 #include <richlazy/core/config_error.h>
-#include <richlazy/train/summary.h>
+#include <richlazy/core/sweep_keys.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -18,9 +18,6 @@ namespace richlazy::report {
 namespace fs = std::filesystem;
 
 namespace {
-
-using train::is_seed_key;
-using train::short_key;
 
 /// A file of the experiment folder that must be there; `why_needed` completes the message.
 std::string read_required(const fs::path& path, const std::string& why_needed) {
@@ -237,10 +234,17 @@ ExperimentData load_experiment(const std::string& dir_text) {
         const auto j = nlohmann::json::parse(read_file(json_path));
         if (j.contains("init")) {
           for (const auto& i : j["init"]) {
+            if (!i.contains("param") || !i["param"].is_string()) continue;
+            const std::string param = i["param"].get<std::string>();
             if (i.contains("erank_roy_vetterli") && i["erank_roy_vetterli"].is_number()) {
-              run.erank[i["param"].get<std::string>()] = i["erank_roy_vetterli"].get<double>();
+              run.erank[param] = i["erank_roy_vetterli"].get<double>();
             }
+            if (i.contains("role") && i["role"].is_string()) run.roles[param] = i["role"].get<std::string>();
           }
+        }
+        if (j.contains("versions") && j["versions"].is_object() && j["versions"].contains("libtorch") &&
+            j["versions"]["libtorch"].is_string() && d.libtorch_version.empty()) {
+          d.libtorch_version = j["versions"]["libtorch"].get<std::string>();
         }
       } catch (const nlohmann::json::exception& e) {
         throw ConfigError(json_path + ": not valid JSON: " + e.what());
@@ -308,14 +312,18 @@ ExperimentData load_experiment(const std::string& dir_text) {
     if (run.status == "ok") g->ok_runs.push_back(run.id);
   }
 
-  // Figure (c) shows the initial spectrum of the swept parameter, else of W_rec.
+  // Figure (c) shows the initial spectrum of the swept parameter, else of the recurrent
+  // weight (by its role; by the CTRNN's name in folders written before roles existed).
+  const RunRecord& first = d.runs.front();
   if (d.x_key.rfind("init.", 0) == 0) {
     const std::string rest = d.x_key.substr(5);
     d.spectrum_param = rest.substr(0, rest.find('.'));
-  } else if (d.runs.front().erank.count("W_rec")) {
-    d.spectrum_param = "W_rec";
-  } else if (!d.runs.front().erank.empty()) {
-    d.spectrum_param = d.runs.front().erank.begin()->first;
+  } else {
+    for (const auto& [param, role] : first.roles) {
+      if (role == "recurrent" && first.erank.count(param)) d.spectrum_param = param;
+    }
+    if (d.spectrum_param.empty() && first.erank.count("W_rec")) d.spectrum_param = "W_rec";
+    if (d.spectrum_param.empty() && !first.erank.empty()) d.spectrum_param = first.erank.begin()->first;
   }
   return d;
 }

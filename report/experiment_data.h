@@ -18,6 +18,7 @@ struct RunRecord {
   std::map<std::string, std::string> swept;   ///< sweep key -> value text
   std::map<std::string, double> final;   ///< summary.csv metric columns (NaN where empty)
   std::map<std::string, double> erank;   ///< parameter -> Roy–Vetterli effective rank of its initial value
+  std::map<std::string, std::string> roles;  ///< parameter -> its role (input, recurrent, readout, ...)
 };
 
 /// The runs that share every swept value but the seed.
@@ -35,6 +36,7 @@ struct ExperimentData {
   std::string dir;          ///< the experiment folder
   std::string name;         ///< its `experiment` key
   std::string config_text;  ///< experiment.yaml as written by the run
+  std::string libtorch_version;  ///< the LibTorch the runs trained with ("" when unknown)
   std::vector<std::string> sweep_keys;   ///< in file order
   std::vector<std::string> seed_keys;    ///< swept keys whose last component ends in "seed"
   std::string x_key;                     ///< the swept initialization parameter ("" without sweep)

@@ -6,7 +6,6 @@
 #include <richlazy/core/subprocess.h>
 #include <richlazy/core/table.h>
 #include <richlazy/core/version.h>
-#include <richlazy/train/summary.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -182,7 +181,9 @@ std::string index_html(const ExperimentData& d, const std::string& figures_json,
   h += fmt::format("<p class=\"meta\">{} runs in {} &middot; swept: {} &middot; made {} by {}</p>\n",
                    d.runs.size(), escape(d.dir),
                    d.sweep_keys.empty() ? std::string("nothing") : escape(join_names(d.sweep_keys)),
-                   when, escape(train::version_string()));
+                   when, escape(richlazy_version() + (d.libtorch_version.empty() ? std::string()
+                                                                                : ", trained with LibTorch " +
+                                                                                      d.libtorch_version)));
   h += "<nav><a href=\"#figures\">Figures</a><a href=\"#means\">Means over seeds</a>"
        "<a href=\"#runs\">Runs</a><a href=\"#config\">Config</a></nav>\n";
 

@@ -23,6 +23,35 @@ TrialBatch TrialBatch::slice(int64_t begin, int64_t end) const {
   return out;
 }
 
+TrialBatch Task::sample_members(int64_t batch, const std::vector<at::Generator*>& gens) const {
+  std::vector<TrialBatch> batches;
+  for (at::Generator* gen : gens) batches.push_back(sample(batch, *gen));
+  return stack_members(batches);
+}
+
+TrialBatch stack_members(const std::vector<TrialBatch>& batches) {
+  std::vector<torch::Tensor> inputs, targets, mask;
+  for (const auto& b : batches) {
+    inputs.push_back(b.inputs);
+    targets.push_back(b.targets);
+    mask.push_back(b.mask);
+  }
+  return {torch::stack(inputs, 1), torch::stack(targets, 1), torch::stack(mask, 1), {}};
+}
+
+TrialBatch member_trials(const TrialBatch& m, int64_t begin, int64_t end) {
+  return {m.inputs.slice(2, begin, end), m.targets.slice(2, begin, end), m.mask.slice(2, begin, end), {}};
+}
+
+TrialBatch shared_by_members(const TrialBatch& b, int64_t members) {
+  auto expand = [members](const torch::Tensor& t) {
+    std::vector<int64_t> shape = t.sizes().vec();
+    shape.insert(shape.begin() + 1, members);
+    return t.unsqueeze(1).expand(shape);
+  };
+  return {expand(b.inputs), expand(b.targets), expand(b.mask), {}};
+}
+
 double noise_std(double sigma, double dt_ms) { return sigma / std::sqrt(dt_ms); }
 
 void register_builtin_tasks(TaskRegistry& registry) {

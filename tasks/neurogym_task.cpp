@@ -62,4 +62,15 @@ TrialBatch NeurogymTask::make_batch(const torch::Tensor& obs, const torch::Tenso
   return out;
 }
 
+TrialBatch NeurogymTask::make_member_batch(const torch::Tensor& obs, const torch::Tensor& labels) const {
+  const int64_t T = timing_.steps(), E = obs.size(1), B = obs.size(2);
+  const DecisionWindow d = decision();
+  TrialBatch out;
+  out.inputs = obs.to(torch::kFloat);
+  out.targets = torch::zeros({T, E, B}, torch::kLong);
+  out.targets.index_put_({Slice(d.begin, d.end)}, labels.unsqueeze(0).expand({d.end - d.begin, E, B}));
+  out.mask = torch::ones({T, E, B});
+  return out;
+}
+
 }  // namespace richlazy::tasks

@@ -58,6 +58,8 @@ class NeurogymTask : public Task {
   /// everywhere but `labels` [B] at the decision steps, every step scored.
   TrialBatch make_batch(const torch::Tensor& obs, const torch::Tensor& labels,
                         std::map<std::string, torch::Tensor> trial_vars) const;
+  /// The same for E members at once: obs [T, E, B, n_in], labels [E, B] -> the member layout.
+  TrialBatch make_member_batch(const torch::Tensor& obs, const torch::Tensor& labels) const;
 
  private:
   std::string name_;

@@ -20,33 +20,52 @@ PerceptualDecision::PerceptualDecision(NeurogymTiming timing, std::vector<double
                    std::move(timing)),
       cohs_(std::move(cohs)) {}
 
-TrialBatch PerceptualDecision::sample(int64_t batch, at::Generator& gen) const {
+PerceptualDecision::Draws PerceptualDecision::draw(int64_t batch,
+                                                   const std::vector<at::Generator*>& gens) const {
   const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
   const auto i64 = torch::TensorOptions().dtype(torch::kLong);
   const Period& stim = period("stimulus");
-  const int64_t n_stim = stim.end - stim.begin;
+  const int64_t n_stim = stim.end - stim.begin, E = static_cast<int64_t>(gens.size());
 
-  // Per-trial draws in NeuroGym's order: ground truth, coherence, then the noise.
-  const torch::Tensor gt = torch::randint(0, 2, {batch}, gen, i64);
-  const torch::Tensor coh_index =
-      torch::randint(0, static_cast<int64_t>(cohs_.size()), {batch}, gen, i64);
-  const torch::Tensor noise_draw = torch::randn({n_stim, batch, 2}, gen, f64) * noise();
+  // Per trial, from each generator in NeuroGym's order: ground truth, coherence, then the
+  // noise (each draw the size sample() asks for, so that the values are the same).
+  torch::Tensor gt = torch::empty({E, batch}, i64), coh_index = torch::empty({E, batch}, i64);
+  torch::Tensor noise_draw = torch::empty({E, n_stim, batch, 2}, f64);
+  for (int64_t e = 0; e < E; ++e) {
+    const c10::optional<at::Generator> gen = *gens[e];
+    torch::Tensor gt_e = gt[e], coh_e = coh_index[e], noise_e = noise_draw[e];
+    at::randint_out(gt_e, 0, 2, {batch}, gen);
+    at::randint_out(coh_e, 0, static_cast<int64_t>(cohs_.size()), {batch}, gen);
+    if (n_stim > 0) at::randn_out(noise_e, {n_stim, batch, 2}, gen);
+  }
+  noise_draw.mul_(noise());
 
-  const torch::Tensor coh = torch::tensor(cohs_, f64).index_select(0, coh_index);
+  const torch::Tensor coh = torch::tensor(cohs_, f64).index_select(0, coh_index.flatten()).view({E, batch});
   // cos(theta_j - theta_gt) with theta = [0, pi]: +1 on the correct channel, -1 otherwise.
   const torch::Tensor side = 1.0 - 2.0 * gt.to(torch::kDouble);
-  const torch::Tensor stim1 = 0.5 + coh / 200.0 * side;
+  const torch::Tensor stim1 = 0.5 + coh / 200.0 * side;  // [E, B]
   const torch::Tensor stim2 = 0.5 - coh / 200.0 * side;
 
-  torch::Tensor obs = torch::zeros({steps(), batch, 3}, f64);
-  obs.index_put_({Slice(0, decision().begin), Slice(), 0}, 1.0);  // fixation, delay included
+  torch::Tensor obs = torch::zeros({steps(), E, batch, 3}, f64);
+  obs.index_put_({Slice(0, decision().begin), Slice(), Slice(), 0}, 1.0);  // fixation, delay included
   if (n_stim > 0) {
-    obs.index_put_({Slice(stim.begin, stim.end), Slice(), 1},
-                   stim1.unsqueeze(0) + noise_draw.index({Slice(), Slice(), 0}));
-    obs.index_put_({Slice(stim.begin, stim.end), Slice(), 2},
-                   stim2.unsqueeze(0) + noise_draw.index({Slice(), Slice(), 1}));
+    const torch::Tensor noise_steps = noise_draw.permute({1, 0, 2, 3});  // [n_stim, E, B, 2]
+    obs.index_put_({Slice(stim.begin, stim.end), Slice(), Slice(), 1},
+                   stim1.unsqueeze(0) + noise_steps.select(3, 0));
+    obs.index_put_({Slice(stim.begin, stim.end), Slice(), Slice(), 2},
+                   stim2.unsqueeze(0) + noise_steps.select(3, 1));
   }
-  return make_batch(obs, gt + 1, {{"ground_truth", gt}, {"coherence", coh}});
+  return {obs, gt, coh};
+}
+
+TrialBatch PerceptualDecision::sample(int64_t batch, at::Generator& gen) const {
+  const Draws d = draw(batch, {&gen});
+  return make_batch(d.obs.select(1, 0), d.gt[0] + 1, {{"ground_truth", d.gt[0]}, {"coherence", d.coh[0]}});
+}
+
+TrialBatch PerceptualDecision::sample_members(int64_t batch, const std::vector<at::Generator*>& gens) const {
+  const Draws d = draw(batch, gens);
+  return make_member_batch(d.obs, d.gt + 1);
 }
 
 void register_perceptual_decision(TaskRegistry& registry) {

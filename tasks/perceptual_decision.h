@@ -18,8 +18,17 @@ class PerceptualDecision final : public NeurogymTask {
   /// during the stimulus only. Fixation = 1 before the decision, no noise. Label gt + 1 at
   /// the decision steps, 0 elsewhere; every step is scored.
   TrialBatch sample(int64_t batch, at::Generator& gen) const override;
+  /// The trials of many generators, assembled at once (the same trials as sample's).
+  TrialBatch sample_members(int64_t batch, const std::vector<at::Generator*>& gens) const override;
 
  private:
+  /// What each generator draws, in NeuroGym's order, and the observations built from it:
+  /// obs [T, E, B, 3] float64, ground truth and coherence [E, B].
+  struct Draws {
+    torch::Tensor obs, gt, coh;
+  };
+  Draws draw(int64_t batch, const std::vector<at::Generator*>& gens) const;
+
   std::vector<double> cohs_;
 };
 

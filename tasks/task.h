@@ -32,6 +32,17 @@ struct TrialBatch {
   TrialBatch slice(int64_t begin, int64_t end) const;
 };
 
+/// The batches of E networks side by side, the layout models and scores take: inputs
+/// [T, E, B, n_inputs], targets [T, E, B] (class labels) or [T, E, B, n_outputs] (values),
+/// mask [T, E, B]. Trial variables are dropped.
+TrialBatch stack_members(const std::vector<TrialBatch>& batches);
+
+/// Trials [begin, end) of every member of a batch in the member layout.
+TrialBatch member_trials(const TrialBatch& members, int64_t begin, int64_t end);
+
+/// One batch shared by E networks, in the member layout without copying it (expanded views).
+TrialBatch shared_by_members(const TrialBatch& batch, int64_t members);
+
 /// What a task's loss compares: class labels (cross-entropy, accuracy) or values (mean
 /// squared error).
 enum class LossKind { cross_entropy, mean_squared_error };
@@ -40,6 +51,14 @@ enum class LossKind { cross_entropy, mean_squared_error };
 struct DecisionWindow {
   int64_t begin = 0;
   int64_t end = 0;
+};
+
+/// The linear structure of a regression task whose targets are y = beta^T x: what
+/// task-aligned initializers need (PAPER.md section 7). float64 CPU tensors.
+struct LinearTeacher {
+  torch::Tensor features;  ///< F [d, d]: the features z = F x the teacher reads
+  torch::Tensor teacher;   ///< w* [d]: y = w*^T z
+  torch::Tensor beta;      ///< F^T w* [d]: the regression vector
 };
 
 /// A task draws independent trials. Implementations are immutable after construction, so
@@ -63,12 +82,22 @@ class Task {
   /// `batch` independent trials on the CPU. The same generator state gives the same trials.
   virtual TrialBatch sample(int64_t batch, at::Generator& gen) const = 0;
 
+  /// `batch` trials from each generator, in the member layout [T, E, B, ...]
+  /// (stack_members): member e's trials are exactly those sample(batch, *gens[e]) gives, with
+  /// the same draws from each generator. The default draws them one generator at a time;
+  /// tasks override it to assemble the trials of all generators at once (packs of many small
+  /// networks spend much of their time drawing batches otherwise).
+  virtual TrialBatch sample_members(int64_t batch, const std::vector<at::Generator*>& gens) const;
+
   virtual LossKind loss() const { return LossKind::cross_entropy; }
   /// Trials per update when `train.batch_size` is not set (32 for the cognitive tasks).
   virtual int64_t default_batch_size() const { return 32; }
   /// A fixed held-out set (e.g. an image test set), or nullopt when test trials are simply
   /// fresh draws. CPU tensors.
   virtual std::optional<TrialBatch> held_out() const { return std::nullopt; }
+  /// The teacher of a linear regression task (teacher_student), for initializers aligned
+  /// with it; nullopt for every other task.
+  virtual std::optional<LinearTeacher> linear_teacher() const { return std::nullopt; }
 };
 
 using TaskRegistry = Registry<Task>;

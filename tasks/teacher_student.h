@@ -35,6 +35,9 @@ class TeacherStudent final : public Task {
   /// otherwise trials are drawn from it uniformly with replacement.
   TrialBatch sample(int64_t batch, at::Generator& gen) const override;
   LossKind loss() const override { return LossKind::mean_squared_error; }
+  std::optional<LinearTeacher> linear_teacher() const override {
+    return LinearTeacher{features_, teacher_, beta_};
+  }
 
   const torch::Tensor& features() const { return features_; }  ///< F [d, d], float64
   const torch::Tensor& teacher() const { return teacher_; }    ///< w* [d], unit norm

@@ -7,7 +7,7 @@
 #undef CHECK
 #include <catch2/catch.hpp>
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/params.h>
 
 #include <yaml-cpp/yaml.h>

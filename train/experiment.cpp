@@ -1,6 +1,7 @@
 // train/experiment.cpp: sweep expansion, validation, and running with the output layout.
 #include <richlazy/train/experiment.h>
 
+#include <richlazy/core/allocator.h>
 #include <richlazy/core/atomic_file.h>
 #include <richlazy/core/blas_check.h>
 #include <richlazy/core/config_error.h>
@@ -46,6 +47,7 @@ std::vector<Override> parse_overrides(const ExperimentOptions& o) {
     out.push_back({s.substr(0, eq), s.substr(eq + 1), origin});
   }
   if (!o.device.empty()) out.push_back({"device", o.device, "--device " + o.device});
+  if (!o.pack.empty()) out.push_back({"train.pack", o.pack, "--pack " + o.pack});
   return out;
 }
 
@@ -95,6 +97,9 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
     const std::string head = split_config_path(key).front();
     if (head == "sweep" || head == "experiment") {
       source.fail(path, kv.first.Mark(), "cannot be swept (one experiment, one sweep)");
+    }
+    if (key == "train.pack") {
+      source.fail(path, kv.first.Mark(), "cannot be swept (it says how runs train, not what they compute)");
     }
     const YAML::Node values = kv.second;
     if (!values.IsSequence() || values.size() == 0) {
@@ -176,6 +181,16 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
 
   plan.name = plan.runs.front().config.experiment;
   plan.dir = (fs::path(o.out_dir) / plan.name).string();
+  // Packs train `jobs` at a time: one per core on the CPU (each with --threads threads), one
+  // at a time on a GPU, which parallelizes inside.
+  bool all_cpu = true;
+  for (const auto& r : plan.runs) all_cpu = all_cpu && r.config.device.is_cpu();
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int jobs = o.jobs > 0 ? o.jobs : all_cpu ? std::max(1, cores / std::max(1, o.threads)) : 1;
+  std::vector<const RunConfig*> configs;
+  for (const auto& r : plan.runs) configs.push_back(&r.config);
+  plan.packs = plan_packs(configs, jobs);
+  plan.jobs = std::max(1, std::min<int>(jobs, static_cast<int>(plan.packs.size())));
   plan.resolved = YAML::Clone(plan.runs.front().config.resolved);
   if (!axes.empty()) plan.resolved["sweep"] = YAML::Clone(tree0["sweep"]);
   return plan;
@@ -201,7 +216,8 @@ std::string yaml_text(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
-/// Progress line and log lines, shared by the worker threads.
+/// Progress line and log lines, shared by the worker threads. Progress counts network
+/// iterations: an iteration of a pack of E networks is E of them.
 class Reporter {
  public:
   Reporter(const ExperimentPlan& plan, const ExperimentOptions& o, int jobs)
@@ -210,7 +226,7 @@ class Reporter {
         jobs_(jobs),
         line_(!o.quiet && ProgressLine::stderr_is_terminal()),
         start_(std::chrono::steady_clock::now()),
-        done_steps_(plan.runs.size(), 0) {
+        done_steps_(plan.packs.size(), 0) {
     for (const auto& r : plan.runs) total_ += r.config.train.iterations;
   }
 
@@ -221,30 +237,36 @@ class Reporter {
     std::fprintf(stderr, "%s\n", text.c_str());
   }
 
-  void step(std::size_t run, int64_t step, double loss) {
+  void step(std::size_t pack, int64_t step, double loss) {
     std::lock_guard<std::mutex> lock(mu_);
-    done_steps_[run] = step;
+    const Pack& p = plan_.packs[pack];
+    done_steps_[pack] = step * static_cast<int64_t>(p.runs.size());
     if (!line_.enabled()) return;
     const double elapsed = seconds();
     int64_t done = 0;
     for (auto s : done_steps_) done += s;
     const double rate = done / std::max(elapsed, 1e-9);
     const double eta = (total_ - done) / std::max(rate, 1e-9);
-    const auto& r = plan_.runs[run];
-    if (jobs_ <= 1) {
+    const auto& r = plan_.runs[p.runs.front()];
+    if (jobs_ > 1) {
+      line_.update(fmt::format("[{}/{} runs done, {} jobs] {:.0f} it/s  time left {}", finished_runs_,
+                               plan_.runs.size(), jobs_, rate, format_duration(eta)));
+    } else if (p.runs.size() == 1) {
       line_.update(fmt::format("[run {}/{} {}] step {}/{}  loss {:.4f}  {:.0f} it/s  time left {}",
-                               run + 1, plan_.runs.size(), r.id, step, r.config.train.iterations,
+                               p.runs.front() + 1, plan_.runs.size(), r.id, step, r.config.train.iterations,
                                loss, rate, format_duration(eta)));
     } else {
-      line_.update(fmt::format("[{}/{} runs done, {} jobs] {:.0f} it/s  time left {}", finished_,
-                               plan_.runs.size(), jobs_, rate, format_duration(eta)));
+      line_.update(fmt::format("[pack {}/{}, {} runs] step {}/{}  loss {:.4f}  {:.0f} it/s  time left {}",
+                               pack + 1, plan_.packs.size(), p.runs.size(), step, r.config.train.iterations,
+                               loss, rate, format_duration(eta)));
     }
   }
 
-  void finished(std::size_t run) {
+  void finished(std::size_t pack) {
     std::lock_guard<std::mutex> lock(mu_);
-    done_steps_[run] = plan_.runs[run].config.train.iterations;
-    ++finished_;
+    const Pack& p = plan_.packs[pack];
+    done_steps_[pack] = plan_.runs[p.runs.front()].config.train.iterations * static_cast<int64_t>(p.runs.size());
+    finished_runs_ += p.runs.size();
   }
 
   double seconds() const {
@@ -260,107 +282,149 @@ class Reporter {
   std::mutex mu_;
   std::vector<int64_t> done_steps_;
   int64_t total_ = 0;
-  std::size_t finished_ = 0;
+  std::size_t finished_runs_ = 0;
 };
 
-RunResult run_one(PlannedRun& run, std::size_t index, const ExperimentPlan& plan,
-                  Reporter& reporter) {
+/// Trains one pack and writes the folder of every member, exactly as solo runs would.
+std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Reporter& reporter) {
   const auto t0 = std::chrono::steady_clock::now();
-  RunConfig& rc = run.config;
-  const fs::path dir = fs::path(plan.dir) / "runs" / run.id;
-  RunResult result;
-  result.id = run.id;
-  result.swept = run.swept;
-  for (const auto& h : rc.metrics) result.columns.push_back(h.name);
-  result.final_values.assign(result.columns.size(), std::nan(""));
-  const std::string prefix = fmt::format("[{}/{}] {}", index + 1, plan.runs.size(), run.id);
+  const Pack& pack = plan.packs[pack_index];
+  const int64_t E = static_cast<int64_t>(pack.runs.size());
+  std::vector<PlannedRun*> members;
+  for (const std::size_t i : pack.runs) members.push_back(&plan.runs[i]);
+  RunConfig& first = members.front()->config;
+  std::vector<fs::path> dirs;
+  std::vector<RunResult> results(E);
+  std::vector<std::string> columns;
+  for (const auto& h : first.metrics) columns.push_back(h.name);
+  for (int64_t e = 0; e < E; ++e) {
+    dirs.push_back(fs::path(plan.dir) / "runs" / members[e]->id);
+    results[e].id = members[e]->id;
+    results[e].swept = members[e]->swept;
+    results[e].columns = columns;
+    results[e].final_values.assign(columns.size(), std::nan(""));
+    results[e].pack = static_cast<int64_t>(pack_index);
+    results[e].pack_size = E;
+  }
+  auto prefix = [&](int64_t e) {
+    return fmt::format("[{}/{}] {}", pack.runs[e] + 1, plan.runs.size(), members[e]->id);
+  };
   try {
-    fs::create_directories(dir / "weights");
-    write_file_atomic((dir / "config.yaml").string(), yaml_text(rc.resolved));
-
-    std::shared_ptr<models::Model> model = rc.model->build();
-    result.init = init::apply_initializers(*model, rc.init, rc.seed);
-    std::string lines = prefix + ": initial weights";
-    for (const auto& rep : result.init) lines += "\n    " + init::format_init_report(rep);
-    reporter.log(lines);
-    model->to(rc.device);
-    const auto params = rc.model->parameters();
-    for (const auto& p : params) {
-      write_npy((dir / "weights" / (p.name + "_init.npy")).string(), model->weight(p.name));
+    for (int64_t e = 0; e < E; ++e) {
+      fs::create_directories(dirs[e] / "weights");
+      write_file_atomic((dirs[e] / "config.yaml").string(), yaml_text(members[e]->config.resolved));
     }
+    std::shared_ptr<models::Model> model = first.model->build(E);
+    for (int64_t e = 0; e < E; ++e) {
+      // Each member from its own config and streams, as its solo run.
+      const RunConfig& rc = members[e]->config;
+      results[e].init = init::apply_initializers(*model, rc.init, rc.seed, e);
+      std::string lines = prefix(e) + ": initial weights";
+      for (const auto& rep : results[e].init) lines += "\n    " + init::format_init_report(rep);
+      reporter.log(lines);
+    }
+    model->to(first.device);
+    const auto params = first.model->parameters();
+    auto save_weights = [&](const std::string& when) {
+      for (const auto& p : params) {
+        const torch::Tensor w = model->weight(p.name).detach().to(torch::kCPU);
+        for (int64_t e = 0; e < E; ++e) {
+          write_npy((dirs[e] / "weights" / (p.name + "_" + when + ".npy")).string(), w[e]);
+        }
+      }
+    };
+    save_weights("init");
 
-    Trainer trainer(*model, *rc.task, *rc.optimizer, std::move(rc.metrics), rc.train, rc.device,
-                    rc.seed);
-    const std::string csv_path = (dir / "metrics.csv").string();
+    std::vector<uint64_t> seeds;
+    std::vector<const OptimizerBuilder*> optimizers;
+    for (const auto* m : members) {
+      seeds.push_back(m->config.seed);
+      optimizers.push_back(m->config.optimizer.get());
+    }
+    Trainer trainer(*model, *first.task, seeds, optimizers, std::move(first.metrics), first.train,
+                    first.device);
     const TrainOutcome outcome = trainer.run(
-        [&](int64_t step, double loss) { reporter.step(index, step, loss); },
-        [&](const MetricLog& log) { write_file_atomic(csv_path, log.csv()); });
-    for (const auto& p : params) {
-      write_npy((dir / "weights" / (p.name + "_final.npy")).string(), model->weight(p.name));
-    }
-    result.status = outcome.status;
-    result.reason = outcome.reason;
-    result.steps_done = outcome.steps_done;
-    if (!trainer.log().rows.empty()) result.final_values = trainer.log().rows.back();
-    result.metric_seconds = outcome.hook_seconds;
-    if (outcome.steps_done > 0) {
-      result.ms_per_iteration =
-          (outcome.train_seconds - outcome.hook_seconds) / outcome.steps_done * 1000.0;
+        [&](int64_t step, double loss) { reporter.step(pack_index, step, loss); },
+        [&](int64_t e, const MetricLog& log) {
+          write_file_atomic((dirs[e] / "metrics.csv").string(), log.csv());
+        });
+    save_weights("final");
+    for (int64_t e = 0; e < E; ++e) {
+      RunResult& r = results[e];
+      const MemberOutcome& m = outcome.members[e];
+      r.status = m.status;
+      r.reason = m.reason;
+      r.steps_done = m.steps_done;
+      if (!trainer.log(e).rows.empty()) r.final_values = trainer.log(e).rows.back();
+      // The pack's cost, shared among its members.
+      r.metric_seconds = outcome.hook_seconds / E;
+      if (outcome.iterations_run > 0) {
+        r.ms_per_iteration =
+            (outcome.train_seconds - outcome.hook_seconds) / outcome.iterations_run * 1000.0 / E;
+      }
     }
   } catch (const std::exception& e) {
     std::string what = e.what();
     what = what.substr(0, what.find('\n'));
-    result.status = "failed: " + what;
+    for (auto& r : results) r.status = "failed: " + what;
   }
-  reporter.finished(index);
-  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  reporter.finished(pack_index);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  try {
-    fs::create_directories(dir);
-    write_file_atomic((dir / "summary.json").string(), run_summary_json(result, rc));
-  } catch (const std::exception& e) {
-    result.status = std::string("failed: ") + e.what();
+  for (int64_t e = 0; e < E; ++e) {
+    RunResult& result = results[e];
+    result.wall_seconds = wall;
+    try {
+      fs::create_directories(dirs[e]);
+      write_file_atomic((dirs[e] / "summary.json").string(), run_summary_json(result, members[e]->config));
+    } catch (const std::exception& ex) {
+      result.status = std::string("failed: ") + ex.what();
+    }
+    std::string line = fmt::format("{}: {} in {}", prefix(e), result.status, format_duration(result.wall_seconds));
+    for (std::size_t i = 0; i < result.columns.size(); ++i) {
+      line += fmt::format(", {} {}", result.columns[i], format_metric(result.final_values[i]));
+    }
+    reporter.log(line);
   }
+  return results;
+}
 
-  std::string line =
-      fmt::format("{}: {} in {}", prefix, result.status, format_duration(result.wall_seconds));
-  for (std::size_t i = 0; i < result.columns.size(); ++i) {
-    line += fmt::format(", {} {}", result.columns[i], format_metric(result.final_values[i]));
+/// "pack 2/3 (4 networks): rank-1_seed-0, rank-1_seed-1, ..." for every pack of more than one.
+std::string describe_packs(const ExperimentPlan& plan) {
+  std::string out;
+  for (std::size_t k = 0; k < plan.packs.size(); ++k) {
+    const Pack& pack = plan.packs[k];
+    if (pack.runs.size() < 2) continue;
+    std::vector<std::string> ids;
+    for (const std::size_t i : pack.runs) ids.push_back(plan.runs[i].id);
+    out += fmt::format("\n  pack {}/{} ({} networks trained together): {}", k + 1, plan.packs.size(),
+                       pack.runs.size(), join_names(ids));
   }
-  reporter.log(line);
-  return result;
+  return out;
 }
 }  // namespace
 
-int resolved_jobs(const ExperimentPlan& plan, const ExperimentOptions& o) {
-  int jobs = o.jobs;
-  if (jobs <= 0) {
-    // Auto: one run per core on the CPU; one at a time on a GPU, which parallelizes inside.
-    bool all_cpu = true;
-    for (const auto& r : plan.runs) all_cpu = all_cpu && r.config.device.is_cpu();
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    jobs = all_cpu ? std::max(1, cores / std::max(1, o.threads)) : 1;
-  }
-  return std::max(1, std::min<int>(jobs, static_cast<int>(plan.runs.size())));
-}
-
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
+  keep_freed_memory();
   if (o.overwrite && fs::exists(plan.dir)) fs::remove_all(plan.dir);
   fs::create_directories(fs::path(plan.dir) / "runs");
   write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));
 
-  Reporter reporter(plan, o, resolved_jobs(plan, o));
-  reporter.log(fmt::format("experiment {}: {} run{}, {} at a time -> {}", plan.name,
-                           plan.runs.size(), plan.runs.size() == 1 ? "" : "s",
-                           resolved_jobs(plan, o), plan.dir));
+  Reporter reporter(plan, o, plan.jobs);
+  const std::size_t packed = plan.runs.size() - plan.packs.size();
+  reporter.log(fmt::format("experiment {}: {} run{}{}, {} at a time -> {}{}", plan.name, plan.runs.size(),
+                           plan.runs.size() == 1 ? "" : "s",
+                           packed == 0 ? std::string() : fmt::format(" in {} packs", plan.packs.size()),
+                           plan.jobs, plan.dir, describe_packs(plan)));
   ExperimentResult result;
   result.runs.resize(plan.runs.size());
   std::mutex summary_mu;
   const std::string summary_path = (fs::path(plan.dir) / "summary.csv").string();
-  auto finish_run = [&](std::size_t i) {
-    result.runs[i] = run_one(plan.runs[i], i, plan, reporter);
+  auto finish_pack = [&](std::size_t k) {
+    std::vector<RunResult> done = run_pack(k, plan, reporter);
     std::lock_guard<std::mutex> lock(summary_mu);
+    for (std::size_t m = 0; m < done.size(); ++m) result.runs[plan.packs[k].runs[m]] = std::move(done[m]);
     ExperimentResult partial;
     for (const auto& r : result.runs) {
       if (!r.id.empty()) partial.runs.push_back(r);
@@ -372,21 +436,20 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     }
   };
 
-  // Every run computes with the same number of threads (LibTorch's pool and OpenBLAS's),
+  // Every pack computes with the same number of threads (LibTorch's pool and OpenBLAS's),
   // whatever --jobs is: summation order depends on it, and with it the last bits of every
-  // result. One thread per run also keeps parallel runs from oversubscribing the cores.
+  // result. One thread per pack also keeps parallel packs from oversubscribing the cores.
   const int torch_threads = at::get_num_threads();
   at::set_num_threads(std::max(1, o.threads));
   const int blas_threads = set_blas_threads(std::max(1, o.threads));
-  const int jobs = resolved_jobs(plan, o);
-  if (jobs == 1) {
-    for (std::size_t i = 0; i < plan.runs.size(); ++i) finish_run(i);
+  if (plan.jobs == 1) {
+    for (std::size_t k = 0; k < plan.packs.size(); ++k) finish_pack(k);
   } else {
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> workers;
-    for (int j = 0; j < jobs; ++j) {
+    for (int j = 0; j < plan.jobs; ++j) {
       workers.emplace_back([&] {
-        for (std::size_t i = next++; i < plan.runs.size(); i = next++) finish_run(i);
+        for (std::size_t k = next++; k < plan.packs.size(); k = next++) finish_pack(k);
       });
     }
     for (auto& w : workers) w.join();

@@ -5,7 +5,8 @@
 //   DIR/<experiment>/runs/<run_id>/weights/{W_in,W_rec,W_out}_{init,final}.npy
 #pragma once
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
+#include <richlazy/train/packing.h>
 #include <richlazy/train/run_config.h>
 
 #include <string>
@@ -21,8 +22,9 @@ struct ExperimentOptions {
   std::string device;             ///< overrides the config's device when not empty
   bool quiet = false;             ///< no progress line and no per-run log lines
   bool overwrite = false;         ///< replace an existing DIR/<experiment>
-  int jobs = 0;                   ///< runs trained at the same time; 0 = auto (cores / threads on CPU, 1 on GPU)
-  int threads = 1;                ///< threads of each run (LibTorch and OpenBLAS); results depend on it
+  int jobs = 0;                   ///< packs trained at the same time; 0 = auto (cores / threads on CPU, 1 on GPU)
+  int threads = 1;                ///< threads of each pack (LibTorch and OpenBLAS); results depend on it
+  std::string pack;               ///< overrides train.pack when not empty: "auto" or N
 };
 
 /// One run of the sweep, validated.
@@ -38,10 +40,12 @@ struct ExperimentPlan {
   std::vector<std::string> sweep_keys;  ///< in file order; the first varies slowest
   YAML::Node resolved;                  ///< experiment.yaml: run 0 resolved + the sweep block
   std::vector<PlannedRun> runs;
+  std::vector<Pack> packs;              ///< the runs trained together; every run is in one pack
+  int jobs = 1;                         ///< packs trained at the same time
 };
 
-/// Loads the config, applies the overrides, expands the sweep and validates every run.
-/// Throws ConfigError on the first problem; writes nothing.
+/// Loads the config, applies the overrides, expands the sweep, validates every run and
+/// groups the runs into packs. Throws ConfigError on the first problem; writes nothing.
 ExperimentPlan plan_experiment(const ExperimentOptions& options, const Registries& registries);
 
 /// Throws ConfigError when the plan's output folder exists and `options.overwrite` is off.
@@ -58,8 +62,10 @@ struct RunResult {
   std::vector<double> final_values;  ///< last logged row (NaN where none)
   int64_t steps_done = 0;
   double wall_seconds = 0;
-  double ms_per_iteration = 0;  ///< training time per update, metric hooks excluded
-  double metric_seconds = 0;    ///< time spent computing metrics
+  double ms_per_iteration = 0;  ///< training time per update, metric hooks excluded (a pack's divided by its members)
+  double metric_seconds = 0;    ///< time spent computing metrics (a pack's divided by its members)
+  int64_t pack = 0;             ///< index of the pack it trained in
+  int64_t pack_size = 1;        ///< networks in that pack
 };
 
 struct ExperimentResult {
@@ -67,10 +73,7 @@ struct ExperimentResult {
   double wall_seconds = 0;
 };
 
-/// How many runs train at the same time for `options.jobs` (0 = auto).
-int resolved_jobs(const ExperimentPlan& plan, const ExperimentOptions& options);
-
-/// Trains every run (`options.jobs` at a time) and writes the output layout.
+/// Trains every pack (`plan.jobs` at a time) and writes the output layout.
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& options);
 
 }  // namespace richlazy::train

@@ -1,49 +1,217 @@
-// train/optimizer.cpp: SGD and Adam from LibTorch, configured by name.
+// train/optimizer.cpp: SGD and Adam over packs of networks, with PyTorch's update rules.
 #include <richlazy/train/optimizer.h>
 
-#include <torch/optim/adam.h>
-#include <torch/optim/sgd.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <stdexcept>
 
 namespace richlazy::train {
 
-namespace {
-class SgdBuilder final : public OptimizerBuilder {
- public:
-  explicit SgdBuilder(Params& p)
-      : options_(p.get_double_above("lr", 0.0)) {
-    options_.momentum(p.get_double("momentum", 0.0, 1.0));
-    options_.weight_decay(p.get_double("weight_decay", 0.0));
-    options_.nesterov(p.get_bool("nesterov"));
-    p.require(!options_.nesterov() || options_.momentum() > 0, "nesterov",
-              "needs momentum > 0");
+void Optimizer::zero_grad() {
+  // Dropped rather than zeroed: the next backward pass then writes them instead of adding.
+  for (auto& p : parameters_) p.mutable_grad() = torch::Tensor();
+}
+
+torch::Tensor Optimizer::per_member(const std::vector<double>& values, const torch::Tensor& param) {
+  std::vector<int64_t> shape(param.dim(), 1);
+  shape[0] = static_cast<int64_t>(values.size());
+  return torch::tensor(values, torch::kDouble).to(param.options()).view(shape);
+}
+
+bool Optimizer::known_all_active(const torch::Tensor& active) {
+  // Reading a CPU tensor costs nothing; reading a GPU one would wait for the device.
+  return active.device().is_cpu() && active.all().item<bool>();
+}
+
+void Optimizer::masked_descent(torch::Tensor& param, const torch::Tensor& neg_lr, const torch::Tensor& direction,
+                               const torch::Tensor& active, bool all_active) {
+  if (all_active) {
+    param.addcmul_(direction, neg_lr);
+    return;
   }
-  std::unique_ptr<torch::optim::Optimizer> make(
-      const std::vector<torch::Tensor>& parameters) const override {
-    return std::make_unique<torch::optim::SGD>(parameters, options_);
+  std::vector<int64_t> shape(param.dim(), 1);
+  shape[0] = param.size(0);
+  // A frozen member keeps its weights bit for bit, even where its direction is inf or NaN;
+  // the others get exactly the arithmetic of the unmasked update.
+  at::where_out(param, active.view(shape), param.addcmul(direction, neg_lr), param);
+}
+
+namespace {
+/// The builders of a pack as `Builder`s (the experiment packs runs of one optimizer only).
+template <class Builder>
+std::vector<const Builder*> same_kind(const std::vector<const OptimizerBuilder*>& members) {
+  std::vector<const Builder*> out;
+  for (const auto* m : members) {
+    const auto* b = dynamic_cast<const Builder*>(m);
+    if (!b) throw std::logic_error("a pack mixes optimizers of different kinds");
+    out.push_back(b);
+  }
+  return out;
+}
+
+struct SgdOptions {
+  double lr, momentum, weight_decay;
+  bool nesterov;
+};
+
+/// torch.optim.SGD (dampening 0) per member:
+///   g = grad + wd p;  b = g (first step) or momentum b + g;  d = g + momentum b (Nesterov) or b;
+///   p -= lr d.  Without momentum d = g.
+class Sgd final : public Optimizer {
+ public:
+  Sgd(std::vector<torch::Tensor> params, const std::vector<SgdOptions>& o) : Optimizer(std::move(params)) {
+    std::vector<double> lr, momentum, wd, nesterov;
+    for (const auto& m : o) {
+      lr.push_back(m.lr);
+      momentum.push_back(m.momentum);
+      wd.push_back(m.weight_decay);
+      nesterov.push_back(m.nesterov ? 1.0 : 0.0);
+      any_momentum_ = any_momentum_ || m.momentum != 0;
+      any_decay_ = any_decay_ || m.weight_decay != 0;
+      any_nesterov_ = any_nesterov_ || m.nesterov;
+    }
+    for (const auto& p : parameters_) {
+      neg_lr_.push_back(-per_member(lr, p));
+      momentum_.push_back(per_member(momentum, p));
+      decay_.push_back(per_member(wd, p));
+      nesterov_.push_back(per_member(nesterov, p).to(torch::kBool));
+    }
+    buffers_.resize(parameters_.size());
+  }
+
+  void step(const torch::Tensor& active) override {
+    torch::NoGradGuard no_grad;
+    const bool all_active = known_all_active(active);
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      torch::Tensor& p = parameters_[i];
+      if (!p.grad().defined()) continue;
+      torch::Tensor g = p.grad();
+      if (any_decay_) g = g + decay_[i] * p;
+      torch::Tensor direction = g;
+      if (any_momentum_) {
+        torch::Tensor& b = buffers_[i];
+        if (!b.defined()) {
+          b = g.clone();
+        } else {
+          b.mul_(momentum_[i]).add_(g);
+        }
+        direction = b;
+        if (any_nesterov_) direction = torch::where(nesterov_[i], g + momentum_[i] * b, b);
+      }
+      masked_descent(p, neg_lr_[i], direction, active, all_active);
+    }
   }
 
  private:
-  torch::optim::SGDOptions options_;
+  bool any_momentum_ = false, any_decay_ = false, any_nesterov_ = false;
+  std::vector<torch::Tensor> neg_lr_, momentum_, decay_, nesterov_, buffers_;
+};
+
+struct AdamOptions {
+  double lr, beta1, beta2, eps, weight_decay;
+};
+
+/// torch.optim.Adam (amsgrad off) per member, with t the number of updates so far:
+///   g = grad + wd p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+///   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+/// Constants are computed in float64 and cast to the parameters' type, as PyTorch casts its
+/// Python scalars; the bias corrections are computed on the device (no transfer per update).
+class Adam final : public Optimizer {
+ public:
+  Adam(std::vector<torch::Tensor> params, const std::vector<AdamOptions>& o) : Optimizer(std::move(params)) {
+    std::vector<double> lr, b1, b2, one_minus_b1, one_minus_b2, eps, wd;
+    for (const auto& m : o) {
+      lr.push_back(m.lr);
+      b1.push_back(m.beta1);
+      b2.push_back(m.beta2);
+      one_minus_b1.push_back(1.0 - m.beta1);
+      one_minus_b2.push_back(1.0 - m.beta2);
+      eps.push_back(m.eps);
+      wd.push_back(m.weight_decay);
+      any_decay_ = any_decay_ || m.weight_decay != 0;
+    }
+    for (const auto& p : parameters_) {
+      const auto f64 = p.options().dtype(torch::kDouble);
+      lr_.push_back(per_member(lr, p).to(f64));
+      beta1_.push_back(per_member(b1, p));
+      beta2_.push_back(per_member(b2, p));
+      beta1_f64_.push_back(per_member(b1, p).to(f64));
+      beta2_f64_.push_back(per_member(b2, p).to(f64));
+      one_minus_beta1_.push_back(per_member(one_minus_b1, p));
+      one_minus_beta2_.push_back(per_member(one_minus_b2, p));
+      eps_.push_back(per_member(eps, p));
+      decay_.push_back(per_member(wd, p));
+      m_.push_back(torch::zeros_like(p));
+      v_.push_back(torch::zeros_like(p));
+    }
+  }
+
+  void step(const torch::Tensor& active) override {
+    torch::NoGradGuard no_grad;
+    const bool all_active = known_all_active(active);
+    const double t = static_cast<double>(++t_);
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      torch::Tensor& p = parameters_[i];
+      if (!p.grad().defined()) continue;
+      torch::Tensor g = p.grad();
+      if (any_decay_) g = g + decay_[i] * p;
+      m_[i].mul_(beta1_[i]).add_(g * one_minus_beta1_[i]);
+      v_[i].mul_(beta2_[i]).addcmul_(g, g * one_minus_beta2_[i]);
+      const torch::Tensor neg_step = (-lr_[i] / (1.0 - beta1_f64_[i].pow(t))).to(p.scalar_type());
+      const torch::Tensor root_c2 = (1.0 - beta2_f64_[i].pow(t)).sqrt().to(p.scalar_type());
+      const torch::Tensor denom = v_[i].sqrt() / root_c2 + eps_[i];
+      masked_descent(p, neg_step, m_[i] / denom, active, all_active);
+    }
+  }
+
+ private:
+  bool any_decay_ = false;
+  int64_t t_ = 0;
+  std::vector<torch::Tensor> lr_, beta1_, beta2_, beta1_f64_, beta2_f64_, one_minus_beta1_,
+      one_minus_beta2_, eps_, decay_, m_, v_;
+};
+
+class SgdBuilder final : public OptimizerBuilder {
+ public:
+  explicit SgdBuilder(Params& p) {
+    o_.lr = p.get_double_above("lr", 0.0);
+    o_.momentum = p.get_double("momentum", 0.0, 1.0);
+    o_.weight_decay = p.get_double("weight_decay", 0.0);
+    o_.nesterov = p.get_bool("nesterov");
+    p.require(!o_.nesterov || o_.momentum > 0, "nesterov", "needs momentum > 0");
+  }
+  std::unique_ptr<Optimizer> make(const std::vector<torch::Tensor>& parameters,
+                                  const std::vector<const OptimizerBuilder*>& members) const override {
+    std::vector<SgdOptions> o;
+    for (const auto* m : same_kind<SgdBuilder>(members)) o.push_back(m->o_);
+    return std::make_unique<Sgd>(parameters, o);
+  }
+
+ private:
+  SgdOptions o_{};
 };
 
 class AdamBuilder final : public OptimizerBuilder {
  public:
-  explicit AdamBuilder(Params& p) : options_(p.get_double_above("lr", 0.0)) {
-    const double b1 = p.get_double("beta1", 0.0, 1.0);
-    const double b2 = p.get_double("beta2", 0.0, 1.0);
-    p.require(b1 < 1.0, "beta1", "must be < 1");
-    p.require(b2 < 1.0, "beta2", "must be < 1");
-    options_.betas({b1, b2});
-    options_.eps(p.get_double_above("eps", 0.0));
-    options_.weight_decay(p.get_double("weight_decay", 0.0));
+  explicit AdamBuilder(Params& p) {
+    o_.lr = p.get_double_above("lr", 0.0);
+    o_.beta1 = p.get_double("beta1", 0.0, 1.0);
+    o_.beta2 = p.get_double("beta2", 0.0, 1.0);
+    p.require(o_.beta1 < 1.0, "beta1", "must be < 1");
+    p.require(o_.beta2 < 1.0, "beta2", "must be < 1");
+    o_.eps = p.get_double_above("eps", 0.0);
+    o_.weight_decay = p.get_double("weight_decay", 0.0);
   }
-  std::unique_ptr<torch::optim::Optimizer> make(
-      const std::vector<torch::Tensor>& parameters) const override {
-    return std::make_unique<torch::optim::Adam>(parameters, options_);
+  std::unique_ptr<Optimizer> make(const std::vector<torch::Tensor>& parameters,
+                                  const std::vector<const OptimizerBuilder*>& members) const override {
+    std::vector<AdamOptions> o;
+    for (const auto* m : same_kind<AdamBuilder>(members)) o.push_back(m->o_);
+    return std::make_unique<Adam>(parameters, o);
   }
 
  private:
-  torch::optim::AdamOptions options_;
+  AdamOptions o_{};
 };
 }  // namespace
 
@@ -56,7 +224,7 @@ void register_builtin_optimizers(OptimizerRegistry& registry) {
                 [](Params& p) -> std::unique_ptr<OptimizerBuilder> {
                   return std::make_unique<SgdBuilder>(p);
                 }});
-  registry.add({"adam", "Adam (Kingma & Ba 2015)",
+  registry.add({"adam", "Adam (Kingma & Ba 2015; PyTorch semantics, amsgrad off)",
                 {{"lr", "0.001", "learning rate"},
                  {"beta1", "0.9", "first-moment decay in [0, 1)"},
                  {"beta2", "0.999", "second-moment decay in [0, 1)"},

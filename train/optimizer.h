@@ -1,21 +1,59 @@
 // richlazy/train/optimizer.h: optimizers by name (`train.optimizer: {name: sgd, ...}`).
+// An optimizer updates the parameters of a pack of E networks (models/model.h) in a few
+// whole-tensor operations, each member with its own hyperparameters and its own state, with
+// PyTorch's update rules: member e follows exactly the trajectory of torch.optim on that
+// network alone. Members that diverged are frozen by a device-side mask, so an update needs
+// nothing from the host.
 #pragma once
 
 #include <richlazy/core/registry.h>
 
-#include <torch/optim/optimizer.h>
+#include <torch/types.h>
 
 #include <memory>
 #include <vector>
 
 namespace richlazy::train {
 
-/// Validated optimizer options; makes a fresh optimizer over given parameters.
+class Optimizer {
+ public:
+  explicit Optimizer(std::vector<torch::Tensor> parameters) : parameters_(std::move(parameters)) {}
+  virtual ~Optimizer() = default;
+  /// One update of the members whose entry of `active` ([E] bool, on the parameters' device)
+  /// is true; the others keep their weights exactly (even where their gradients are not
+  /// finite).
+  virtual void step(const torch::Tensor& active) = 0;
+  /// Clears the gradients before the next backward pass.
+  void zero_grad();
+  const std::vector<torch::Tensor>& parameters() const { return parameters_; }
+
+ protected:
+  /// A per-member value [E] as a tensor that broadcasts against `param` [E, ...].
+  static torch::Tensor per_member(const std::vector<double>& values, const torch::Tensor& param);
+  /// param <- param + neg_lr * direction (neg_lr = -lr per member) for the active members;
+  /// the others keep theirs. `all_active`: the host knows every member is active (then no
+  /// mask is applied; the arithmetic is the same).
+  static void masked_descent(torch::Tensor& param, const torch::Tensor& neg_lr, const torch::Tensor& direction,
+                             const torch::Tensor& active, bool all_active);
+  /// Whether every member is active, when the host can tell without waiting for a GPU.
+  static bool known_all_active(const torch::Tensor& active);
+
+  std::vector<torch::Tensor> parameters_;
+};
+
+/// Validated options of one run's optimizer.
 class OptimizerBuilder {
  public:
   virtual ~OptimizerBuilder() = default;
-  virtual std::unique_ptr<torch::optim::Optimizer> make(
-      const std::vector<torch::Tensor>& parameters) const = 0;
+  /// The optimizer of a pack: member e of every parameter [E, ...] uses `members[e]`'s
+  /// hyperparameters. Every entry of `members` comes from the same registry entry as this
+  /// builder (runs with different optimizers are never packed together).
+  virtual std::unique_ptr<Optimizer> make(const std::vector<torch::Tensor>& parameters,
+                                          const std::vector<const OptimizerBuilder*>& members) const = 0;
+  /// The optimizer of one network (a pack of one).
+  std::unique_ptr<Optimizer> make(const std::vector<torch::Tensor>& parameters) const {
+    return make(parameters, {this});
+  }
 };
 
 using OptimizerRegistry = Registry<OptimizerBuilder>;

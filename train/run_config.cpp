@@ -32,6 +32,8 @@ const std::vector<ParamSpec>& train_schema() {
       {"iterations", "10000", "optimizer updates"},
       {"batch_size", "null", "trials per update; default: the task's (32, or 200 for sfmnist)"},
       {"optimizer", "{name: sgd}", "{name: sgd | adam, ...options} (richlazy list optimizers)"},
+      {"pack", "auto", "networks trained together as one pack: auto (when that is faster on the "
+                       "device), or at most this many (1 = every run alone); results do not depend on it"},
   };
   return specs;
 }
@@ -143,6 +145,12 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   }
   Params optimizer = train.child("optimizer", {});
   rc.optimizer = reg.optimizers.create(optimizer);
+  const YAML::Node pack = train.raw("pack");
+  if (!pack.IsScalar() || pack.Scalar() != "auto") {
+    const bool ok = pack.IsScalar() && YAML::convert<int64_t>::decode(pack, rc.pack) && rc.pack >= 1 &&
+                    rc.pack <= 4096;
+    train.require(ok, "pack", "must be auto or an integer in [1, 4096]");
+  }
   train.finish();
 
   Params metrics = p.child("metrics", metrics_schema());
@@ -150,7 +158,10 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   rc.train.probe_trials = metrics.get_int("probe_trials", 1, 1000000);
   rc.train.kernel_trials = metrics.get_int("kernel_trials", 1, rc.train.probe_trials);
   rc.train.test_trials = metrics.get_int("test_trials", 1, 10000000);
-  rc.metrics = parse_metrics(metrics, reg, metrics::MetricTarget{parameters, *rc.task});
+  const YAML::Node model_name = model.node()["name"];
+  rc.metrics = parse_metrics(
+      metrics, reg,
+      metrics::MetricTarget{parameters, *rc.task, model_name.IsScalar() ? "model " + model_name.Scalar() : "the model"});
   metrics.finish();
 
   p.skip("sweep");

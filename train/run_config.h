@@ -3,7 +3,7 @@
 // `richlazy list config` and the README's config reference print it.
 #pragma once
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/config_source.h>
 #include <richlazy/init/apply.h>
 #include <richlazy/train/trainer.h>
@@ -33,6 +33,7 @@ struct RunConfig {
   std::vector<init::InitStep> init;
   TrainSettings train;
   std::shared_ptr<const OptimizerBuilder> optimizer;
+  int64_t pack = 0;                ///< train.pack: most networks per pack; 0 = auto
   std::vector<NamedHook> metrics;  ///< fresh hooks, used by one run
   YAML::Node resolved;             ///< the config as run, every default filled in
 };

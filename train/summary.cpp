@@ -1,6 +1,7 @@
 // train/summary.cpp: summary.json, summary.csv and the final tables.
 #include <richlazy/train/summary.h>
 
+#include <richlazy/core/sweep_keys.h>
 #include <richlazy/core/table.h>
 #include <richlazy/core/version.h>
 
@@ -13,10 +14,7 @@
 
 namespace richlazy::train {
 
-std::string version_string() {
-  return fmt::format("richlazy {} (git {}), LibTorch {}", RICHLAZY_VERSION, RICHLAZY_GIT_DESCRIBE,
-                     TORCH_VERSION);
-}
+std::string version_string() { return richlazy_version() + ", LibTorch " + TORCH_VERSION; }
 
 std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   nlohmann::ordered_json j;
@@ -37,9 +35,12 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   j["wall_seconds"] = r.wall_seconds;
   j["ms_per_iteration"] = r.ms_per_iteration;
   j["metric_seconds"] = r.metric_seconds;
+  // Trained together with other runs as one pack (train.pack): which, and with how many.
+  j["pack"] = {{"index", r.pack}, {"networks", r.pack_size}};
   nlohmann::ordered_json init = nlohmann::ordered_json::array();
   for (const auto& i : r.init) {
     init.push_back({{"param", i.param},
+                    {"role", i.role},
                     {"spec", i.spec},
                     {"shape", {i.rows, i.cols}},
                     {"rank", i.rank},
@@ -89,16 +90,6 @@ std::string swept_value(const RunResult& r, const std::string& key) {
 }
 
 }  // namespace
-
-std::string short_key(const std::string& key) {
-  const auto dot = key.rfind('.');
-  return dot == std::string::npos ? key : key.substr(dot + 1);
-}
-
-bool is_seed_key(const std::string& key) {
-  const std::string last = short_key(key);
-  return last.size() >= 4 && last.compare(last.size() - 4, 4, "seed") == 0;
-}
 
 std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& result) {
   const auto cols = metric_columns(result);

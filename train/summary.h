@@ -22,11 +22,4 @@ std::string format_results(const ExperimentPlan& plan, const ExperimentResult& r
 /// "richlazy 0.1.0 (git abc123), LibTorch 1.13.1"
 std::string version_string();
 
-/// The last component of a dotted key: "init.W_rec.rank" -> "rank".
-std::string short_key(const std::string& key);
-
-/// Whether a swept key varies a seed (its last component ends in "seed": `seed`,
-/// `task.teacher_seed`); tables and figures average over these keys.
-bool is_seed_key(const std::string& key);
-
 }  // namespace richlazy::train

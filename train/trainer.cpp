@@ -1,18 +1,54 @@
-// train/trainer.cpp: the training loop.
+// train/trainer.cpp: the training loop of a pack.
 #include <richlazy/train/trainer.h>
 
 #include <richlazy/core/seeding.h>
+#include <richlazy/metrics/probe.h>
 #include <richlazy/tasks/scoring.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 namespace richlazy::train {
 
-using torch::indexing::Slice;
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// The batch on `device` in one host-to-device transfer: its tensors are packed into one
+/// pinned float32 buffer (class labels are small integers, exact in float32) and split there.
+tasks::TrialBatch to_device(const tasks::TrialBatch& batch, torch::Device device) {
+  if (device.is_cpu()) return batch;
+  const bool labels = batch.targets.scalar_type() == torch::kLong;
+  const std::vector<torch::Tensor> parts{batch.inputs.flatten(), batch.targets.to(torch::kFloat).flatten(),
+                                         batch.mask.to(torch::kFloat).flatten()};
+  int64_t total = 0;
+  for (const auto& p : parts) total += p.numel();
+  torch::Tensor host = torch::empty({total}, torch::TensorOptions().dtype(torch::kFloat).pinned_memory(true));
+  int64_t offset = 0;
+  for (const auto& p : parts) {
+    host.slice(0, offset, offset + p.numel()).copy_(p);
+    offset += p.numel();
+  }
+  const torch::Tensor on_device = host.to(device, /*non_blocking=*/true);
+  tasks::TrialBatch out;
+  int64_t at = 0;
+  auto take = [&](const torch::Tensor& like) {
+    torch::Tensor t = on_device.slice(0, at, at + like.numel()).view(like.sizes());
+    at += like.numel();
+    return t;
+  };
+  out.inputs = take(batch.inputs);
+  out.targets = take(batch.targets);
+  if (labels) out.targets = out.targets.to(torch::kLong);
+  out.mask = take(batch.mask);
+  return out;
+}
+}  // namespace
 
 std::string MetricLog::csv() const {
   std::string out = "step";
@@ -26,62 +62,124 @@ std::string MetricLog::csv() const {
   return out;
 }
 
-Trainer::Trainer(models::Model& model, const tasks::Task& task,
-                 const OptimizerBuilder& optimizer, std::vector<NamedHook> hooks,
-                 TrainSettings settings, torch::Device device, uint64_t seed)
+Trainer::Trainer(models::Model& model, const tasks::Task& task, const std::vector<uint64_t>& seeds,
+                 const std::vector<const OptimizerBuilder*>& optimizers, std::vector<NamedHook> hooks,
+                 TrainSettings settings, torch::Device device)
     : model_(model),
       task_(task),
-      optimizer_(optimizer.make(model.parameters())),
+      seeds_(seeds),
       hooks_(std::move(hooks)),
       settings_(settings),
       device_(device),
-      seed_(seed) {
-  for (const auto& h : hooks_) log_.columns.push_back(h.name);
-  at::Generator gen = stream_generator(seed_, "probe");
+      train_streams_(seeds, "train") {
+  const int64_t E = model.members();
+  if (static_cast<int64_t>(seeds_.size()) != E || static_cast<int64_t>(optimizers.size()) != E) {
+    throw std::logic_error(fmt::format("a pack of {} networks needs {} seeds and optimizers, got {} and {}", E,
+                                       E, seeds_.size(), optimizers.size()));
+  }
+  optimizer_ = optimizers.front()->make(model.parameters(), optimizers);
+  MetricLog empty;
+  for (const auto& h : hooks_) empty.columns.push_back(h.name);
+  logs_.assign(E, empty);
+  finished_.assign(E, false);
   probe_ = std::make_unique<metrics::Probe>(
-      task_.sample(settings_.probe_trials, gen).to(device_),
+      metrics::draw_member_trials(task_, seeds_, "probe", settings_.probe_trials, device_),
       std::min(settings_.kernel_trials, settings_.probe_trials));
-  test_ = std::make_unique<metrics::EvaluationSet>(task_, seed_, settings_.test_trials, device_);
+  test_ = std::make_unique<metrics::EvaluationSet>(task_, seeds_, settings_.test_trials, device_);
+  const auto f64 = torch::TensorOptions().dtype(torch::kDouble).device(device_);
+  active_ = torch::ones({E}, torch::TensorOptions().dtype(torch::kBool).device(device_));
+  diverged_at_ = torch::full({E}, -1.0, f64);
+  diverged_loss_ = torch::zeros({E}, f64);
 }
+
+Trainer::Trainer(models::Model& model, const tasks::Task& task, const OptimizerBuilder& optimizer,
+                 std::vector<NamedHook> hooks, TrainSettings settings, torch::Device device, uint64_t seed)
+    : Trainer(model, task, std::vector<uint64_t>{seed}, std::vector<const OptimizerBuilder*>{&optimizer},
+              std::move(hooks), settings, device) {}
 
 metrics::HookContext Trainer::context() {
   return metrics::HookContext{model_, task_, device_, *probe_, *test_};
 }
 
-double Trainer::accuracy_of(const torch::Tensor& logits, const tasks::TrialBatch& batch) const {
-  if (task_.loss() != tasks::LossKind::cross_entropy) return std::nan("");
+torch::Tensor Trainer::accuracy_of(const torch::Tensor& logits, const tasks::TrialBatch& batch) const {
+  if (task_.loss() != tasks::LossKind::cross_entropy) {
+    return torch::full({logits.size(1)}, std::nan(""), logits.options().dtype(torch::kDouble));
+  }
   return tasks::decision_accuracy(logits, batch.targets, task_.decision());
 }
 
-std::pair<double, double> Trainer::train_step(const tasks::TrialBatch& batch) {
+tasks::TrialBatch Trainer::next_batch() {
+  return to_device(train_streams_.draw(task_, settings_.batch_size), device_);
+}
+
+StepResult Trainer::train_step(const tasks::TrialBatch& batch) {
   model_.train();
   const models::ModelOutput out = model_.forward(batch.inputs);
   const torch::Tensor loss = tasks::task_loss(task_.loss(), out.logits, batch);
-  const double loss_value = loss.item<double>();
-  const double accuracy = accuracy_of(out.logits.detach(), batch);
-  if (!std::isfinite(loss_value)) return {loss_value, accuracy};
+  StepResult r{loss.detach(), accuracy_of(out.logits.detach(), batch), active_};
+  // Frozen from here on: a member whose loss is not finite (the others train on).
+  const torch::Tensor finite = torch::isfinite(r.loss);
+  const torch::Tensor newly = active_.logical_and(finite.logical_not());
+  diverged_at_ = torch::where(newly, torch::full_like(diverged_at_, static_cast<double>(iteration_)), diverged_at_);
+  diverged_loss_ = torch::where(newly, r.loss.to(torch::kDouble), diverged_loss_);
+  active_ = active_.logical_and(finite);
+  ++iteration_;
   optimizer_->zero_grad();
-  loss.backward();
-  optimizer_->step();
-  return {loss_value, accuracy};
+  loss.sum().backward();  // members are independent: each gets its own mean loss's gradient
+  optimizer_->step(active_);
+  return r;
 }
 
-void Trainer::log_row(int64_t step, double loss, double accuracy) {
+void Trainer::log_row(int64_t step, const torch::Tensor& loss, const torch::Tensor& accuracy,
+                      TrainOutcome& outcome, const RowFn& on_row) {
   const auto t0 = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
   const metrics::StepInfo info{step, settings_.iterations, loss, accuracy};
   const metrics::HookContext ctx = context();
-  std::vector<double> row;
-  row.reserve(hooks_.size());
-  for (auto& h : hooks_) row.push_back(h.hook->on_step(info, ctx));
-  log_.steps.push_back(step);
-  log_.rows.push_back(std::move(row));
-  hook_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<torch::Tensor> values;
+  for (auto& h : hooks_) values.push_back(h.hook->on_step(info, ctx).to(device_, torch::kDouble).reshape({-1}));
+  values.push_back(diverged_at_);
+  values.push_back(diverged_loss_);
+  values.push_back(loss.to(torch::kDouble));
+  // Every value of this row in one transfer.
+  const torch::Tensor host = torch::stack(values).to(torch::kCPU).contiguous();
+  const auto table = host.accessor<double, 2>();
+  const int64_t H = static_cast<int64_t>(hooks_.size());
+  double loss_sum = 0;
+  int64_t counted = 0;
+  for (int64_t e = 0; e < members(); ++e) {
+    if (finished_[e]) continue;
+    std::vector<double> row;
+    for (int64_t j = 0; j < H; ++j) row.push_back(table[j][e]);
+    const double diverged_at = table[H][e];
+    MemberOutcome& m = outcome.members[e];
+    if (diverged_at >= 0) {
+      // Its last row is at the update that failed (step 0 has its row already); frozen
+      // since, its measures now are those of that step.
+      const auto at = static_cast<int64_t>(diverged_at);
+      m.status = "diverged";
+      m.reason = fmt::format("the training loss became {} at step {}", table[H + 1][e], at);
+      m.steps_done = at;
+      finished_[e] = true;
+      if (at == 0) continue;
+      logs_[e].steps.push_back(at);
+    } else {
+      m.steps_done = step;
+      logs_[e].steps.push_back(step);
+      loss_sum += table[H + 2][e];
+      ++counted;
+    }
+    logs_[e].rows.push_back(std::move(row));
+    if (on_row) on_row(e, logs_[e]);
+  }
+  if (counted > 0) last_loss_ = loss_sum / counted;
+  hook_seconds_ += seconds_since(t0);
 }
 
 TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
   const auto t0 = std::chrono::steady_clock::now();
   TrainOutcome outcome;
+  outcome.members.resize(members());
   {
     torch::NoGradGuard no_grad;
     const metrics::HookContext ctx = context();
@@ -91,36 +189,31 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
   for (auto& h : hooks_) {
     if (h.hook->iteration_every() > 0) every_update.push_back(h.hook.get());
   }
-  at::Generator gen = stream_generator(seed_, "train");
-  double loss_sum = 0, acc_sum = 0;
-  int64_t count = 0;
+  const auto f64 = torch::TensorOptions().dtype(torch::kDouble).device(device_);
+  torch::Tensor loss_sum = torch::zeros({members()}, f64), acc_sum = torch::zeros({members()}, f64),
+                count = torch::zeros({members()}, f64);
   for (int64_t it = 0; it < settings_.iterations; ++it) {
-    const tasks::TrialBatch batch = task_.sample(settings_.batch_size, gen).to(device_);
+    const tasks::TrialBatch batch = next_batch();
     if (it == 0) {
       // Step 0 is scored on the first batch before the first update; the hooks see the
-      // initial network, and the update below uses the same forward pass's batch.
+      // initial networks, and the update below uses the same forward pass's batch.
       torch::NoGradGuard no_grad;
       const models::ModelOutput out = model_.forward(batch.inputs);
-      const double loss0 = tasks::task_loss(task_.loss(), out.logits, batch).item<double>();
-      log_row(0, loss0, accuracy_of(out.logits, batch));
-      if (on_row) on_row(log_);
+      log_row(0, tasks::task_loss(task_.loss(), out.logits, batch).to(torch::kDouble),
+              accuracy_of(out.logits, batch), outcome, on_row);
     }
-    const auto [loss, acc] = train_step(batch);
-    loss_sum += loss;
-    acc_sum += acc;
-    ++count;
-    if (!std::isfinite(loss)) {
-      outcome.status = "diverged";
-      outcome.reason = fmt::format("the training loss became {} at step {}", loss, it);
-      outcome.steps_done = it;
-      if (it > 0) {  // step 0 already has its row
-        log_row(it, loss_sum / count, acc_sum / count);
-        if (on_row) on_row(log_);
-      }
-      break;
+    const StepResult r = train_step(batch);
+    {
+      torch::NoGradGuard no_grad;
+      // The means since the last logged row count each member's updates up to and including
+      // the one whose loss was not finite, as a solo run that stops there would.
+      const torch::Tensor counted = r.was_active.to(torch::kDouble);
+      loss_sum.add_(torch::where(r.was_active, r.loss.to(torch::kDouble), torch::zeros_like(loss_sum)));
+      acc_sum.add_(torch::where(r.was_active, r.accuracy, torch::zeros_like(acc_sum)));
+      count.add_(counted);
     }
     const int64_t step = it + 1;
-    outcome.steps_done = step;
+    outcome.iterations_run = step;
     if (!every_update.empty()) {
       const auto h0 = std::chrono::steady_clock::now();
       torch::NoGradGuard no_grad;
@@ -128,18 +221,18 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
       for (auto* h : every_update) {
         if (step % h->iteration_every() == 0) h->on_iteration(step, ctx);
       }
-      hook_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count();
+      hook_seconds_ += seconds_since(h0);
     }
     if (step % settings_.log_every == 0 || step == settings_.iterations) {
-      log_row(step, loss_sum / count, acc_sum / count);
-      loss_sum = acc_sum = 0;
-      count = 0;
-      if (on_row) on_row(log_);
+      log_row(step, loss_sum / count, acc_sum / count, outcome, on_row);
+      loss_sum.zero_();
+      acc_sum.zero_();
+      count.zero_();
     }
-    if (on_progress) on_progress(step, loss);
+    if (on_progress) on_progress(step, last_loss_);
+    if (std::all_of(finished_.begin(), finished_.end(), [](bool f) { return f; })) break;
   }
-  outcome.train_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  outcome.train_seconds = seconds_since(t0);
   outcome.hook_seconds = hook_seconds_;
   return outcome;
 }

@@ -1,17 +1,24 @@
-// richlazy/train/trainer.h: the training loop of one run.
-// Each iteration draws a batch from the run's "train" stream, takes one optimizer step on
-// the mean cross-entropy over the scored steps, and feeds the metric hooks on schedule.
-// The loss is the task's (cross-entropy or mean squared error, tasks/scoring.h).
-// The loop only talks to the Model interface, so ensembles (many networks in one tensor)
-// can reuse it by providing a model whose forward carries a network dimension.
+// richlazy/train/trainer.h: the training loop of a pack of networks.
+// A pack holds E members (models/model.h), each the same network its solo run would train:
+// its own random streams (derived from its own seed), batches, probe and test trials,
+// optimizer state and hyperparameters. Each iteration draws every member's batch in one go,
+// takes one optimizer step on the sum over members of each member's mean loss (so no
+// member's gradient is scaled by E), and feeds the metric hooks on schedule. A member whose
+// loss stops being finite is frozen and marked diverged; the others go on. Nothing in an
+// iteration waits for the device: losses and accuracies are accumulated there and read back
+// only at logged steps. The loss is the task's (cross-entropy or mean squared error,
+// tasks/scoring.h).
 #pragma once
 
 #include <richlazy/metrics/metric_hook.h>
 #include <richlazy/models/model.h>
+#include <richlazy/tasks/member_streams.h>
 #include <richlazy/tasks/task.h>
 #include <richlazy/train/optimizer.h>
 
+#include <cmath>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,7 +40,7 @@ struct NamedHook {
   std::unique_ptr<metrics::MetricHook> hook;
 };
 
-/// The metrics of a run: one row per logged step.
+/// The metrics of one member: one row per logged step.
 struct MetricLog {
   std::vector<std::string> columns;        ///< metric names (without "step")
   std::vector<int64_t> steps;              ///< logged steps
@@ -43,53 +50,83 @@ struct MetricLog {
   std::string csv() const;
 };
 
-struct TrainOutcome {
+/// How training ended for one member.
+struct MemberOutcome {
   std::string status = "ok";  ///< ok | diverged
   std::string reason;         ///< why it diverged
-  int64_t steps_done = 0;
-  double train_seconds = 0;   ///< time in the loop, hooks included
-  double hook_seconds = 0;    ///< part of it spent in metric hooks
+  int64_t steps_done = 0;     ///< updates applied to this member
 };
 
-/// Called after each iteration (for progress lines) with steps done and the latest loss.
+struct TrainOutcome {
+  std::vector<MemberOutcome> members;
+  int64_t iterations_run = 0;  ///< iterations of the whole pack
+  double train_seconds = 0;    ///< time in the loop, hooks included
+  double hook_seconds = 0;     ///< part of it spent in metric hooks
+};
+
+/// Called after each iteration (for progress lines) with the steps done and the mean over
+/// members of the latest logged training loss (read at logged steps only).
 using ProgressFn = std::function<void(int64_t step, double loss)>;
-/// Called after each logged row (to write metrics.csv as training goes).
-using RowFn = std::function<void(const MetricLog&)>;
+/// Called when member `member` gets a new logged row (to write its metrics.csv as it goes).
+using RowFn = std::function<void(int64_t member, const MetricLog&)>;
+
+/// The losses of one update, per member, on the device.
+struct StepResult {
+  torch::Tensor loss;        ///< [E] each member's mean loss before the update
+  torch::Tensor accuracy;    ///< [E] float64 decision accuracy before the update (NaN for regression)
+  torch::Tensor was_active;  ///< [E] bool: the members this update could move
+};
 
 class Trainer {
  public:
+  /// A pack of model.members() networks: member e draws its batches, probe and test trials
+  /// from the streams of seeds[e] and is optimized with optimizers[e]'s hyperparameters (all
+  /// of one kind). The hooks serve every member.
+  Trainer(models::Model& model, const tasks::Task& task, const std::vector<uint64_t>& seeds,
+          const std::vector<const OptimizerBuilder*>& optimizers, std::vector<NamedHook> hooks,
+          TrainSettings settings, torch::Device device);
+  /// One network (a pack of one) with seed `seed`.
   Trainer(models::Model& model, const tasks::Task& task, const OptimizerBuilder& optimizer,
-          std::vector<NamedHook> hooks, TrainSettings settings, torch::Device device,
-          uint64_t seed);
+          std::vector<NamedHook> hooks, TrainSettings settings, torch::Device device, uint64_t seed);
 
-  /// One update on `batch` (already on the device). Returns the loss and decision accuracy
-  /// (NaN for regression tasks) of the network before the update.
-  std::pair<double, double> train_step(const tasks::TrialBatch& batch);
+  /// One update of the active members on `batch` (member layout, on the device). A member
+  /// whose loss is not finite is frozen from here on.
+  StepResult train_step(const tasks::TrialBatch& batch);
 
-  /// The run's probe trials (drawn from its "probe" stream when the trainer is made).
+  /// The members' probe trials (drawn from their "probe" streams when the trainer is made).
   metrics::Probe& probe() { return *probe_; }
 
-  /// The whole loop. Stops early, with status "diverged", when the loss is not finite.
+  /// The whole loop. Ends early when every member has diverged.
   TrainOutcome run(const ProgressFn& on_progress = {}, const RowFn& on_row = {});
 
-  const MetricLog& log() const { return log_; }
+  const MetricLog& log(int64_t member = 0) const { return logs_.at(member); }
+  int64_t members() const { return static_cast<int64_t>(seeds_.size()); }
 
  private:
-  void log_row(int64_t step, double loss, double accuracy);
+  tasks::TrialBatch next_batch();
+  void log_row(int64_t step, const torch::Tensor& loss, const torch::Tensor& accuracy,
+               TrainOutcome& outcome, const RowFn& on_row);
   metrics::HookContext context();
-  double accuracy_of(const torch::Tensor& logits, const tasks::TrialBatch& batch) const;
+  torch::Tensor accuracy_of(const torch::Tensor& logits, const tasks::TrialBatch& batch) const;
 
   models::Model& model_;
   const tasks::Task& task_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<uint64_t> seeds_;
+  std::unique_ptr<Optimizer> optimizer_;
   std::vector<NamedHook> hooks_;
   TrainSettings settings_;
   torch::Device device_;
-  uint64_t seed_;
   std::unique_ptr<metrics::Probe> probe_;
   std::unique_ptr<metrics::EvaluationSet> test_;
-  MetricLog log_;
+  tasks::MemberStreams train_streams_;  ///< each member's "train" stream
+  std::vector<MetricLog> logs_;
+  std::vector<bool> finished_;  ///< members with their last row written
+  int64_t iteration_ = 0;       ///< updates attempted so far
+  torch::Tensor active_;        ///< [E] bool, on the device
+  torch::Tensor diverged_at_;   ///< [E] float64: the iteration whose loss was not finite, or -1
+  torch::Tensor diverged_loss_; ///< [E] float64: that loss
   double hook_seconds_ = 0;
+  double last_loss_ = std::nan("");
 };
 
 }  // namespace richlazy::train

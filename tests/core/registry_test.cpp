@@ -1,7 +1,7 @@
 // tests/core/registry_test.cpp: registry entries, duplicates, unknown names.
 #include "../test_common.h"
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/registry.h>
 
@@ -125,9 +125,14 @@ TEST_CASE("every built-in component constructs from its defaults and rejects unk
     INFO("model " << e.name);
     Params ok = testing::params_from("{name: " + e.name + ", hidden_size: 7}");
     const auto builder = reg.models.create(ok, models::TaskShape{3, 3, 100});
-    const auto model = builder->build();
+    const auto model = builder->build(3);
+    REQUIRE(model->members() == 3);
     for (const auto& info : builder->parameters()) {
-      REQUIRE(model->weight(info.name).sizes() == torch::IntArrayRef(info.shape));
+      // Every parameter has a role and, in a pack of 3, a leading member axis.
+      REQUIRE_FALSE(info.role.empty());
+      std::vector<int64_t> packed = info.shape;
+      packed.insert(packed.begin(), 3);
+      REQUIRE(model->weight(info.name).sizes() == torch::IntArrayRef(packed));
     }
     Params bad = testing::params_from("{name: " + e.name + ", bogus_key: 1}");
     REQUIRE_THROWS_AS(reg.models.create(bad, models::TaskShape{3, 3, 100}), ConfigError);

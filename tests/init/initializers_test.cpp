@@ -4,7 +4,7 @@
 
 #include "../reference/pytorch_reference.h"
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
@@ -116,7 +116,7 @@ TEST_CASE("each parameter draws from its own stream derived from the seed", "[in
   // W_in and W_out do not depend on how W_rec is initialized.
   REQUIRE(torch::equal(a->weight("W_in"), b->weight("W_in")));
   REQUIRE(torch::equal(a->weight("W_out"), b->weight("W_out")));
-  REQUIRE_FALSE(torch::equal(a->weight("W_in").slice(0, 0, 3), a->weight("W_out").t()));
+  REQUIRE_FALSE(torch::equal(a->weight("W_in")[0].slice(0, 0, 3), a->weight("W_out")[0].t()));
   REQUIRE(reports.size() == 3);
   REQUIRE(reports[2].param == "W_rec");
   REQUIRE(reports[2].rank == 2);

@@ -2,7 +2,7 @@
 // connectomes, cell types and task-aligned initializations.
 #include "../test_common.h"
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/seeding.h>
@@ -32,8 +32,13 @@ Built build(const std::string& yaml, int64_t rows, int64_t cols, uint64_t seed =
             const std::map<std::string, torch::Tensor>& done = {}, const tasks::Task* task = nullptr) {
   std::map<std::string, std::vector<int64_t>> shapes{{"W", {rows, cols}}};
   for (const auto& [k, v] : done) shapes[k] = v.sizes().vec();
+  // The roles a CTRNN gives these names, for initializers that find weights by role.
+  std::map<std::string, std::string> roles{{"W", "recurrent"}};
+  for (const auto& [name, role] : {std::pair{"W_in", "input"}, std::pair{"W_out", "readout"}}) {
+    if (done.count(name)) roles[name] = role;
+  }
   Params p = testing::params_from(yaml, "init.W");
-  const init::InitTarget target{"W", rows, cols, &registries().initializers, task, shapes};
+  const init::InitTarget target{"W", rows, cols, &registries().initializers, task, shapes, roles};
   Built b;
   b.init = registries().initializers.create(p, target);
   at::Generator gen = make_generator(seed);
@@ -323,7 +328,12 @@ TEST_CASE("from_weights truncates a saved matrix and teacher_aligned lies along 
   const torch::Tensor partial = build("{name: teacher_aligned, partial: true}", 30, 12, 2, {}, task.get()).matrix;
   const torch::Tensor row = partial[0] / partial[0].norm();
   REQUIRE(std::abs(torch::dot(row, beta).item<double>()) < 1.0 - 1e-6);  // not fully aligned
-  REQUIRE_THROWS_WITH(build_matrix("{name: teacher_aligned}", 30, 12), Contains("needs the task teacher_student"));
+  REQUIRE_THROWS_WITH(build_matrix("{name: teacher_aligned}", 30, 12), Contains("teacher_aligned needs a task with a linear teacher (teacher_student)"));
+  // A task without one says so by name.
+  Params two_af_spec = testing::params_from("{name: 2AF}", "task");
+  const auto two_af = registries().tasks.create(two_af_spec);
+  REQUIRE_THROWS_WITH(build("{name: teacher_aligned}", 30, 12, 3, {}, two_af.get()),
+                      Contains("needs a task with a linear teacher (teacher_student); 2AF has none"));
 }
 
 TEST_CASE("data paths in a config resolve relative to the config file", "[init]") {

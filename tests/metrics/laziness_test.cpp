@@ -2,7 +2,7 @@
 // one backward pass per logit), effective-rank and path-length hooks, and the probe set.
 #include "../test_common.h"
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
 #include <richlazy/metrics/effective_rank.h>
@@ -24,19 +24,21 @@ std::unique_ptr<tasks::Task> task_2af() {
 }
 
 std::shared_ptr<models::CTRNN> random_ctrnn(int64_t inputs, int64_t hidden, int64_t outputs,
-                                            double alpha, models::Activation act, uint64_t seed) {
+                                            double alpha, models::Activation act, uint64_t seed,
+                                            int64_t members = 1) {
   models::CTRNNOptions o;
   o.inputs = inputs;
   o.hidden_size = hidden;
   o.outputs = outputs;
   o.alpha = alpha;
   o.activation = act;
-  auto net = std::make_shared<models::CTRNN>(o);
+  auto net = std::make_shared<models::CTRNN>(o, members);
   at::Generator gen = make_generator(seed);
   torch::NoGradGuard g;
-  net->weight("W_in").copy_(torch::randn({hidden, inputs}, gen, torch::kFloat));
-  net->weight("W_rec").copy_(torch::randn({hidden, hidden}, gen, torch::kFloat) * (1.3 / std::sqrt(hidden)));
-  net->weight("W_out").copy_(torch::randn({outputs, hidden}, gen, torch::kFloat) / std::sqrt(hidden));
+  const int64_t E = members;
+  net->weight("W_in").copy_(torch::randn({E, hidden, inputs}, gen, torch::kFloat));
+  net->weight("W_rec").copy_(torch::randn({E, hidden, hidden}, gen, torch::kFloat) * (1.3 / std::sqrt(hidden)));
+  net->weight("W_out").copy_(torch::randn({E, outputs, hidden}, gen, torch::kFloat) / std::sqrt(hidden));
   return net;
 }
 
@@ -46,7 +48,9 @@ double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 std::vector<train::NamedHook> hooks(const std::vector<std::string>& specs, const tasks::Task& task) {
-  const std::vector<models::ParameterInfo> params{{"W_in", {}, "", ""}, {"W_out", {}, "", ""}, {"W_rec", {}, "", ""}};
+  const std::vector<models::ParameterInfo> params{{"W_in", {}, "", "", "input"},
+                                                  {"W_out", {}, "", "", "readout"},
+                                                  {"W_rec", {}, "", "", "recurrent"}};
   std::vector<train::NamedHook> out;
   for (const auto& spec : specs) {
     Params p = testing::params_from(spec, "metrics");
@@ -86,25 +90,35 @@ TEST_CASE("alignment of a kernel with itself and with a positive multiple is 1",
   REQUIRE(frobenius_cosine(A, torch::eye(2)) == Approx(5.0 / std::sqrt(60.0)));
 }
 
-TEST_CASE("sign similarity counts unchanged signs", "[metrics]") {
+TEST_CASE("sign similarity counts unchanged signs, per member", "[metrics]") {
   const torch::Tensor before = torch::tensor({1.0, -2.0, 0.0, 3.0, 0.0});
   const torch::Tensor after = torch::tensor({2.0, -1.0, 0.0, -1.0, 0.5});
-  REQUIRE(sign_similarity(before, after) == Approx(3.0 / 5.0));
-  REQUIRE(sign_similarity(before, before) == 1.0);
+  // Two members: the pair above, and a member whose signs all flip.
+  const torch::Tensor b = torch::stack({before, before.abs() + 1}, 1);  // member axis 1
+  const torch::Tensor a = torch::stack({after, -(before.abs() + 1)}, 1);
+  const torch::Tensor s = sign_similarity(b, a, /*member_dim=*/1);
+  REQUIRE(s.sizes() == torch::IntArrayRef({2}));
+  REQUIRE(s[0].item<double>() == Approx(3.0 / 5.0));
+  REQUIRE(s[1].item<double>() == 0.0);
+  REQUIRE(sign_similarity(b, b, 1).eq(1.0).all().item<bool>());
 }
 
-TEST_CASE("representation kernel is H H^T", "[metrics]") {
-  const torch::Tensor h = torch::tensor({1.0, 2.0, 0.0, 1.0}).reshape({2, 2});
-  REQUIRE(torch::equal(representation_kernel(h), torch::tensor({5.0, 2.0, 2.0, 1.0}).reshape({2, 2})));
+TEST_CASE("representation kernel is H H^T, and cosines are per member", "[metrics]") {
+  const torch::Tensor h = torch::tensor({1.0f, 2.0f, 0.0f, 1.0f}).reshape({1, 2, 2});
+  REQUIRE(torch::equal(representation_kernel(h), torch::tensor({5.0f, 2.0f, 2.0f, 1.0f}).reshape({1, 2, 2})));
+  const torch::Tensor k = torch::randn({3, 4, 4}, torch::kDouble);
+  const torch::Tensor c = member_cosine(k, k * torch::tensor({1.0, 2.0, -1.0}, torch::kDouble).view({3, 1, 1}));
+  REQUIRE(torch::allclose(c, torch::tensor({1.0, 1.0, -1.0}, torch::kDouble), 1e-12, 1e-12));
 }
 
 TEST_CASE("the fast tangent kernel equals one backward pass per logit, small networks", "[metrics]") {
   for (const double alpha : {1.0, 0.4}) {
     for (const auto act : {models::Activation::relu, models::Activation::tanh}) {
       INFO("alpha " << alpha << (act == models::Activation::relu ? " relu" : " tanh"));
-      auto net = random_ctrnn(3, 10, 2, alpha, act, 5);
+      // A pack of three networks, each with its own trials.
+      auto net = random_ctrnn(3, 10, 2, alpha, act, 5, /*members=*/3);
       at::Generator gen = make_generator(6);
-      const torch::Tensor x = torch::randn({5, 4, 3}, gen, torch::kFloat);
+      const torch::Tensor x = torch::randn({5, 3, 4, 3}, gen, torch::kFloat);
       for (const std::vector<int64_t>& steps :
            {std::vector<int64_t>{0, 1, 2, 3, 4}, std::vector<int64_t>{4}, std::vector<int64_t>{1, 3}}) {
         INFO("steps " << steps.size());
@@ -113,8 +127,9 @@ TEST_CASE("the fast tangent kernel equals one backward pass per logit, small net
         const torch::Tensor fast = tangent_kernel(*factors);
         const torch::Tensor slow = tangent_kernel_bruteforce(*net, "W_rec", x, steps);
         REQUIRE(fast.sizes() == slow.sizes());
-        REQUIRE(fast.size(0) == static_cast<int64_t>(steps.size()) * 4 * 2);
-        REQUIRE(relative_difference(fast, slow) < 1e-5);
+        REQUIRE(fast.size(0) == 3);
+        REQUIRE(fast.size(1) == static_cast<int64_t>(steps.size()) * 4 * 2);
+        for (int64_t e = 0; e < 3; ++e) REQUIRE(relative_difference(fast[e], slow[e]) < 1e-5);
       }
     }
   }
@@ -125,10 +140,10 @@ TEST_CASE("the fast tangent kernel equals the brute-force one at the paper's siz
   const auto task = task_2af();
   auto net = paper_net("{}", 0);
   at::Generator gen = stream_generator(0, "probe");
-  const torch::Tensor x = task->sample(32, gen).inputs;
+  const torch::Tensor x = task->sample(32, gen).inputs.unsqueeze(1);
   const std::vector<int64_t> steps{0, 1, 2, 3, 4, 5, 6, 7};
-  const torch::Tensor fast = tangent_kernel(*net, "W_rec", x, steps);
-  const torch::Tensor slow = tangent_kernel_bruteforce(*net, "W_rec", x, steps);
+  const torch::Tensor fast = tangent_kernel(*net, "W_rec", x, steps)[0];
+  const torch::Tensor slow = tangent_kernel_bruteforce(*net, "W_rec", x, steps)[0];
   REQUIRE(fast.sizes() == torch::IntArrayRef({768, 768}));
   REQUIRE(relative_difference(fast, slow) < 1e-4);
   REQUIRE(frobenius_cosine(fast, slow) == Approx(1.0).epsilon(1e-9));
@@ -137,17 +152,17 @@ TEST_CASE("the fast tangent kernel equals the brute-force one at the paper's siz
 TEST_CASE("a model without kernel factors falls back to the brute-force kernel", "[metrics]") {
   // ctrnn_unroll_reference has no factors; wrap it in a model that does not offer them.
   struct Plain final : models::Model {
-    explicit Plain(std::shared_ptr<models::CTRNN> net) : net_(std::move(net)) {
+    explicit Plain(std::shared_ptr<models::CTRNN> net) : Model(net->members()), net_(std::move(net)) {
       register_module("net", net_);
     }
     models::ModelOutput forward(const torch::Tensor& x) override { return net_->forward(x); }
     int64_t hidden_size() const override { return net_->hidden_size(); }
     std::shared_ptr<models::CTRNN> net_;
   };
-  auto net = random_ctrnn(3, 8, 2, 1.0, models::Activation::relu, 9);
+  auto net = random_ctrnn(3, 8, 2, 1.0, models::Activation::relu, 9, /*members=*/2);
   Plain plain(net);
   at::Generator gen = make_generator(10);
-  const torch::Tensor x = torch::randn({3, 2, 3}, gen, torch::kFloat);
+  const torch::Tensor x = torch::randn({3, 2, 2, 3}, gen, torch::kFloat);
   REQUIRE_FALSE(plain.kernel_factors("net.W_rec", x, {0, 1, 2}).has_value());
   const torch::Tensor k = tangent_kernel(plain, "net.W_rec", x, {0, 1, 2});
   REQUIRE(k.abs().max().item<double>() > 0.01);  // a kernel worth comparing
@@ -175,7 +190,7 @@ TEST_CASE("the measures of an unchanged network are those of identity", "[metric
   REQUIRE(last[3] == 0.0);                         // dw_rec
   REQUIRE(last[4] == 0.0);                         // erank_delta_rec of a zero matrix
   REQUIRE(last[5] == 0.0);                         // path_length_rec
-  const auto m = spectrum_measures(net->weight("W_rec"));
+  const auto m = spectrum_measures(net->weight("W_rec")[0]);
   REQUIRE(last[6] == Approx(m.roy_vetterli));
   REQUIRE(last[6] == Approx(30.0).margin(1.0));    // a rank-30 Gaussian truncation
   REQUIRE(last[7] == Approx(m.stable_rank));
@@ -194,16 +209,17 @@ TEST_CASE("rep_alignment and sign_similarity match a direct computation on the p
   trainer.run();
   torch::NoGradGuard g;
   const torch::Tensor h1 = net->forward(trainer.probe().trials().inputs).hidden;
-  REQUIRE(h0.sizes() == torch::IntArrayRef({8, 320, 300}));
+  REQUIRE(h0.sizes() == torch::IntArrayRef({8, 1, 320, 300}));
   // Representation alignment at the last decision step (7), computed independently:
   // <H0 H0^T, H1 H1^T> = ||H0^T H1||^2, ||H H^T|| = ||H^T H||.
-  const torch::Tensor a = h0[7].to(torch::kDouble), b = h1[7].to(torch::kDouble);
+  const torch::Tensor a = h0[7][0].to(torch::kDouble), b = h1[7][0].to(torch::kDouble);
   const double expected = torch::matmul(a.t(), b).pow(2).sum().item<double>() /
                           (torch::matmul(a.t(), a).norm() * torch::matmul(b.t(), b).norm()).item<double>();
   REQUIRE(trainer.log().rows.back()[0] == Approx(expected).epsilon(1e-9));
   REQUIRE(trainer.log().rows.back()[0] < 1.0);
   // Sign similarity over the decision window [7, 8).
   const double same = torch::sign(h0[7]).eq(torch::sign(h1[7])).to(torch::kDouble).mean().item<double>();
+  REQUIRE(same < 1.0);
   REQUIRE(trainer.log().rows.back()[1] == Approx(same).epsilon(1e-12));
 }
 
@@ -238,10 +254,13 @@ TEST_CASE("the probe is drawn from its own stream, the same for every run of a s
   REQUIRE(torch::equal(ta.probe().trials().inputs, tb.probe().trials().inputs));
   REQUIRE_FALSE(torch::equal(ta.probe().trials().inputs, tc.probe().trials().inputs));
   REQUIRE(ta.probe().size() == 320);
-  REQUIRE(ta.probe().kernel_inputs().sizes() == torch::IntArrayRef({8, 32, 3}));
+  REQUIRE(ta.probe().kernel_inputs().sizes() == torch::IntArrayRef({8, 1, 32, 3}));
   REQUIRE(ta.probe().kernel_steps() == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  // Exactly the trials of the seed's "probe" stream.
+  at::Generator probe_gen = stream_generator(6, "probe");
+  REQUIRE(torch::equal(task->sample(320, probe_gen).inputs, ta.probe().trials().inputs.select(1, 0)));
   // Not the training stream: the first training batch differs from the probe's first trials.
   at::Generator train_gen = stream_generator(6, "train");
   REQUIRE_FALSE(torch::equal(task->sample(32, train_gen).inputs,
-                             ta.probe().trials().inputs.slice(1, 0, 32)));
+                             ta.probe().trials().inputs.select(1, 0).slice(1, 0, 32)));
 }

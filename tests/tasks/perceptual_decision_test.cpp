@@ -3,7 +3,7 @@
 // five standard errors.
 #include "../test_common.h"
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/tasks/perceptual_decision.h>

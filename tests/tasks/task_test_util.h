@@ -3,7 +3,7 @@
 
 #include "../test_common.h"
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 
 #include <cmath>
 

@@ -68,11 +68,11 @@ TEST_CASE("linear2 computes w_2^T W_1 x and learns the teacher", "[models]") {
   models::Linear2 net(3, 2, 1);
   {
     torch::NoGradGuard g;
-    net.weight("W_1").copy_(torch::tensor({1.0f, 0.0f, 2.0f, 0.0f, -1.0f, 1.0f}).reshape({2, 3}));
-    net.weight("w_2").copy_(torch::tensor({3.0f, 0.5f}).reshape({1, 2}));
+    net.weight("W_1").copy_(torch::tensor({1.0f, 0.0f, 2.0f, 0.0f, -1.0f, 1.0f}).reshape({1, 2, 3}));
+    net.weight("w_2").copy_(torch::tensor({3.0f, 0.5f}).reshape({1, 1, 2}));
   }
   // x = (1, 2, 3): W_1 x = (7, 1); w_2 . (7, 1) = 21.5.
-  const auto out = net.forward(torch::tensor({1.0f, 2.0f, 3.0f}).reshape({1, 1, 3}));
+  const auto out = net.forward(torch::tensor({1.0f, 2.0f, 3.0f}).reshape({1, 1, 1, 3}));
   REQUIRE(out.hidden.flatten()[0].item<float>() == 7.0f);
   REQUIRE(out.logits.item<float>() == 21.5f);
 
@@ -81,15 +81,15 @@ TEST_CASE("linear2 computes w_2^T W_1 x and learns the teacher", "[models]") {
   at::Generator init = make_generator(7);
   {
     torch::NoGradGuard g;
-    student.weight("W_1").copy_(torch::randn({20, 10}, init, torch::kFloat) * 0.1);
-    student.weight("w_2").copy_(torch::randn({1, 20}, init, torch::kFloat) * 0.1);
+    student.weight("W_1").copy_(torch::randn({1, 20, 10}, init, torch::kFloat) * 0.1);
+    student.weight("w_2").copy_(torch::randn({1, 1, 20}, init, torch::kFloat) * 0.1);
   }
   torch::optim::SGD opt(student.parameters(), torch::optim::SGDOptions(0.05));
   at::Generator gen = make_generator(8);
   double first = 0, last = 0;
   for (int i = 0; i < 1500; ++i) {
-    const auto batch = task->sample(64, gen);
-    const torch::Tensor loss = tasks::task_loss(task->loss(), student.forward(batch.inputs).logits, batch);
+    const auto batch = tasks::stack_members({task->sample(64, gen)});
+    const torch::Tensor loss = tasks::task_loss(task->loss(), student.forward(batch.inputs).logits, batch).sum();
     if (i == 0) first = loss.item<double>();
     last = loss.item<double>();
     opt.zero_grad();

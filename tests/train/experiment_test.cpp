@@ -266,7 +266,8 @@ TEST_CASE("metric columns can be renamed with as: and must be unique", "[train]"
                       Contains("metrics.names[1] repeats the column dw_rec (name it differently with as:)"));
   o.sets = {"metrics.names=[{name: dw, param: W_foo}]", "sweep={}"};
   REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()),
-                      Contains("dw measures W_foo, which this model does not have"));
+                      Contains("metrics.names[0].param names W_foo, which model ctrnn does not have; "
+                               "its parameters: W_in (input), W_out (readout), W_rec (recurrent)"));
 }
 
 TEST_CASE("regression tasks train with mean squared error and refuse accuracy", "[train]") {
@@ -315,13 +316,13 @@ TEST_CASE("the batch size defaults to the task's and test_accuracy scores held-o
   {
     torch::NoGradGuard g;
     for (const char* w : {"W_in", "W_rec", "W_out"}) {
-      net.weight(w).copy_(weights(plan.dir, plan.runs[0].id, std::string(w) + "_final"));
+      net.weight(w)[0].copy_(weights(plan.dir, plan.runs[0].id, std::string(w) + "_final"));
     }
   }
   at::Generator gen = stream_generator(0, "test");
-  const tasks::TrialBatch test = plan.runs[0].config.task->sample(500, gen);
+  const tasks::TrialBatch test = tasks::stack_members({plan.runs[0].config.task->sample(500, gen)});
   torch::NoGradGuard g;
   const torch::Tensor logits = net.forward(test.inputs).logits;
-  REQUIRE(v[1] == Approx(tasks::decision_accuracy(logits, test.targets, {7, 8})).margin(1e-12));
+  REQUIRE(v[1] == Approx(tasks::decision_accuracy(logits, test.targets, {7, 8}).item<double>()).margin(1e-12));
   REQUIRE(v[2] == Approx(tasks::masked_cross_entropy(logits, test.targets, test.mask).item<double>()).epsilon(1e-5));
 }

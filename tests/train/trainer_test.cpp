@@ -3,7 +3,7 @@
 
 #include "../reference/pytorch_reference.h"
 
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
 #include <richlazy/models/ctrnn.h>
@@ -45,7 +45,9 @@ std::shared_ptr<models::Model> paper_net(int64_t hidden, const std::string& init
 
 std::vector<train::NamedHook> hooks(const std::vector<std::string>& names, const tasks::Task& task) {
   std::vector<train::NamedHook> out;
-  const std::vector<models::ParameterInfo> params{{"W_in", {}, "", ""}, {"W_out", {}, "", ""}, {"W_rec", {}, "", ""}};
+  const std::vector<models::ParameterInfo> params{{"W_in", {}, "", "", "input"},
+                                                  {"W_out", {}, "", "", "readout"},
+                                                  {"W_rec", {}, "", "", "recurrent"}};
   for (const auto& n : names) {
     Params p = testing::params_from("{name: " + n + "}", "metrics");
     out.push_back({n, registries().metrics.create(p, metrics::MetricTarget{params, task})});
@@ -60,25 +62,25 @@ TEST_CASE("a training step equals PyTorch's SGD with momentum on CrossEntropyLos
   models::CTRNN net(o);
   {
     torch::NoGradGuard g;
-    net.weight("W_in").copy_(pattern(8, 3, 0.7, 1.3));
-    net.weight("W_rec").copy_(pattern(8, 8, 0.37, -0.91) * 0.6);
-    net.weight("W_out").copy_(pattern(3, 8, 1.1, 0.23));
+    net.weight("W_in").copy_(pattern(8, 3, 0.7, 1.3).unsqueeze(0));
+    net.weight("W_rec").copy_(pattern(8, 8, 0.37, -0.91).unsqueeze(0) * 0.6);
+    net.weight("W_out").copy_(pattern(3, 8, 1.1, 0.23).unsqueeze(0));
   }
   const int64_t T = 8, B = 4;
   tasks::TrialBatch batch;
   batch.inputs = (torch::cos(0.3 * torch::arange(T * B * 3, torch::kDouble)) * 0.5 + 0.5)
-                     .reshape({T, B, 3}).to(torch::kFloat);
-  batch.targets = torch::arange(T * B, torch::kLong).mul(7).remainder(3).reshape({T, B});
-  batch.mask = torch::ones({T, B});
+                     .reshape({T, 1, B, 3}).to(torch::kFloat);
+  batch.targets = torch::arange(T * B, torch::kLong).mul(7).remainder(3).reshape({T, 1, B});
+  batch.mask = torch::ones({T, 1, B});
   const auto task = task_2af();
   train::Trainer trainer(net, *task, *optimizer("{name: sgd, lr: 0.05, momentum: 0.9}"), {},
                          train::TrainSettings{3, B, 1}, torch::kCPU, 0);
   for (int s = 0; s < reference::kTrainSteps; ++s) {
     INFO("step " << s);
-    REQUIRE(trainer.train_step(batch).first == Approx(reference::kTrainLosses[s]).epsilon(1e-6));
+    REQUIRE(trainer.train_step(batch).loss.item<double>() == Approx(reference::kTrainLosses[s]).epsilon(1e-6));
   }
   auto expect = [](const torch::Tensor& w, const std::vector<double>& ref) {
-    const torch::Tensor r = torch::tensor(ref, torch::kDouble).reshape(w.sizes());
+    const torch::Tensor r = torch::tensor(ref, torch::kDouble).reshape(w[0].sizes()).unsqueeze(0);
     REQUIRE(testing::max_abs_diff(w, r) < 2e-6);
   };
   expect(net.weight("W_rec"), reference::kTrainWRecFinal);
@@ -86,19 +88,22 @@ TEST_CASE("a training step equals PyTorch's SGD with momentum on CrossEntropyLos
   expect(net.weight("W_out"), reference::kTrainWOutFinal);
 }
 
-TEST_CASE("masked cross-entropy scores only the masked steps", "[train]") {
+TEST_CASE("masked cross-entropy scores only the masked steps, each member on its own", "[train]") {
   torch::manual_seed(3);
-  const torch::Tensor logits = torch::randn({4, 5, 3});
-  const torch::Tensor targets = torch::randint(0, 3, {4, 5}, torch::kLong);
-  const torch::Tensor all = tasks::masked_cross_entropy(logits, targets, torch::ones({4, 5}));
-  REQUIRE(all.item<double>() ==
-          Approx(torch::nn::functional::cross_entropy(logits.reshape({-1, 3}), targets.reshape({-1}))
-                     .item<double>()));
-  torch::Tensor mask = torch::zeros({4, 5});
+  const int64_t T = 4, E = 2, B = 5;
+  const torch::Tensor logits = torch::randn({T, E, B, 3});
+  const torch::Tensor targets = torch::randint(0, 3, {T, E, B}, torch::kLong);
+  auto reference = [&](int64_t e, int64_t first_step) {  // PyTorch's CrossEntropyLoss
+    const torch::Tensor l = logits.select(1, e).slice(0, first_step), t = targets.select(1, e).slice(0, first_step);
+    return torch::nn::functional::cross_entropy(l.reshape({-1, 3}), t.reshape({-1})).item<double>();
+  };
+  const torch::Tensor all = tasks::masked_cross_entropy(logits, targets, torch::ones({T, E, B}));
+  REQUIRE(all.sizes() == torch::IntArrayRef({E}));
+  for (int64_t e = 0; e < E; ++e) REQUIRE(all[e].item<double>() == Approx(reference(e, 0)));
+  torch::Tensor mask = torch::zeros({T, E, B});
   mask[3] = 1;
   const torch::Tensor last = tasks::masked_cross_entropy(logits, targets, mask);
-  REQUIRE(last.item<double>() ==
-          Approx(torch::nn::functional::cross_entropy(logits[3], targets[3]).item<double>()));
+  for (int64_t e = 0; e < E; ++e) REQUIRE(last[e].item<double>() == Approx(reference(e, 3)));
 }
 
 TEST_CASE("a short training run on 2AF reaches decision accuracy >= 0.8", "[train]") {
@@ -107,13 +112,14 @@ TEST_CASE("a short training run on 2AF reaches decision accuracy >= 0.8", "[trai
   train::Trainer trainer(*net, *task, *optimizer("{name: sgd}"), hooks({"loss", "accuracy"}, *task),
                          train::TrainSettings{1000, 32, 500}, torch::kCPU, 0);
   const train::TrainOutcome out = trainer.run();
-  REQUIRE(out.status == "ok");
+  REQUIRE(out.members[0].status == "ok");
   // Evaluate on 4096 fresh trials. An ideal observer gets about 0.87 (20% of trials have
   // coherence 0); the standard error at this size is 0.006.
   at::Generator gen = make_generator(99);
-  const tasks::TrialBatch test = task->sample(4096, gen);
+  const tasks::TrialBatch test = tasks::stack_members({task->sample(4096, gen)});
   torch::NoGradGuard g;
-  const double acc = tasks::decision_accuracy(net->forward(test.inputs).logits, test.targets, task->decision());
+  const double acc =
+      tasks::decision_accuracy(net->forward(test.inputs).logits, test.targets, task->decision()).item<double>();
   REQUIRE(acc >= 0.8);
   // The logged training loss fell from chance (about ln 3 per step) to well below it.
   REQUIRE(trainer.log().rows.front()[0] > 0.5);
@@ -169,8 +175,10 @@ TEST_CASE("a run whose loss stops being finite is marked diverged", "[train]") {
   train::Trainer trainer(*net, *task, *optimizer("{name: sgd, lr: 1e6, momentum: 0.9}"),
                          hooks({"loss"}, *task), train::TrainSettings{200, 8, 50}, torch::kCPU, 2);
   const train::TrainOutcome out = trainer.run();
-  REQUIRE(out.status == "diverged");
-  REQUIRE(out.steps_done < 200);
+  REQUIRE(out.members[0].status == "diverged");
+  REQUIRE(out.members[0].steps_done < 200);
   REQUIRE_FALSE(std::isfinite(trainer.log().rows.back()[0]));
-  REQUIRE(out.reason.find("training loss became") != std::string::npos);
+  REQUIRE(out.members[0].reason.find("training loss became") != std::string::npos);
+  // The last row is at the update whose loss failed, and the weights froze before it.
+  REQUIRE(trainer.log().steps.back() == out.members[0].steps_done);
 }

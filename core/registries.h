@@ -1,4 +1,4 @@
-// richlazy/apps/registries.h: every registry of the framework in one value.
+// richlazy/core/registries.h: every registry of the framework in one value.
 // richlazy::builtin_registries() holds the shipped components. A program that adds its own
 // (see examples/custom_initializer) copies it, adds entries and hands it to run_cli().
 #pragma once

@@ -1,5 +1,5 @@
 // core/registries.cpp: the built-in components (the one place that lists them all).
-#include <richlazy/apps/registries.h>
+#include <richlazy/core/registries.h>
 
 namespace richlazy {
 

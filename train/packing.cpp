@@ -1,0 +1,73 @@
+// train/packing.cpp: grouping a sweep's runs into packs.
+#include <richlazy/train/packing.h>
+
+#include <algorithm>
+#include <map>
+
+namespace richlazy::train {
+
+std::string pack_key(const RunConfig& config) {
+  YAML::Node key = YAML::Clone(config.resolved);
+  key.remove("seed");
+  key.remove("init");
+  YAML::Node train = key["train"];
+  if (train.IsMap()) {
+    train.remove("pack");
+    YAML::Node optimizer = train["optimizer"];
+    if (optimizer.IsMap()) {
+      const YAML::Node name = YAML::Clone(optimizer["name"]);
+      train["optimizer"] = YAML::Node(YAML::NodeType::Map);
+      train["optimizer"]["name"] = name;
+    }
+  }
+  YAML::Emitter out;
+  out << YAML::Flow << key;
+  return out.c_str();
+}
+
+int64_t auto_pack_limit(const RunConfig& config) {
+  if (!config.device.is_cpu()) return 256;
+  // On one CPU thread a pack gains from sharing each operation's fixed cost among its
+  // members, which matters only while the arithmetic per network is small: measured by
+  // bench/ensemble_speed.sh, packs beat solo runs up to about this many weights per network.
+  int64_t weights = 0;
+  for (const auto& p : config.model->parameters()) {
+    int64_t n = 1;
+    for (const int64_t d : p.shape) n *= d;
+    weights += n;
+  }
+  return weights <= kAutoPackMaxWeights ? 64 : 1;
+}
+
+std::vector<Pack> plan_packs(const std::vector<const RunConfig*>& runs, int jobs) {
+  std::vector<std::string> keys;
+  std::map<std::string, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string key = pack_key(*runs[i]);
+    if (!groups.count(key)) keys.push_back(key);
+    groups[key].push_back(i);
+  }
+  std::vector<Pack> packs;
+  for (const auto& key : keys) {
+    const std::vector<std::size_t>& group = groups[key];
+    const RunConfig& first = *runs[group.front()];
+    const bool automatic = first.pack == 0;
+    int64_t limit = automatic ? auto_pack_limit(first) : first.pack;
+    const int64_t n = static_cast<int64_t>(group.size());
+    // Keep every core busy: auto on the CPU makes at least `jobs` packs of a group.
+    if (automatic && first.device.is_cpu() && limit > 1) limit = std::min<int64_t>(limit, (n + jobs - 1) / jobs);
+    limit = std::max<int64_t>(1, limit);
+    const int64_t count = (n + limit - 1) / limit;
+    // Even sizes: 10 runs in packs of at most 8 are 5 + 5, not 8 + 2.
+    std::size_t next = 0;
+    for (int64_t k = 0; k < count; ++k) {
+      const int64_t size = n / count + (k < n % count ? 1 : 0);
+      Pack pack;
+      for (int64_t m = 0; m < size; ++m) pack.runs.push_back(group[next++]);
+      packs.push_back(std::move(pack));
+    }
+  }
+  return packs;
+}
+
+}  // namespace richlazy::train
