@@ -46,7 +46,9 @@ torch::Tensor tangent_kernel(const models::KernelFactors& f) {
   std::vector<int64_t> first(T, S);
   std::vector<torch::Tensor> errors(T);
   std::vector<bool> active(T, false);
-  const torch::Tensor activity_norms = f.activity.reshape({T, -1}).norm(2, 1).to(torch::kCPU);
+  // A step counts when any member's activity there is not zero (NaN is "not zero": one
+  // diverged member must not switch a step off for the others).
+  const torch::Tensor any_activity = f.activity.ne(0).reshape({T, -1}).any(1).to(torch::kCPU);
   for (int64_t s = 0; s < T; ++s) {
     for (int64_t i = 0; i < S; ++i) {
       if (f.steps[i] >= s) {
@@ -54,7 +56,7 @@ torch::Tensor tangent_kernel(const models::KernelFactors& f) {
         break;
       }
     }
-    active[s] = first[s] < S && activity_norms[s].item<double>() > 0;
+    active[s] = first[s] < S && any_activity[s].item<bool>();
     if (!active[s]) continue;  // no row sees step s, or W multiplies zero there (h_{-1} = 0)
     // [E, S', O, B, N] -> (i, b, k) rows of each member: [E, S' * B * O, N]
     errors[s] = f.errors[s].slice(1, first[s]).permute({0, 1, 3, 2, 4}).reshape({E, -1, N});

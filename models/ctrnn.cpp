@@ -33,11 +33,6 @@ torch::Tensor unroll_generic(const torch::Tensor& inputs, const torch::Tensor& w
   return torch::stack(states, 0);
 }
 
-/// [E, T*B, m] -> [T, E, B, m] (a view).
-torch::Tensor unrows(const torch::Tensor& y, int64_t T, int64_t B) {
-  return y.view({y.size(0), T, B, y.size(2)}).transpose(0, 1);
-}
-
 /// How many members the fused passes process at a time: on the CPU as many as keep a chunk's
 /// states, their gradients and weights (~2 T B N + 2 N^2 floats per member) within 1 MiB, so
 /// that each step's data stay in the core's cache between the operations of a step (measured:
@@ -103,7 +98,7 @@ std::pair<torch::Tensor, torch::Tensor> unroll_fused(const torch::Tensor& inputs
       member_addmm_(logits.narrow(0, c0, c), h.view({c, T * B, N}), w_out_t.narrow(0, c0, c), 0.0, 1.0);
     }
   }
-  return {hidden.transpose(0, 1), logits.defined() ? unrows(logits, T, B) : logits};
+  return {hidden.transpose(0, 1), logits.defined() ? member_unrows(logits, T, B) : logits};
 }
 
 /// Backpropagation through time, in place, from the last step back: d[t] ([T, E, R, B, N],
@@ -200,7 +195,7 @@ class CTRNNFused : public torch::autograd::Function<CTRNNFused> {
       member_addmm_(d_w_in.narrow(0, c0, c), du_rows.transpose(1, 2), x_rows.narrow(0, c0, c), 0.0, alpha);
       if (d_x.defined()) member_addmm_(d_x.narrow(0, c0, c), du_rows, w_in.narrow(0, c0, c), 0.0, alpha);
     }
-    return {d_x.defined() ? unrows(d_x, T, B) : d_x, d_w_in, d_w_rec, d_w_out, torch::Tensor(), torch::Tensor()};
+    return {d_x.defined() ? member_unrows(d_x, T, B) : d_x, d_w_in, d_w_rec, d_w_out, torch::Tensor(), torch::Tensor()};
   }
 };
 

@@ -46,6 +46,10 @@ torch::Tensor member_rows(const torch::Tensor& x) {
   return x.transpose(0, 1).reshape({E, T * B, x.size(3)});
 }
 
+torch::Tensor member_unrows(const torch::Tensor& rows, int64_t T, int64_t B) {
+  return rows.view({rows.size(0), T, B, rows.size(2)}).transpose(0, 1);
+}
+
 namespace {
 /// Rows [E, T*B, k] of x [T, E, B, k]; inputs shared by every member (expanded along the
 /// member axis) stay shared.
@@ -55,11 +59,6 @@ torch::Tensor rows_of(const torch::Tensor& x) {
   return member_rows(x);
 }
 
-/// [E, T*B, m] -> [T, E, B, m] (a view).
-torch::Tensor unrows(const torch::Tensor& y, int64_t T, int64_t B) {
-  return y.view({y.size(0), T, B, y.size(2)}).transpose(0, 1);
-}
-
 /// y[t, e, b] = w[e] x[t, e, b] as one autograd node whose products, forward and backward,
 /// go through member_mm: dx = dy w, dw = dy^T x.
 class MemberLinear : public torch::autograd::Function<MemberLinear> {
@@ -67,7 +66,7 @@ class MemberLinear : public torch::autograd::Function<MemberLinear> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& w) {
     ctx->save_for_backward({x, w});
-    return unrows(member_mm(rows_of(x), w.transpose(1, 2).contiguous()), x.size(0), x.size(2));
+    return member_unrows(member_mm(rows_of(x), w.transpose(1, 2).contiguous()), x.size(0), x.size(2));
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
@@ -78,7 +77,7 @@ class MemberLinear : public torch::autograd::Function<MemberLinear> {
     const int64_t T = x.size(0), B = x.size(2);
     const torch::Tensor dy = member_rows(grads[0]);  // [E, T*B, m]
     torch::Tensor dx, dw;
-    if (x.requires_grad()) dx = unrows(member_mm(dy, w), T, B);
+    if (x.requires_grad()) dx = member_unrows(member_mm(dy, w), T, B);
     if (w.requires_grad()) {
       dw = member_mm(dy.transpose(1, 2), rows_of(x));
     }

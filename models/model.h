@@ -125,7 +125,11 @@ void register_builtin_models(ModelRegistry& registry);
 /// (y[t, e, b] = w[e] x[t, e, b]). One batched product over all steps and trials.
 torch::Tensor member_linear(const torch::Tensor& x, const torch::Tensor& w);
 
-/// [T, E, B, k] -> [E, T * B, k] (a view when E = 1): the rows of each member together.
+/// [T, E, B, k] -> [E, T * B, k]: the rows of each member together (a view when the tensor
+/// is a transposed view of member-major storage, as the models' outputs are, or E = 1).
 torch::Tensor member_rows(const torch::Tensor& x);
+
+/// The inverse: [E, T * B, k] -> [T, E, B, k], a view.
+torch::Tensor member_unrows(const torch::Tensor& rows, int64_t T, int64_t B);
 
 }  // namespace richlazy::models

@@ -10,10 +10,14 @@ namespace richlazy::tasks {
 using torch::indexing::Slice;
 
 namespace {
-/// sum over steps and trials of values * mask, / sum of mask: [T, E, B] -> [E].
+/// sum over steps and trials of values * mask, / sum of mask: [T, E, B] -> [E]. Each member's
+/// T*B terms are summed as one contiguous row, so a member's sum is the same, to the last
+/// bit, in a pack of any size (a strided reduction over [T, E, B] would change its order).
 torch::Tensor masked_mean(const torch::Tensor& values, const torch::Tensor& mask) {
-  const torch::Tensor m = mask.to(values.dtype());
-  return (values * m).sum(torch::IntArrayRef{0, 2}) / m.sum(torch::IntArrayRef{0, 2});
+  const int64_t E = values.size(1);
+  const torch::Tensor v = values.transpose(0, 1).reshape({E, -1});
+  const torch::Tensor m = mask.to(values.dtype()).transpose(0, 1).reshape({E, -1});
+  return (v * m).sum(1) / m.sum(1);
 }
 }  // namespace
 

@@ -27,16 +27,13 @@ std::string pack_key(const RunConfig& config) {
 
 int64_t auto_pack_limit(const RunConfig& config) {
   if (!config.device.is_cpu()) return 256;
-  // On one CPU thread a pack gains from sharing each operation's fixed cost among its
-  // members, which matters only while the arithmetic per network is small: measured by
-  // bench/ensemble_speed.sh, packs beat solo runs up to about this many weights per network.
   int64_t weights = 0;
   for (const auto& p : config.model->parameters()) {
     int64_t n = 1;
     for (const int64_t d : p.shape) n *= d;
     weights += n;
   }
-  return weights <= kAutoPackMaxWeights ? 64 : 1;
+  return std::clamp<int64_t>(kAutoPackWeightBudget / std::max<int64_t>(1, weights), 1, 64);
 }
 
 std::vector<Pack> plan_packs(const std::vector<const RunConfig*>& runs, int jobs) {

@@ -6,6 +6,7 @@
 #include <richlazy/core/registries.h>
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/seeding.h>
+#include <richlazy/tasks/member_streams.h>
 #include <richlazy/tasks/perceptual_decision.h>
 #include <richlazy/tasks/task_stats.h>
 #include <richlazy/tasks/timing.h>
@@ -151,4 +152,37 @@ TEST_CASE("task stats reproduce the spec's figures", "[tasks]") {
   REQUIRE(s.input_std[3][0] == 0.0);
   REQUIRE(s.label_fraction[6][0] == 1.0);
   REQUIRE(s.label_fraction[7][1] + s.label_fraction[7][2] == Approx(1.0));
+}
+
+TEST_CASE("sample_members draws exactly each generator's trials of sample, all tasks", "[tasks]") {
+  // 2AF assembles the trials of all generators at once; the other tasks stack sample().
+  for (const char* spec : {"{name: 2AF}", "{name: DMS}", "{name: CXT}", "{name: teacher_student}"}) {
+    INFO(spec);
+    const auto task = make_task(spec);
+    std::vector<at::Generator> gens{make_generator(1), make_generator(2), make_generator(1)};
+    std::vector<at::Generator> twins{make_generator(1), make_generator(2), make_generator(1)};
+    std::vector<at::Generator*> ptrs{&gens[0], &gens[1], &gens[2]};
+    for (int round = 0; round < 2; ++round) {  // the generators advance exactly as sample's do
+      const tasks::TrialBatch members = task->sample_members(16, ptrs);
+      REQUIRE(members.inputs.size(1) == 3);
+      for (int e = 0; e < 3; ++e) {
+        const tasks::TrialBatch one = task->sample(16, twins[e]);
+        REQUIRE(torch::equal(members.inputs.select(1, e), one.inputs));
+        REQUIRE(torch::equal(members.targets.select(1, e), one.targets));
+        REQUIRE(torch::equal(members.mask.select(1, e), one.mask));
+      }
+    }
+  }
+}
+
+TEST_CASE("member streams: each seed's own trials, drawn once for members that share it", "[tasks]") {
+  const auto task = make_task("{name: 2AF}");
+  tasks::MemberStreams streams({3, 5, 3}, "train");
+  at::Generator three = stream_generator(3, "train"), five = stream_generator(5, "train");
+  for (int round = 0; round < 2; ++round) {
+    const tasks::TrialBatch b = streams.draw(*task, 8);
+    REQUIRE(torch::equal(b.inputs.select(1, 0), task->sample(8, three).inputs));
+    REQUIRE(torch::equal(b.inputs.select(1, 1), task->sample(8, five).inputs));
+    REQUIRE(torch::equal(b.inputs.select(1, 2), b.inputs.select(1, 0)));
+  }
 }
