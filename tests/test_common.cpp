@@ -54,6 +54,11 @@ std::string richlazy_binary() { return RICHLAZY_TEST_BINARY; }
 std::string source_dir() { return RICHLAZY_TEST_SOURCE_DIR; }
 std::string shared_data_dir() { return std::string(RICHLAZY_TEST_SOURCE_DIR) + "/../shared/data"; }
 
+std::unique_ptr<train::OptimizerBuilder> make_optimizer(const std::string& yaml) {
+  Params p = params_from(yaml, "train.optimizer");
+  return registries().optimizers.create(p);
+}
+
 Params params_from(const std::string& yaml, const std::string& path, std::vector<ParamSpec> specs) {
   auto source = std::make_shared<ConfigSource>("test.yaml");
   return Params(YAML::Load(yaml), path, source, std::move(specs));

@@ -51,6 +51,9 @@ std::string richlazy_binary();
 std::string source_dir();
 std::string shared_data_dir();
 
+/// The optimizer a `train.optimizer` spec names, e.g. "{name: sgd, lr: 0.1}".
+std::unique_ptr<train::OptimizerBuilder> make_optimizer(const std::string& yaml);
+
 /// Params over YAML text, as a config section at `path` in a file called "test.yaml".
 Params params_from(const std::string& yaml, const std::string& path = "section",
                    std::vector<ParamSpec> specs = {});

@@ -68,11 +68,6 @@ std::shared_ptr<models::Model> paper_net(const std::string& init_yaml, uint64_t 
   init::apply_initializers(*model, init::plan_initializers(ip, builder->parameters(), registries().initializers), seed);
   return model;
 }
-
-std::unique_ptr<train::OptimizerBuilder> sgd() {
-  Params p = testing::params_from("{name: sgd}", "train.optimizer");
-  return registries().optimizers.create(p);
-}
 }  // namespace
 
 TEST_CASE("alignment of a kernel with itself and with a positive multiple is 1", "[metrics]") {
@@ -173,8 +168,7 @@ TEST_CASE("the measures of an unchanged network are those of identity", "[metric
   const auto task = task_2af();
   auto net = paper_net("{W_rec: {name: low_rank, rank: 30}}", 3);
   // lr = 0: nothing moves.
-  Params op = testing::params_from("{name: sgd, lr: 1e-300, momentum: 0}", "o");
-  const auto frozen = registries().optimizers.create(op);
+  const auto frozen = testing::make_optimizer("{name: sgd, lr: 1e-300, momentum: 0}");
   train::Trainer trainer(*net, *task, *frozen,
                          hooks({"{name: rep_alignment}", "{name: kernel_alignment}",
                                 "{name: sign_similarity}", "{name: dw_rec}",
@@ -200,7 +194,7 @@ TEST_CASE("rep_alignment and sign_similarity match a direct computation on the p
   const auto task = task_2af();
   auto net = paper_net("{}", 4);
   torch::Tensor h0;
-  train::Trainer trainer(*net, *task, *sgd(), hooks({"{name: rep_alignment}", "{name: sign_similarity}"}, *task),
+  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd}"), hooks({"{name: rep_alignment}", "{name: sign_similarity}"}, *task),
                          train::TrainSettings{30, 32, 30, 320, 32}, torch::kCPU, 4);
   {
     torch::NoGradGuard g;
@@ -227,7 +221,7 @@ TEST_CASE("path length equals dw_rec for a single interval and exceeds it otherw
   const auto task = task_2af();
   auto run = [&](const std::string& path_spec, int64_t log_every) {
     auto net = paper_net("{}", 5);
-    train::Trainer t(*net, *task, *sgd(), hooks({"{name: dw_rec}", path_spec}, *task),
+    train::Trainer t(*net, *task, *testing::make_optimizer("{name: sgd}"), hooks({"{name: dw_rec}", path_spec}, *task),
                      train::TrainSettings{40, 16, log_every, 32, 8}, torch::kCPU, 5);
     t.run();
     return t.log().rows.back();
@@ -248,9 +242,9 @@ TEST_CASE("the probe is drawn from its own stream, the same for every run of a s
   const auto task = task_2af();
   auto a = paper_net("{}", 6);
   auto b = paper_net("{W_rec: {name: low_rank, rank: 1}}", 6);
-  train::Trainer ta(*a, *task, *sgd(), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 6);
-  train::Trainer tb(*b, *task, *sgd(), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 6);
-  train::Trainer tc(*b, *task, *sgd(), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 7);
+  train::Trainer ta(*a, *task, *testing::make_optimizer("{name: sgd}"), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 6);
+  train::Trainer tb(*b, *task, *testing::make_optimizer("{name: sgd}"), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 6);
+  train::Trainer tc(*b, *task, *testing::make_optimizer("{name: sgd}"), {}, train::TrainSettings{1, 8, 1, 320, 32}, torch::kCPU, 7);
   REQUIRE(torch::equal(ta.probe().trials().inputs, tb.probe().trials().inputs));
   REQUIRE_FALSE(torch::equal(ta.probe().trials().inputs, tc.probe().trials().inputs));
   REQUIRE(ta.probe().size() == 320);

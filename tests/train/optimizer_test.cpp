@@ -7,14 +7,8 @@
 #include <cmath>
 
 using namespace richlazy;
-using testing::registries;
 
 namespace {
-std::unique_ptr<train::OptimizerBuilder> builder(const std::string& yaml) {
-  Params p = testing::params_from(yaml, "train.optimizer");
-  return registries().optimizers.create(p);
-}
-
 /// Runs `steps` updates of a pack of E members (member e with `specs[e]`) and of each member
 /// alone with `reference(e, params)`, on the same gradients; returns the largest difference
 /// relative to the weights' scale.
@@ -31,7 +25,7 @@ double pack_vs_torch(const std::vector<std::string>& specs, int steps, const Ref
   std::vector<std::unique_ptr<train::OptimizerBuilder>> builders;
   std::vector<const train::OptimizerBuilder*> members;
   for (const auto& spec : specs) {
-    builders.push_back(builder(spec));
+    builders.push_back(testing::make_optimizer(spec));
     members.push_back(builders.back().get());
   }
   // Member alone: leaf copies of its slices, updated by torch.optim.
@@ -97,7 +91,7 @@ TEST_CASE("a frozen member keeps its weights exactly, even under non-finite grad
     torch::manual_seed(5);
     torch::Tensor w = torch::randn({3, 4, 4}).requires_grad_();
     torch::Tensor twin = w.detach().clone().requires_grad_();
-    const auto b = builder(spec);
+    const auto b = testing::make_optimizer(spec);
     const auto masked = b->make({w}, {b.get(), b.get(), b.get()});
     const auto plain = b->make({twin}, {b.get(), b.get(), b.get()});
     const torch::Tensor before = w.detach().clone();

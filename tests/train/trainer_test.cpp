@@ -16,11 +16,6 @@ using namespace richlazy;
 using testing::registries;
 
 namespace {
-std::unique_ptr<train::OptimizerBuilder> optimizer(const std::string& yaml) {
-  Params p = testing::params_from(yaml, "train.optimizer");
-  return registries().optimizers.create(p);
-}
-
 std::unique_ptr<tasks::Task> task_2af() {
   Params p = testing::params_from("{name: 2AF}", "task");
   return registries().tasks.create(p);
@@ -73,7 +68,7 @@ TEST_CASE("a training step equals PyTorch's SGD with momentum on CrossEntropyLos
   batch.targets = torch::arange(T * B, torch::kLong).mul(7).remainder(3).reshape({T, 1, B});
   batch.mask = torch::ones({T, 1, B});
   const auto task = task_2af();
-  train::Trainer trainer(net, *task, *optimizer("{name: sgd, lr: 0.05, momentum: 0.9}"), {},
+  train::Trainer trainer(net, *task, *testing::make_optimizer("{name: sgd, lr: 0.05, momentum: 0.9}"), {},
                          train::TrainSettings{3, B, 1}, torch::kCPU, 0);
   for (int s = 0; s < reference::kTrainSteps; ++s) {
     INFO("step " << s);
@@ -109,7 +104,7 @@ TEST_CASE("masked cross-entropy scores only the masked steps, each member on its
 TEST_CASE("a short training run on 2AF reaches decision accuracy >= 0.8", "[train]") {
   const auto task = task_2af();
   auto net = paper_net(300, "{}", 0);
-  train::Trainer trainer(*net, *task, *optimizer("{name: sgd}"), hooks({"loss", "accuracy"}, *task),
+  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd}"), hooks({"loss", "accuracy"}, *task),
                          train::TrainSettings{1000, 32, 500}, torch::kCPU, 0);
   const train::TrainOutcome out = trainer.run();
   REQUIRE(out.members[0].status == "ok");
@@ -129,7 +124,7 @@ TEST_CASE("a short training run on 2AF reaches decision accuracy >= 0.8", "[trai
 TEST_CASE("metrics are logged at step 0, every k steps and at the end", "[train]") {
   const auto task = task_2af();
   auto net = paper_net(16, "{}", 1);
-  train::Trainer trainer(*net, *task, *optimizer("{name: sgd}"), hooks({"loss", "dw_rec"}, *task),
+  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd}"), hooks({"loss", "dw_rec"}, *task),
                          train::TrainSettings{25, 8, 10}, torch::kCPU, 1);
   trainer.run();
   REQUIRE(trainer.log().steps == std::vector<int64_t>{0, 10, 20, 25});
@@ -143,13 +138,13 @@ TEST_CASE("metric hooks never change training", "[train]") {
   const auto task = task_2af();
   auto a = paper_net(32, "{W_rec: {name: low_rank, rank: 3}}", 4);
   auto b = paper_net(32, "{W_rec: {name: low_rank, rank: 3}}", 4);
-  train::Trainer with(*a, *task, *optimizer("{name: sgd}"),
+  train::Trainer with(*a, *task, *testing::make_optimizer("{name: sgd}"),
                       hooks({"loss", "accuracy", "dw_rec", "dw_rec_rel", "dw_in", "dw_out",
                              "rep_alignment", "kernel_alignment", "sign_similarity", "erank_rec",
                              "erank_delta_rec", "path_length_rec"},
                             *task),
                       train::TrainSettings{60, 16, 7}, torch::kCPU, 4);
-  train::Trainer without(*b, *task, *optimizer("{name: sgd}"), {}, train::TrainSettings{60, 16, 1000},
+  train::Trainer without(*b, *task, *testing::make_optimizer("{name: sgd}"), {}, train::TrainSettings{60, 16, 1000},
                          torch::kCPU, 4);
   with.run();
   without.run();
@@ -160,7 +155,7 @@ TEST_CASE("the same seed gives identical metrics and another seed does not", "[t
   const auto task = task_2af();
   auto run = [&](uint64_t seed) {
     auto net = paper_net(24, "{}", seed);
-    train::Trainer t(*net, *task, *optimizer("{name: sgd}"), hooks({"loss", "dw_rec"}, *task),
+    train::Trainer t(*net, *task, *testing::make_optimizer("{name: sgd}"), hooks({"loss", "dw_rec"}, *task),
                      train::TrainSettings{30, 8, 10}, torch::kCPU, seed);
     t.run();
     return t.log().rows;
@@ -172,7 +167,7 @@ TEST_CASE("the same seed gives identical metrics and another seed does not", "[t
 TEST_CASE("a run whose loss stops being finite is marked diverged", "[train]") {
   const auto task = task_2af();
   auto net = paper_net(32, "{W_rec: {name: gaussian, gain: 3}}", 2);
-  train::Trainer trainer(*net, *task, *optimizer("{name: sgd, lr: 1e6, momentum: 0.9}"),
+  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd, lr: 1e6, momentum: 0.9}"),
                          hooks({"loss"}, *task), train::TrainSettings{200, 8, 50}, torch::kCPU, 2);
   const train::TrainOutcome out = trainer.run();
   REQUIRE(out.members[0].status == "diverged");
