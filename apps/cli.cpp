@@ -40,15 +40,20 @@ int run_cli(int argc, char** argv, const Registries& reg) {
   run->add_option("--threads", run_opts.threads,
                   "CPU threads of each pack (default 1); the last digits of results depend on it")
       ->check(CLI::Range(1, 256));
-  run->add_option("--pack", run_opts.pack,
-                  "auto | N: train up to N runs that differ only in seed, init or optimizer "
-                  "hyperparameters together, as one batched model (overrides train.pack; "
-                  "default auto: when that is faster on the device; 1 = off)");
+  std::string pack;
+  CLI::Option* pack_option = run->add_option(
+      "--pack", pack,
+      "auto | N: train up to N runs that differ only in seed, init or optimizer "
+      "hyperparameters together, as one batched model (overrides train.pack; "
+      "default auto: when that is faster on the device; 1 = off)");
   run->add_flag("--quiet", run_opts.quiet, "no progress line or per-run log lines");
   run->add_flag("--overwrite", run_opts.overwrite, "replace an existing output folder");
   bool no_report = false;
   run->add_flag("--no-report", no_report, "do not write the report (figures and index.html) at the end");
-  run->callback([&] { action = [&] { return apps::command_run(run_opts, reg, no_report); }; });
+  run->callback([&] {
+    if (pack_option->count() > 0) run_opts.pack = pack;  // given, even if empty
+    action = [&] { return apps::command_run(run_opts, reg, no_report); };
+  });
 
   // --- report --------------------------------------------------------------------------
   apps::ReportArgs report_args;
@@ -138,7 +143,8 @@ int run_cli(int argc, char** argv, const Registries& reg) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; a command line that cannot be parsed is bad input.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     return action ? action() : 0;

@@ -20,7 +20,10 @@ void member_addmm_(const torch::Tensor& out, const torch::Tensor& a, const torch
 torch::Tensor member_mm(const torch::Tensor& a, const torch::Tensor& b);
 
 /// Whether member_addmm_ would take the direct BLAS path for these operands (for tests and
-/// benchmarks; the results are the same either way).
+/// benchmarks). Results agree to rounding either way; bit for bit only for operands of the
+/// same layout (a BLAS may round a product with a transposed operand differently), which is
+/// why callers that must give a pack's members the bits of their solo runs pass operands
+/// whose layout does not depend on the number of members.
 bool member_matmul_uses_blas(const torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b);
 
 }  // namespace richlazy

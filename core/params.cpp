@@ -27,6 +27,7 @@ Params Params::rebind(std::vector<ParamSpec> specs) const {
   Params p(node_, path_, source_, std::move(specs));
   p.read_ = read_;
   p.resolved_.reset(resolved_);
+  p.fallback_mark_ = fallback_mark_;
   return p;
 }
 
@@ -46,8 +47,8 @@ bool Params::has(const std::string& key) const {
 }
 
 YAML::Mark Params::mark_of(const std::string& key) const {
-  if (has(key)) return node_[key].Mark();
-  return node_.IsDefined() ? node_.Mark() : YAML::Mark::null_mark();
+  const YAML::Mark mark = has(key) ? node_[key].Mark() : node_.IsDefined() ? node_.Mark() : YAML::Mark::null_mark();
+  return mark.is_null() ? fallback_mark_ : mark;
 }
 
 void Params::fail(const std::string& key, const std::string& rule) const {

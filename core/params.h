@@ -44,6 +44,10 @@ class Params {
   /// The same section with other declared keys (used when a `name:` picks a registry entry).
   Params rebind(std::vector<ParamSpec> specs) const;
 
+  /// Where errors point when the section has no position of its own in the file (a section
+  /// built from a shorthand, e.g. the metric `dw_rec` standing for `{name: dw_rec}`).
+  void set_fallback_mark(const YAML::Mark& mark) { fallback_mark_ = mark; }
+
   const std::string& path() const { return path_; }
   /// The YAML map itself (shared with the config tree).
   YAML::Node node() const { return node_; }
@@ -117,6 +121,7 @@ class Params {
   std::vector<ParamSpec> specs_;
   std::shared_ptr<std::set<std::string>> read_;
   YAML::Node resolved_;
+  YAML::Mark fallback_mark_ = YAML::Mark::null_mark();
 };
 
 /// Formats a double the way users write it: shortest text that reads back exactly.

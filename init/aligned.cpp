@@ -91,6 +91,11 @@ std::string other_parameter(Params& p, const InitTarget& t, const std::string& k
                                    "parameters: {}",
                                    role, t.describe_parameters()));
     }
+    if (name == t.param) {
+      p.fail_bare(key, fmt::format("is not set, and the model's {} weight is {} itself; name the {} weights "
+                                   "(one of {})",
+                                   role, t.param, key, t.describe_parameters()));
+    }
     p.set_resolved(key, YAML::Node(name));
     return name;
   }
@@ -98,6 +103,7 @@ std::string other_parameter(Params& p, const InitTarget& t, const std::string& k
   if (!t.shapes.empty() && !t.shapes.count(name)) {
     p.fail(key, "must name a parameter of the model (" + t.describe_parameters() + ")");
   }
+  if (name == t.param) p.fail(key, "must name another parameter than " + t.param + " itself");
   return name;
 }
 }  // namespace

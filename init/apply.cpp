@@ -28,10 +28,10 @@ std::vector<InitStep> plan_initializers(Params& init_section,
   }
 
   std::map<std::string, std::vector<int64_t>> shapes;
-  std::map<std::string, std::string> roles;
+  std::vector<std::pair<std::string, std::string>> roles;
   for (const auto& info : parameters) {
     shapes[info.name] = info.shape;
-    roles[info.name] = info.role;
+    roles.emplace_back(info.name, info.role);
   }
   std::vector<InitStep> steps;
   for (const auto& info : parameters) {
@@ -125,13 +125,14 @@ std::string InitTarget::parameter_with_role(const std::string& role) const {
 }
 
 std::string InitTarget::describe_parameters() const {
-  std::string out;
-  for (const auto& [name, shape] : shapes) {
-    if (!out.empty()) out += ", ";
-    const auto r = roles.find(name);
-    out += r == roles.end() || r->second.empty() ? name : fmt::format("{} ({})", name, r->second);
+  std::vector<std::string> names;
+  for (const auto& [name, role] : roles) names.push_back(role.empty() ? name : fmt::format("{} ({})", name, role));
+  for (const auto& [name, shape] : shapes) {  // parameters given without roles
+    bool listed = false;
+    for (const auto& [n, role] : roles) listed = listed || n == name;
+    if (!listed) names.push_back(name);
   }
-  return out;
+  return join_names(names);
 }
 
 std::string format_init_report(const InitReport& r) {

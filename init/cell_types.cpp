@@ -24,7 +24,10 @@ CellTypeTable load_cell_types(const std::string& path) {
   const YAML::Node classes = root["classes"];
   if (!classes.IsSequence() || classes.size() == 0) fail(root, "classes must be a non-empty list");
   for (const auto& c : classes) {
-    if (!c["name"].IsScalar() || !c["fraction"].IsScalar()) fail(c, "each class needs a name and a fraction");
+    if (!c.IsMap() || !c["name"].IsDefined() || !c["name"].IsScalar() || !c["fraction"].IsDefined() ||
+        !c["fraction"].IsScalar()) {
+      fail(c, "each class needs a name and a fraction");
+    }
     double f = 0;
     if (!YAML::convert<double>::decode(c["fraction"], f) || !(f >= 0)) fail(c["fraction"], "fraction must be >= 0");
     table.names.push_back(c["name"].Scalar());

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace richlazy::tasks {
@@ -38,11 +39,12 @@ struct InitTarget {
   /// Shapes of the model's parameters (one network's), for initializers that use other
   /// parameters; empty outside a run.
   std::map<std::string, std::vector<int64_t>> shapes;
-  /// Roles of the model's parameters ("input", "recurrent", "readout", "bias", ...), so that
-  /// an initializer can find e.g. the readout weight of any model; empty outside a run.
-  std::map<std::string, std::string> roles;
+  /// (parameter, role) of the model's parameters in their declaration order ("input",
+  /// "recurrent", "readout", "bias", ...), so that an initializer can find e.g. the readout
+  /// weight of any model; empty outside a run.
+  std::vector<std::pair<std::string, std::string>> roles;
 
-  /// The parameter with `role` ("" when none, or outside a run).
+  /// The first parameter with `role` ("" when none, or outside a run).
   std::string parameter_with_role(const std::string& role) const;
   /// "W_in (input), W_out (readout), W_rec (recurrent)": the model's parameters, for messages.
   std::string describe_parameters() const;

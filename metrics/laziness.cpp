@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace richlazy::metrics {
@@ -14,9 +15,15 @@ double frobenius_cosine(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 torch::Tensor member_cosine(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor x = a.detach().to(torch::kDouble).flatten(1),
-                      y = b.detach().to(torch::kDouble).flatten(1);
-  return (x * y).sum(1) / (x.norm(2, 1) * y.norm(2, 1));
+  // One member at a time: the float64 copies of a pack's kernels (R^2 entries each) would
+  // otherwise all be alive at once.
+  const int64_t E = a.size(0);
+  torch::Tensor out = torch::empty({E}, a.options().dtype(torch::kDouble));
+  for (int64_t e = 0; e < E; ++e) {
+    const torch::Tensor x = a[e].detach().to(torch::kDouble), y = b[e].detach().to(torch::kDouble);
+    out[e] = (x * y).sum() / (x.norm() * y.norm());
+  }
+  return out;
 }
 
 torch::Tensor representation_kernel(const torch::Tensor& hidden) {
@@ -44,7 +51,6 @@ torch::Tensor tangent_kernel(const models::KernelFactors& f) {
   // Rows are (i, b, k) with output step t = steps[i]; the error at step s is zero for t < s,
   // so the rows that see step s are the suffix of output steps >= s.
   std::vector<int64_t> first(T, S);
-  std::vector<torch::Tensor> errors(T);
   std::vector<bool> active(T, false);
   // A step counts when any member's activity there is not zero (NaN is "not zero": one
   // diverged member must not switch a step off for the others).
@@ -56,27 +62,40 @@ torch::Tensor tangent_kernel(const models::KernelFactors& f) {
         break;
       }
     }
+    // No row sees step s, or W multiplies zero there (h_{-1} = 0).
     active[s] = first[s] < S && any_activity[s].item<bool>();
-    if (!active[s]) continue;  // no row sees step s, or W multiplies zero there (h_{-1} = 0)
-    // [E, S', O, B, N] -> (i, b, k) rows of each member: [E, S' * B * O, N]
-    errors[s] = f.errors[s].slice(1, first[s]).permute({0, 1, 3, 2, 4}).reshape({E, -1, N});
   }
-  // Gram matrices of the activities of every (step, trial): [E, T*B, T*B].
-  const torch::Tensor a = models::member_rows(f.activity);
-  const torch::Tensor gram_a = member_mm(a, a.transpose(1, 2));
+  const torch::Tensor activity_rows = models::member_rows(f.activity);  // [E, T*B, N]
 
-  for (int64_t s = 0; s < T; ++s) {
-    if (!active[s]) continue;
-    for (int64_t s2 = s; s2 < T; ++s2) {
-      if (!active[s2]) continue;
-      // K[r, r'] += <e_s^r, e_s2^r'> <a_s^b(r), a_s2^b(r')>, for the rows seeing s and s2.
-      torch::Tensor block = member_mm(errors[s], errors[s2].transpose(1, 2));
-      const int64_t rows = S - first[s], cols = S - first[s2];
-      const torch::Tensor g = gram_a.slice(1, s * B, (s + 1) * B).slice(2, s2 * B, (s2 + 1) * B);
-      block.view({E, rows, B, O, cols, B, O}).mul_(g.reshape({E, 1, B, 1, 1, B, 1}));
-      kernel.slice(1, first[s] * per_step).slice(2, first[s2] * per_step).add_(block);
-      if (s2 != s) {
-        kernel.slice(1, first[s2] * per_step).slice(2, first[s] * per_step).add_(block.transpose(1, 2));
+  // On the CPU a few members at a time, so that a chunk's errors and a step pair's block (up
+  // to R x R per member) stay cache-sized (measured: 10-35% faster than whole packs at 2,304
+  // rows); on a GPU all members at once.
+  const int64_t R = S * per_step;
+  const int64_t chunk = f.errors.device().is_cpu() ? std::max<int64_t>(1, (int64_t{16} << 20) / (4 * R * R)) : E;
+  std::vector<torch::Tensor> errors(T);
+  for (int64_t c0 = 0; c0 < E; c0 += chunk) {
+    const int64_t c = std::min(chunk, E - c0);
+    for (int64_t s = 0; s < T; ++s) {
+      // [c, S', O, B, N] -> (i, b, k) rows of each member: [c, S' * B * O, N]
+      if (active[s]) {
+        errors[s] = f.errors[s].narrow(0, c0, c).slice(1, first[s]).permute({0, 1, 3, 2, 4}).reshape({c, -1, N});
+      }
+    }
+    // Gram matrices of the activities of every (step, trial): [c, T*B, T*B].
+    const torch::Tensor a = activity_rows.narrow(0, c0, c);
+    const torch::Tensor gram_a = member_mm(a, a.transpose(1, 2));
+    const torch::Tensor k = kernel.narrow(0, c0, c);
+    for (int64_t s = 0; s < T; ++s) {
+      if (!active[s]) continue;
+      for (int64_t s2 = s; s2 < T; ++s2) {
+        if (!active[s2]) continue;
+        // K[r, r'] += <e_s^r, e_s2^r'> <a_s^b(r), a_s2^b(r')>, for the rows seeing s and s2.
+        torch::Tensor block = member_mm(errors[s], errors[s2].transpose(1, 2));
+        const int64_t rows = S - first[s], cols = S - first[s2];
+        const torch::Tensor g = gram_a.slice(1, s * B, (s + 1) * B).slice(2, s2 * B, (s2 + 1) * B);
+        block.view({c, rows, B, O, cols, B, O}).mul_(g.reshape({c, 1, B, 1, 1, B, 1}));
+        k.slice(1, first[s] * per_step).slice(2, first[s2] * per_step).add_(block);
+        if (s2 != s) k.slice(1, first[s2] * per_step).slice(2, first[s] * per_step).add_(block.transpose(1, 2));
       }
     }
   }
@@ -91,24 +110,21 @@ torch::Tensor tangent_kernel_bruteforce(models::Model& model, const std::string&
   const torch::Tensor logits = model.forward(inputs).logits;  // [T, E, B, O]
   const int64_t E = logits.size(1), B = logits.size(2), O = logits.size(3);
   const int64_t rows = static_cast<int64_t>(steps.size()) * B * O;
-  torch::Tensor kernel = torch::empty({E, rows, rows}, w.options());
-  for (int64_t e = 0; e < E; ++e) {
-    torch::Tensor jacobian = torch::empty({rows, w[e].numel()}, w.options());
-    int64_t row = 0;
-    for (const int64_t t : steps) {
-      for (int64_t b = 0; b < B; ++b) {
-        for (int64_t k = 0; k < O; ++k) {
-          // Members never interact, so the gradient of member e's logit lives in w[e].
-          const auto grad = torch::autograd::grad({logits.index({t, e, b, k})}, {w}, {},
-                                                  /*retain_graph=*/true);
-          jacobian[row++].copy_(grad[0][e].reshape({-1}));
-        }
+  torch::Tensor jacobian = torch::empty({E, rows, w[0].numel()}, w.options());
+  int64_t row = 0;
+  for (const int64_t t : steps) {
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t k = 0; k < O; ++k) {
+        // Members never interact, so one backward pass of the sum over members gives every
+        // member's gradient of its own logit, in its own slice of w.
+        const auto grad = torch::autograd::grad({logits.index({t, torch::indexing::Slice(), b, k}).sum()}, {w},
+                                                {}, /*retain_graph=*/true);
+        jacobian.select(1, row++).copy_(grad[0].reshape({E, -1}));
       }
     }
-    torch::NoGradGuard no_grad;
-    kernel[e].copy_(torch::matmul(jacobian, jacobian.t()));
   }
-  return kernel;
+  torch::NoGradGuard no_grad;
+  return torch::bmm(jacobian, jacobian.transpose(1, 2));
 }
 
 torch::Tensor tangent_kernel(models::Model& model, const std::string& param,

@@ -31,10 +31,10 @@ torch::Tensor sign_similarity(const torch::Tensor& before, const torch::Tensor& 
 /// the Jacobian.
 torch::Tensor tangent_kernel(const models::KernelFactors& factors);
 
-/// The same kernels by definition: for each member, one backward pass per logit y[t, e, b, k]
-/// (t in `steps`, all trials of `inputs` [T, E, B, n_in], all classes) into a preallocated
-/// Jacobian [R, numel of one member's param], then J J^T. The reference's method; slow, for
-/// tests and benchmarks.
+/// The same kernels by definition: one backward pass per logit y[t, ., b, k] (t in `steps`,
+/// all trials of `inputs` [T, E, B, n_in], all classes; one pass serves every member) into a
+/// preallocated Jacobian [E, R, numel of one member's param], then J J^T. The reference's
+/// method; slow, for tests, benchmarks and models without factors.
 torch::Tensor tangent_kernel_bruteforce(models::Model& model, const std::string& param,
                                         const torch::Tensor& inputs,
                                         const std::vector<int64_t>& steps);

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
+
 
 namespace richlazy::metrics {
 
@@ -16,9 +18,17 @@ tasks::TrialBatch draw_member_trials(const tasks::Task& task, const std::vector<
 
 Probe::Probe(tasks::TrialBatch trials, int64_t kernel_trials)
     : trials_(std::move(trials)), kernel_trials_(kernel_trials) {
-  const torch::Tensor scored = trials_.mask.gt(0).flatten(1).any(1).to(torch::kCPU);
+  // The steps each member's probe trials score ([T, E]); a pack's kernels share their rows,
+  // so every member must score the same steps, as every built-in task does.
+  const torch::Tensor scored = trials_.mask.gt(0).any(2).to(torch::kCPU);
+  if (!scored.eq(scored.select(1, 0).unsqueeze(1)).all().item<bool>()) {
+    throw std::runtime_error(
+        "the networks of this pack score different steps of their probe trials (the task scores "
+        "different steps in different trials), so their tangent kernels cannot share rows; train "
+        "them with --pack 1");
+  }
   for (int64_t t = 0; t < scored.size(0); ++t) {
-    if (scored[t].item<bool>()) kernel_steps_.push_back(t);
+    if (scored[t][0].item<bool>()) kernel_steps_.push_back(t);
   }
 }
 

@@ -160,8 +160,11 @@ class CTRNNFused : public torch::autograd::Function<CTRNNFused> {
     const torch::Tensor h_steps = hidden.transpose(0, 1);  // [E, T, B, N], contiguous
     const torch::Tensor x_rows = member_rows(x);
     torch::Tensor dy, dh;  // gradients reaching the logits and the states, member-major rows
-    if (grads[0].defined()) dy = member_rows(grads[0]);
-    if (grads[1].defined()) dh = member_rows(grads[1]);
+    // Contiguous whatever layout autograd hands us (a view when E = 1, a copy otherwise):
+    // the BLAS must see the same operands in a pack as alone, or its result differs in the
+    // last bits (OpenBLAS rounds NN and NT products differently).
+    if (grads[0].defined()) dy = member_rows(grads[0]).contiguous();
+    if (grads[1].defined()) dh = member_rows(grads[1]).contiguous();
 
     torch::Tensor d_w_in = torch::empty_like(w_in), d_w_rec = torch::empty_like(w_rec);
     torch::Tensor d_w_out = torch::zeros_like(w_out), d_x;
@@ -247,7 +250,14 @@ std::optional<KernelFactors> CTRNN::kernel_factors(const std::string& param,
   f.errors = torch::zeros({T, E, S, O, B, N}, hidden.options());
   const torch::Tensor readout = w_out_.detach().unsqueeze(2);  // [E, O, 1, N]
   for (int64_t i = 0; i < S; ++i) f.errors[steps[i]].select(1, i).copy_(readout.expand({E, O, B, N}));
-  backprop_through_time(f.errors.view({T, E, S * O, B, N}), hidden, w_rec_.detach(), a, options_.activation);
+  // A member at a time on the CPU (as many as fit the cache budget), all of them on a GPU.
+  const int64_t chunk = member_chunk(E, T, S * O * B, N, hidden.device());
+  const torch::Tensor errors = f.errors.view({T, E, S * O, B, N}), w_rec = w_rec_.detach();
+  for (int64_t c0 = 0; c0 < E; c0 += chunk) {
+    const int64_t c = std::min(chunk, E - c0);
+    backprop_through_time(errors.narrow(1, c0, c), hidden.narrow(1, c0, c), w_rec.narrow(0, c0, c), a,
+                          options_.activation);
+  }
   return f;
 }
 

@@ -75,7 +75,8 @@ class MemberLinear : public torch::autograd::Function<MemberLinear> {
     const torch::Tensor& x = saved[0];
     const torch::Tensor& w = saved[1];
     const int64_t T = x.size(0), B = x.size(2);
-    const torch::Tensor dy = member_rows(grads[0]);  // [E, T*B, m]
+    // Contiguous in a pack as alone, so that the BLAS sees the same operands (see ctrnn.cpp).
+    const torch::Tensor dy = member_rows(grads[0]).contiguous();  // [E, T*B, m]
     torch::Tensor dx, dw;
     if (x.requires_grad()) dx = member_unrows(member_mm(dy, w), T, B);
     if (w.requires_grad()) {

@@ -47,7 +47,7 @@ std::vector<Override> parse_overrides(const ExperimentOptions& o) {
     out.push_back({s.substr(0, eq), s.substr(eq + 1), origin});
   }
   if (!o.device.empty()) out.push_back({"device", o.device, "--device " + o.device});
-  if (!o.pack.empty()) out.push_back({"train.pack", o.pack, "--pack " + o.pack});
+  if (o.pack) out.push_back({"train.pack", *o.pack, "--pack " + *o.pack});
   return out;
 }
 
@@ -111,7 +111,9 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
       const YAML::Node v = values[i];
       std::string label;
       if (v.IsScalar()) label = sanitize(v.Scalar());
-      else if (v.IsMap() && v["name"].IsScalar()) label = sanitize(v["name"].Scalar()) + std::to_string(i);
+      else if (v.IsMap() && v["name"].IsDefined() && v["name"].IsScalar()) {
+        label = sanitize(v["name"].Scalar()) + std::to_string(i);
+      }
       else label = "v" + std::to_string(i);
       for (const auto& l : axis.labels) {
         if (l == label) source.fail(path, v.Mark(), "lists the value " + node_text(v) + " twice");
@@ -415,7 +417,8 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   const std::size_t packed = plan.runs.size() - plan.packs.size();
   reporter.log(fmt::format("experiment {}: {} run{}{}, {} at a time -> {}{}", plan.name, plan.runs.size(),
                            plan.runs.size() == 1 ? "" : "s",
-                           packed == 0 ? std::string() : fmt::format(" in {} packs", plan.packs.size()),
+                           packed == 0 ? std::string()
+                                       : fmt::format(" in {} pack{}", plan.packs.size(), plan.packs.size() == 1 ? "" : "s"),
                            plan.jobs, plan.dir, describe_packs(plan)));
   ExperimentResult result;
   result.runs.resize(plan.runs.size());

@@ -9,6 +9,7 @@
 #include <richlazy/train/packing.h>
 #include <richlazy/train/run_config.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +25,7 @@ struct ExperimentOptions {
   bool overwrite = false;         ///< replace an existing DIR/<experiment>
   int jobs = 0;                   ///< packs trained at the same time; 0 = auto (cores / threads on CPU, 1 on GPU)
   int threads = 1;                ///< threads of each pack (LibTorch and OpenBLAS); results depend on it
-  std::string pack;               ///< overrides train.pack when not empty: "auto" or N
+  std::optional<std::string> pack;  ///< overrides train.pack when given: "auto" or N
 };
 
 /// One run of the sweep, validated.

@@ -12,7 +12,6 @@ std::string pack_key(const RunConfig& config) {
   key.remove("init");
   YAML::Node train = key["train"];
   if (train.IsMap()) {
-    train.remove("pack");
     YAML::Node optimizer = train["optimizer"];
     if (optimizer.IsMap()) {
       const YAML::Node name = YAML::Clone(optimizer["name"]);
@@ -25,15 +24,47 @@ std::string pack_key(const RunConfig& config) {
   return out.c_str();
 }
 
-int64_t auto_pack_limit(const RunConfig& config) {
-  if (!config.device.is_cpu()) return 256;
+namespace {
+int64_t weights_per_network(const RunConfig& config) {
   int64_t weights = 0;
   for (const auto& p : config.model->parameters()) {
     int64_t n = 1;
     for (const int64_t d : p.shape) n *= d;
     weights += n;
   }
-  return std::clamp<int64_t>(kAutoPackWeightBudget / std::max<int64_t>(1, weights), 1, 64);
+  return weights;
+}
+
+/// Whether the run logs the tangent-kernel alignment (its metrics as resolved).
+bool logs_kernel(const RunConfig& config) {
+  const YAML::Node names = config.resolved["metrics"]["names"];
+  if (!names.IsSequence()) return false;
+  for (const auto& item : names) {
+    const YAML::Node name = item.IsMap() ? item["name"] : item;
+    if (name.IsDefined() && name.IsScalar() && name.Scalar() == "kernel_alignment") return true;
+  }
+  return false;
+}
+}  // namespace
+
+int64_t member_bytes(const RunConfig& config) {
+  // The hidden size, read off the parameters: the largest output dimension of a weight.
+  int64_t hidden = 1;
+  for (const auto& p : config.model->parameters()) hidden = std::max(hidden, p.shape.front());
+  const int64_t T = config.task->steps();
+  int64_t floats = 8 * weights_per_network(config) + 2 * T * config.train.probe_trials * hidden;
+  if (logs_kernel(config)) {
+    const int64_t rows = T * config.train.kernel_trials * config.task->output_size();
+    floats += 3 * rows * rows;
+  }
+  return 4 * floats;
+}
+
+int64_t auto_pack_limit(const RunConfig& config) {
+  if (!config.device.is_cpu()) return 256;
+  const int64_t by_weights = kAutoPackWeightBudget / std::max<int64_t>(1, weights_per_network(config));
+  const int64_t by_memory = kAutoPackMemoryBudget / std::max<int64_t>(1, member_bytes(config));
+  return std::clamp<int64_t>(std::min(by_weights, by_memory), 1, 64);
 }
 
 std::vector<Pack> plan_packs(const std::vector<const RunConfig*>& runs, int jobs) {

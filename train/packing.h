@@ -28,10 +28,23 @@ inline constexpr int64_t kAutoPackWeightBudget = 700000;
 
 /// What a run must share with another to be packed with it: its resolved config without
 /// `seed`, `init` and the optimizer's hyperparameters (the optimizer's name stays), as text.
+/// (`train.pack` stays too: runs that ask for different packing are packed apart.)
 std::string pack_key(const RunConfig& config);
 
+/// On the CPU, `auto` also keeps a pack's estimated memory (member_bytes per member) under
+/// this: a pack holds the state of all its networks at once, the tangent kernels of
+/// kernel_alignment included.
+inline constexpr int64_t kAutoPackMemoryBudget = int64_t{1} << 30;
+
+/// Roughly the bytes one member of a pack holds while training: its weights with their
+/// gradients, optimizer state and copies (8 floats per weight), its probe trials' hidden
+/// states (twice), and, when kernel_alignment is logged, three R x R kernels (R = steps x
+/// kernel trials x outputs).
+int64_t member_bytes(const RunConfig& config);
+
 /// The most members `auto` packs for a run of this config on its device: on a GPU 256; on
-/// the CPU as many as kAutoPackWeightBudget allows, from 1 (large networks) to 64.
+/// the CPU as many as kAutoPackWeightBudget and kAutoPackMemoryBudget allow, from 1 (large
+/// networks) to 64.
 int64_t auto_pack_limit(const RunConfig& config);
 
 /// Splits the runs into packs: runs with equal pack keys, in sweep order, in packs of at most

@@ -68,7 +68,7 @@ std::vector<NamedHook> parse_metrics(Params& section, const Registries& reg,
       name = item.Scalar();
       spec = YAML::Node(YAML::NodeType::Map);
       spec["name"] = name;
-    } else if (item.IsMap() && item["name"].IsScalar()) {
+    } else if (item.IsMap() && item["name"].IsDefined() && item["name"].IsScalar()) {
       name = item["name"].Scalar();
       spec.reset(item);
     } else {
@@ -78,6 +78,7 @@ std::vector<NamedHook> parse_metrics(Params& section, const Registries& reg,
       section.source().fail(path, item.Mark(), reg.metrics.unknown_message(name));
     }
     Params p(spec, path, section.source_ptr(), {});
+    p.set_fallback_mark(item.Mark());  // a bare name has no position of its own
     // `as:` renames the column (e.g. two `dw` metrics of different weights). It is handled
     // here, so the metric's own options never see it.
     std::string column = name;

@@ -46,6 +46,13 @@ TEST_CASE("each kind of bad config gives its message, a non-zero exit and no out
       {"bad sweep value", "init:\n  W_rec: {name: low_rank}\nsweep:\n  init.W_rec.rank: [1, 301]\n",
        ":4:24: init.W_rec.rank must be an integer in [1, 300], got 301 (in run rank-301 of the sweep)"},
       {"not a map", "- 1\n- 2\n", ":1:1: the config must be a YAML map"},
+      {"metric map without a name", "metrics: {names: [loss, {as: x}]}\n",
+       ":1:25: metrics.names[1] must be a metric name or {name: ..., ...}"},
+      {"metric aimed at a weight the model lacks",
+       "model: {name: linear2}\ntask: {name: teacher_student}\nmetrics: {names: [loss, dw_rec]}\n",
+       ":3:25: metrics.names[1].name dw_rec measures the recurrent weight, which model linear2 does not "
+       "have; its parameters: W_1 (input), w_2 (readout)"},
+      {"bad pack size", "train: {pack: 0}\n", ":1:15: train.pack must be auto or an integer in [1, 4096], got 0"},
       {"missing file", "", ": cannot open the file: No such file or directory"},
   };
   for (const auto& c : cases) {
@@ -71,18 +78,32 @@ TEST_CASE("set overrides are validated and located by the --set", "[apps]") {
   REQUIRE_THAT(r.err, Contains("--set train.batch_size=-3: train.batch_size must be an integer in "
                                "[1, 1000000], got -3"));
   REQUIRE_FALSE(fs::exists(tmp.file("out")));
+  // --pack is validated the same way, even when given empty, and a command line that cannot
+  // be parsed is bad input too (status 2).
+  for (const std::string pack : {"0", "''", "abc"}) {
+    INFO("--pack " << pack);
+    const auto p = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --pack " + pack);
+    REQUIRE(p.status == 2);
+    REQUIRE_THAT(p.err, Contains("train.pack must be auto or an integer in [1, 4096]"));
+  }
+  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --pack").status == 2);
+  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --no-such-option").status == 2);
+  REQUIRE_FALSE(fs::exists(tmp.file("out")));
 }
 
 TEST_CASE("richlazy run trains, prints the table and writes the layout", "[apps]") {
   testing::TempDir tmp;
   testing::write_text(tmp.file("exp.yaml"), kTiny);
-  const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out"));
+  const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --jobs 1");
   REQUIRE(r.status == 0);
   REQUIRE_THAT(r.out, Contains("rank-1"));
   REQUIRE_THAT(r.out, Contains("dw_rec"));
   REQUIRE_THAT(r.out, Contains("Results in " + tmp.file("out") + "/tiny/"));
   REQUIRE_THAT(r.err, Contains("W_rec [20 x 20] {name: low_rank, rank: 1, gain: 1.25, norm: none}: rank 1"));
   REQUIRE(fs::exists(tmp.file("out/tiny/runs/rank-20/weights/W_rec_final.npy")));
+  // The two ranks are one pack of small networks, and the log says so.
+  REQUIRE_THAT(r.err, Contains("2 runs in 1 pack, 1 at a time"));
+  REQUIRE_THAT(r.err, Contains("pack 1/1 (2 networks trained together): rank-1, rank-20"));
   // A second run into the same folder is refused, then allowed with --overwrite.
   const auto again = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");
   REQUIRE(again.status == 2);

@@ -33,9 +33,9 @@ Built build(const std::string& yaml, int64_t rows, int64_t cols, uint64_t seed =
   std::map<std::string, std::vector<int64_t>> shapes{{"W", {rows, cols}}};
   for (const auto& [k, v] : done) shapes[k] = v.sizes().vec();
   // The roles a CTRNN gives these names, for initializers that find weights by role.
-  std::map<std::string, std::string> roles{{"W", "recurrent"}};
+  std::vector<std::pair<std::string, std::string>> roles{{"W", "recurrent"}};
   for (const auto& [name, role] : {std::pair{"W_in", "input"}, std::pair{"W_out", "readout"}}) {
-    if (done.count(name)) roles[name] = role;
+    if (done.count(name)) roles.emplace_back(name, role);
   }
   Params p = testing::params_from(yaml, "init.W");
   const init::InitTarget target{"W", rows, cols, &registries().initializers, task, shapes, roles};

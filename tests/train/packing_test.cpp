@@ -286,6 +286,11 @@ sweep:
   REQUIRE_THROWS_WITH(train::plan_experiment(o, reg),
                       Contains("dw_rec measures the recurrent weight, which model linear2 does not have; its "
                                "parameters: W_1 (input), w_2 (readout)"));
+  // An initializer whose default (by role) would be the very weight it fills says so.
+  o.sets = {"model={name: linear2}", "metrics.names=[loss]", "task={name: teacher_student}",
+            "init={W_1: {name: aligned_low_rank, rank: 2}}"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, reg),
+                      Contains("init.W_1.input is not set, and the model's input weight is W_1 itself"));
 }
 
 TEST_CASE("only sweep points that share shapes, task and optimizer pack together", "[train]") {
@@ -339,4 +344,9 @@ TEST_CASE("only sweep points that share shapes, task and optimizer pack together
   // Bad values and sweeping it are config errors.
   REQUIRE_THROWS_WITH(plan_with({}, "0"), Contains("--pack 0: train.pack must be auto or an integer in [1, 4096], got 0"));
   REQUIRE_THROWS_WITH(plan_with({"sweep={train.pack: [1, 2]}"}), Contains("sweep.train.pack cannot be swept"));
+  // Whole sections can be swept as maps (without a name:), and runs that ask for different
+  // packing are packed apart.
+  const auto sections = plan_with({"sweep={train: [{iterations: 5, pack: 1}, {iterations: 5, pack: 2}], seed: [0, 1]}"});
+  REQUIRE(sections.runs.front().id == "train-v0_seed-0");
+  REQUIRE(pack_sizes(sections) == std::vector<std::size_t>{1, 1, 2});
 }
