@@ -8,7 +8,6 @@
 
 #include <stdexcept>
 
-
 namespace richlazy::metrics {
 
 tasks::TrialBatch draw_member_trials(const tasks::Task& task, const std::vector<uint64_t>& seeds,

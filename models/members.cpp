@@ -43,6 +43,8 @@ torch::Tensor Model::weight(const std::string& name) const {
 
 torch::Tensor member_rows(const torch::Tensor& x) {
   const int64_t T = x.size(0), E = x.size(1), B = x.size(2);
+  // Inputs shared by every member (expanded along the member axis) stay shared.
+  if (E > 1 && x.stride(1) == 0) return member_rows(x.narrow(1, 0, 1)).expand({E, T * B, x.size(3)});
   return x.transpose(0, 1).reshape({E, T * B, x.size(3)});
 }
 
@@ -51,13 +53,6 @@ torch::Tensor member_unrows(const torch::Tensor& rows, int64_t T, int64_t B) {
 }
 
 namespace {
-/// Rows [E, T*B, k] of x [T, E, B, k]; inputs shared by every member (expanded along the
-/// member axis) stay shared.
-torch::Tensor rows_of(const torch::Tensor& x) {
-  const int64_t T = x.size(0), E = x.size(1), B = x.size(2);
-  if (E > 1 && x.stride(1) == 0) return member_rows(x.narrow(1, 0, 1)).expand({E, T * B, x.size(3)});
-  return member_rows(x);
-}
 
 /// y[t, e, b] = w[e] x[t, e, b] as one autograd node whose products, forward and backward,
 /// go through member_mm: dx = dy w, dw = dy^T x.
@@ -66,7 +61,7 @@ class MemberLinear : public torch::autograd::Function<MemberLinear> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& w) {
     ctx->save_for_backward({x, w});
-    return member_unrows(member_mm(rows_of(x), w.transpose(1, 2).contiguous()), x.size(0), x.size(2));
+    return member_unrows(member_mm(member_rows(x), w.transpose(1, 2).contiguous()), x.size(0), x.size(2));
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
@@ -80,7 +75,7 @@ class MemberLinear : public torch::autograd::Function<MemberLinear> {
     torch::Tensor dx, dw;
     if (x.requires_grad()) dx = member_unrows(member_mm(dy, w), T, B);
     if (w.requires_grad()) {
-      dw = member_mm(dy.transpose(1, 2), rows_of(x));
+      dw = member_mm(dy.transpose(1, 2), member_rows(x));
     }
     return {dx, dw};
   }

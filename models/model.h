@@ -126,7 +126,8 @@ void register_builtin_models(ModelRegistry& registry);
 torch::Tensor member_linear(const torch::Tensor& x, const torch::Tensor& w);
 
 /// [T, E, B, k] -> [E, T * B, k]: the rows of each member together (a view when the tensor
-/// is a transposed view of member-major storage, as the models' outputs are, or E = 1).
+/// is a transposed view of member-major storage, as the models' outputs are, or E = 1; a
+/// view with batch stride 0 for inputs shared by every member, such as a held-out set).
 torch::Tensor member_rows(const torch::Tensor& x);
 
 /// The inverse: [E, T * B, k] -> [T, E, B, k], a view.

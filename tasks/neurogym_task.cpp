@@ -51,15 +51,9 @@ DecisionWindow NeurogymTask::decision() const {
 
 TrialBatch NeurogymTask::make_batch(const torch::Tensor& obs, const torch::Tensor& labels,
                                     std::map<std::string, torch::Tensor> trial_vars) const {
-  const int64_t T = timing_.steps(), B = obs.size(1);
-  const DecisionWindow d = decision();
-  TrialBatch out;
-  out.inputs = obs.to(torch::kFloat);
-  out.targets = torch::zeros({T, B}, torch::kLong);
-  out.targets.index_put_({Slice(d.begin, d.end)}, labels.unsqueeze(0).expand({d.end - d.begin, B}));
-  out.mask = torch::ones({T, B});
-  out.trial_vars = std::move(trial_vars);
-  return out;
+  // One trial set is the member layout with one member.
+  const TrialBatch m = make_member_batch(obs.unsqueeze(1), labels.unsqueeze(0));
+  return {m.inputs.select(1, 0), m.targets.select(1, 0), m.mask.select(1, 0), std::move(trial_vars)};
 }
 
 TrialBatch NeurogymTask::make_member_batch(const torch::Tensor& obs, const torch::Tensor& labels) const {
