@@ -8,6 +8,7 @@
 #include <richlazy/metrics/effective_rank.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -76,7 +77,7 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
   const metrics::SpectrumMeasures m = metrics::spectrum_measures(w);
   const torch::Tensor w64 = w.to(torch::kDouble);
   const double spectral_radius =
-      w.size(0) == w.size(1) ? torch::linalg::eigvals(w64).abs().max().item<double>()
+      w.size(0) == w.size(1) ? torch::linalg_eigvals(w64).abs().max().item<double>()
                              : std::nan("");
   std::vector<double> top(m.singular_values.begin(),
                           m.singular_values.begin() +

@@ -21,7 +21,7 @@ namespace {
 
 /// The orthonormal basis of the column space of `m`, ordered by singular value.
 torch::Tensor column_basis(const torch::Tensor& m) {
-  const auto [u, s, vh] = torch::linalg::svd(m, /*full_matrices=*/false, c10::nullopt);
+  const auto [u, s, vh] = torch::linalg_svd(m, /*full_matrices=*/false);
   const int64_t k = (s > s.max() * 1e-10).sum().item<int64_t>();
   return u.slice(1, 0, k);
 }
@@ -40,7 +40,7 @@ class AlignedLowRank final : public Initializer {
 
   torch::Tensor make(const InitInputs& in) const override {
     const torch::Tensor g = gaussian_draw(rows_, cols_, gain_, in.gen);
-    const torch::Tensor s = torch::linalg::svdvals(g, c10::nullopt).slice(0, 0, rank_);
+    const torch::Tensor s = torch::linalg_svdvals(g).slice(0, 0, rank_);
     const torch::Tensor out_dirs = column_basis(in.initialized.at(readout_).t());  // [rows, <= O]
     const torch::Tensor in_dirs = column_basis(in.initialized.at(input_));          // [cols, <= I]
     const torch::Tensor u = complete_basis(out_dirs.slice(1, 0, std::min<int64_t>(rank_, out_dirs.size(1))), rank_, in.gen);

@@ -6,6 +6,7 @@
 #include <richlazy/metrics/effective_rank.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
 #include <torch/torch.h>
 
 #include <algorithm>

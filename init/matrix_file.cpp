@@ -5,6 +5,7 @@
 #include <richlazy/core/npy.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
 #include <torch/torch.h>
 
 #include <cmath>

@@ -77,7 +77,7 @@ std::string config_path(Params& p, const std::string& key) {
 }
 
 torch::Tensor truncate_rank(const torch::Tensor& w, int64_t rank) {
-  const auto [u, s, vh] = torch::linalg::svd(w, /*full_matrices=*/false, c10::nullopt);
+  const auto [u, s, vh] = torch::linalg_svd(w, /*full_matrices=*/false);
   using torch::indexing::Slice;
   return torch::matmul(u.index({Slice(), Slice(0, rank)}) * s.index({Slice(0, rank)}).unsqueeze(0),
                        vh.index({Slice(0, rank), Slice()}));

@@ -44,7 +44,7 @@ class SpectrumMatched final : public Wrapper {
   using Wrapper::Wrapper;
   torch::Tensor make(const InitInputs& in) const override {
     const torch::Tensor w = base(in);
-    const torch::Tensor s = torch::linalg::svdvals(w, c10::nullopt);
+    const torch::Tensor s = torch::linalg_svdvals(w);
     const int64_t k = s.size(0);
     const torch::Tensor u = random_orthogonal(w.size(0), in.gen).slice(1, 0, k);
     const torch::Tensor v = random_orthogonal(w.size(1), in.gen).slice(1, 0, k);

@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
-exec build/bin/richlazy run configs/quick_2af.yaml --overwrite "$@"
+source scripts/torch_env.sh
+exec "$RICHLAZY_BUILD_DIR/bin/richlazy" run configs/quick_2af.yaml --overwrite "$@"

@@ -291,9 +291,9 @@ TEST_CASE("aligned_low_rank: low_rank's singular values, vectors along readout a
     for (int64_t k = 0; k < r; ++k) REQUIRE(a.singular_values[k] == Approx(b.singular_values[k]).epsilon(1e-10));
     // Up to rank 3 the column space lies in span(W_out rows), the row space in span(W_in columns).
     const int64_t k = std::min<int64_t>(r, 3);
-    const auto [u, s, vh] = torch::linalg::svd(aligned.matrix, false, c10::nullopt);
+    const auto [u, s, vh] = torch::linalg_svd(aligned.matrix, false);
     const auto proj = [](const torch::Tensor& basis_of, const torch::Tensor& x) {
-      const torch::Tensor q = std::get<0>(torch::linalg::qr(basis_of));
+      const torch::Tensor q = std::get<0>(torch::linalg_qr(basis_of));
       return torch::matmul(q, torch::matmul(q.t(), x));
     };
     const torch::Tensor uk = u.slice(1, 0, k), vk = vh.slice(0, 0, k).t();

@@ -106,8 +106,8 @@ TEST_CASE("runs of a rank sweep differ only in the rank", "[train]") {
       // The same Gaussian draw, truncated: the top singular vectors agree with full rank's.
       const torch::Tensor w = weights(dir, run, "W_rec_init").to(torch::kDouble);
       const torch::Tensor f = weights(dir, full, "W_rec_init").to(torch::kDouble);
-      const auto sv_w = torch::linalg::svd(w, false, c10::nullopt);
-      const auto sv_f = torch::linalg::svd(f, false, c10::nullopt);
+      const auto sv_w = torch::linalg_svd(w, false);
+      const auto sv_f = torch::linalg_svd(f, false);
       const double cos = torch::dot(std::get<0>(sv_w).select(1, 0), std::get<0>(sv_f).select(1, 0))
                              .abs().item<double>();
       REQUIRE(cos == Approx(1.0).epsilon(1e-5));
