@@ -74,6 +74,11 @@ int run_cli(int argc, char** argv, const Registries& reg) {
                      "Python with matplotlib (default $RICHLAZY_PYTHON, else /usr/bin/python3)");
   report->callback([&] { action = [&] { return apps::command_report(report_args); }; });
 
+  // --- info ----------------------------------------------------------------------------
+  CLI::App* info = app.add_subcommand(
+      "info", "LibTorch version, whether CUDA is built in and available, the devices, the CPU BLAS");
+  info->callback([&] { action = [] { return apps::command_info(); }; });
+
   // --- list ----------------------------------------------------------------------------
   std::string list_what;
   CLI::App* list = app.add_subcommand("list", "list registered components and their parameters");

@@ -25,6 +25,10 @@ struct ReportArgs {
 /// `richlazy report`: figures and index.html for an experiment folder.
 int command_report(const ReportArgs& args);
 
+/// `richlazy info`: the versions, whether CUDA is built in and available, the devices, the
+/// CPU BLAS.
+int command_info();
+
 /// `richlazy list [what]`: components with their parameters ("" = everything).
 int command_list(const std::string& what, const Registries& registries);
 

@@ -3,7 +3,12 @@
 
 #include <richlazy/core/config_error.h>
 
+#include <fmt/format.h>
 #include <torch/cuda.h>
+
+#ifdef RICHLAZY_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
 
 namespace richlazy {
 
@@ -28,6 +33,28 @@ torch::Device resolve_device(const std::string& choice, const std::string& where
     return cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   }
   throw ConfigError(where + ": device must be one of cpu, cuda, auto, got " + choice);
+}
+
+bool built_with_cuda() {
+#ifdef RICHLAZY_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::vector<std::string> cuda_device_descriptions() {
+  std::vector<std::string> out;
+#ifdef RICHLAZY_WITH_CUDA
+  if (!cuda_available()) return out;
+  for (int64_t i = 0; i < static_cast<int64_t>(torch::cuda::device_count()); ++i) {
+    const cudaDeviceProp* p = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(i));
+    out.push_back(fmt::format("{}: {}, {:.1f} GiB, {} multiprocessors, compute capability {}.{}", i, p->name,
+                              static_cast<double>(p->totalGlobalMem) / (1 << 30), p->multiProcessorCount,
+                              p->major, p->minor));
+  }
+#endif
+  return out;
 }
 
 }  // namespace richlazy

@@ -18,4 +18,11 @@ bool cuda_available();
 /// not available) or "auto" (CUDA when available, else the CPU).
 torch::Device resolve_device(const std::string& choice, const std::string& where);
 
+/// Whether this build of richlazy was compiled against a LibTorch with CUDA.
+bool built_with_cuda();
+
+/// The CUDA devices this process sees, one line each: "0: NVIDIA H200, 139.8 GiB, 132
+/// multiprocessors, compute capability 9.0" (empty without CUDA).
+std::vector<std::string> cuda_device_descriptions();
+
 }  // namespace richlazy

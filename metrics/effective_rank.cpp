@@ -36,32 +36,38 @@ SpectrumMeasures spectrum_measures_from_singular_values(std::vector<double> s) {
 }
 
 SpectrumMeasures spectrum_measures(const torch::Tensor& matrix) {
-  return member_spectrum_measures(matrix.unsqueeze(0)).front();
+  const torch::Tensor w = matrix.detach().to(torch::kCPU, torch::kDouble);
+  if (!torch::isfinite(w).all().item<bool>()) {  // LAPACK fails on it: NaN measures, rank 0
+    const double nan = std::nan("");
+    SpectrumMeasures m;
+    m.frobenius_norm = m.roy_vetterli = m.nuclear_ratio = m.participation_ratio = m.stable_rank = nan;
+    m.singular_values.assign(std::min(w.size(0), w.size(1)), nan);
+    return m;
+  }
+  const torch::Tensor s = torch::linalg_svdvals(w).contiguous();
+  const double* p = s.data_ptr<double>();
+  return spectrum_measures_from_singular_values(std::vector<double>(p, p + s.numel()));
 }
 
-std::vector<SpectrumMeasures> member_spectrum_measures(const torch::Tensor& matrices) {
-  const torch::Tensor w = matrices.detach().to(torch::kCPU, torch::kDouble);
-  const int64_t E = w.size(0), n = std::min(w.size(1), w.size(2));
-  // LAPACK fails the whole batch on one non-finite matrix: decompose the finite ones only.
-  const torch::Tensor finite = torch::isfinite(w).flatten(1).all(1);
-  const torch::Tensor index = finite.nonzero().flatten();
-  torch::Tensor s = torch::full({E, n}, std::nan(""), w.options());
-  if (index.numel() > 0) s.index_copy_(0, index, torch::linalg::svdvals(w.index_select(0, index), c10::nullopt));
-  s = s.contiguous();
-  std::vector<SpectrumMeasures> out;
-  for (int64_t e = 0; e < E; ++e) {
-    const double* p = s[e].data_ptr<double>();
-    if (!finite[e].item<bool>()) {
-      const double nan = std::nan("");
-      SpectrumMeasures m;
-      m.frobenius_norm = m.roy_vetterli = m.nuclear_ratio = m.participation_ratio = m.stable_rank = nan;
-      m.singular_values.assign(n, nan);
-      out.push_back(m);
-    } else {
-      out.push_back(spectrum_measures_from_singular_values(std::vector<double>(p, p + n)));
-    }
+torch::Tensor member_effective_rank(const torch::Tensor& matrices, const std::string& measure) {
+  const torch::Tensor w = matrices.detach().to(torch::kDouble);
+  const torch::Tensor finite = torch::isfinite(w).flatten(1).all(1);  // [E]
+  // The decomposition of a non-finite matrix fails for the whole batch: decompose zeros there.
+  const torch::Tensor s = torch::linalg_svdvals(torch::where(finite.view({-1, 1, 1}), w, torch::zeros_like(w)));
+  const torch::Tensor s1 = s.select(1, 0), sum = s.sum(1), sum2 = (s * s).sum(1);
+  torch::Tensor value;
+  if (measure == "nuclear_ratio") {
+    value = sum / (s1 * static_cast<double>(s.size(1)));
+  } else if (measure == "participation_ratio") {
+    value = sum2 * sum2 / s.pow(4).sum(1);
+  } else if (measure == "stable_rank") {
+    value = sum2 / (s1 * s1);
+  } else {  // roy_vetterli: exp of the entropy of s / sum(s)
+    const torch::Tensor p = s / sum.unsqueeze(1);
+    value = torch::exp(-torch::where(p > 0, p * torch::log(p), torch::zeros_like(p)).sum(1));
   }
-  return out;
+  value = torch::where(s1 > 0, value, torch::zeros_like(value));
+  return torch::where(finite, value, torch::full_like(value, std::nan("")));
 }
 
 }  // namespace richlazy::metrics

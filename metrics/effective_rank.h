@@ -9,6 +9,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace richlazy::metrics {
@@ -27,12 +28,14 @@ struct SpectrumMeasures {
 constexpr double kRankTolerance = 1e-6;
 
 /// Every measure of a 2-D matrix, computed in float64 on the CPU. A zero matrix has rank 0
-/// and effective ranks 0.
+/// and effective ranks 0; a matrix with a non-finite entry NaN measures.
 SpectrumMeasures spectrum_measures(const torch::Tensor& matrix);
 
-/// The measures of each matrix of a stack [E, rows, cols] (the members of a pack), in one
-/// batched decomposition. A matrix with a non-finite entry gets NaN measures.
-std::vector<SpectrumMeasures> member_spectrum_measures(const torch::Tensor& matrices);
+/// One measure ("roy_vetterli", "nuclear_ratio", "participation_ratio" or "stable_rank") of
+/// each matrix of a stack [E, rows, cols], computed in float64 on the matrices' own device
+/// (nothing is read back to the host): [E]. A zero matrix measures 0, a matrix with a
+/// non-finite entry NaN.
+torch::Tensor member_effective_rank(const torch::Tensor& matrices, const std::string& measure);
 
 /// The measures of given singular values (any order, non-negative).
 SpectrumMeasures spectrum_measures_from_singular_values(std::vector<double> s);

@@ -57,20 +57,13 @@ class EffectiveRank final : public MetricHook {
   torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
     torch::Tensor w = weights(ctx);
     if (delta_) w = w - initial_;
-    std::vector<double> values;
-    for (const SpectrumMeasures& m : member_spectrum_measures(w)) {
-      if (measure_ == "nuclear_ratio") values.push_back(m.nuclear_ratio);
-      else if (measure_ == "participation_ratio") values.push_back(m.participation_ratio);
-      else if (measure_ == "stable_rank") values.push_back(m.stable_rank);
-      else values.push_back(m.roy_vetterli);
-    }
-    return torch::tensor(values, torch::kDouble);
+    return member_effective_rank(w, measure_);
   }
 
  private:
-  /// [E, rows, cols] float64 on the CPU (a vector parameter as one column).
+  /// [E, rows, cols] float64 on the weights' device (a vector parameter as one column).
   torch::Tensor weights(const HookContext& ctx) const {
-    const torch::Tensor w = ctx.model.weight(param_).detach().to(torch::kCPU, torch::kDouble);
+    const torch::Tensor w = ctx.model.weight(param_).detach().to(torch::kDouble);
     return w.dim() == 2 ? w.unsqueeze(2) : w;
   }
   std::string param_;

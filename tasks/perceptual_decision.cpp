@@ -1,6 +1,7 @@
 // tasks/perceptual_decision.cpp: the 2AF task.
 #include <richlazy/tasks/perceptual_decision.h>
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 namespace richlazy::tasks {
@@ -31,13 +32,17 @@ PerceptualDecision::Draws PerceptualDecision::draw(int64_t batch,
   // noise (each draw the size sample() asks for, so that the values are the same).
   torch::Tensor gt = torch::empty({E, batch}, i64), coh_index = torch::empty({E, batch}, i64);
   torch::Tensor noise_draw = torch::empty({E, n_stim, batch, 2}, f64);
-  for (int64_t e = 0; e < E; ++e) {
-    const c10::optional<at::Generator> gen = *gens[e];
-    torch::Tensor gt_e = gt[e], coh_e = coh_index[e], noise_e = noise_draw[e];
-    at::randint_out(gt_e, 0, 2, {batch}, gen);
-    at::randint_out(coh_e, 0, static_cast<int64_t>(cohs_.size()), {batch}, gen);
-    if (n_stim > 0) at::randn_out(noise_e, {n_stim, batch, 2}, gen);
-  }
+  // Members draw from their own generators, so their draws may run on several threads (a
+  // large pack on a GPU otherwise waits for them).
+  at::parallel_for(0, E, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t e = begin; e < end; ++e) {
+      const c10::optional<at::Generator> gen = *gens[e];
+      torch::Tensor gt_e = gt[e], coh_e = coh_index[e], noise_e = noise_draw[e];
+      at::randint_out(gt_e, 0, 2, {batch}, gen);
+      at::randint_out(coh_e, 0, static_cast<int64_t>(cohs_.size()), {batch}, gen);
+      if (n_stim > 0) at::randn_out(noise_e, {n_stim, batch, 2}, gen);
+    }
+  });
   noise_draw.mul_(noise());
 
   const torch::Tensor coh = torch::tensor(cohs_, f64).index_select(0, coh_index.flatten()).view({E, batch});

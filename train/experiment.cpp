@@ -101,6 +101,9 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
     if (key == "train.pack") {
       source.fail(path, kv.first.Mark(), "cannot be swept (it says how runs train, not what they compute)");
     }
+    if (key == "train.tf32") {
+      source.fail(path, kv.first.Mark(), "cannot be swept (it is a setting of the whole process)");
+    }
     const YAML::Node values = kv.second;
     if (!values.IsSequence() || values.size() == 0) {
       source.fail(path, values.Mark(), "must be a non-empty list of values, got " + node_text(values));
@@ -351,6 +354,14 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
           write_file_atomic((dirs[e] / "metrics.csv").string(), log.csv());
         });
     save_weights("final");
+    if (first.device.is_cuda() && first.train.cuda_graph) {
+      const std::string graph =
+          trainer.graph_replayed() ? "replayed"
+          : trainer.graph_error().empty() ? "not used: too few iterations to record one"
+                                          : "not used: " + trainer.graph_error();
+      reporter.log(fmt::format("pack {}/{}: CUDA graph {}", pack_index + 1, plan.packs.size(), graph));
+      for (auto& r : results) r.cuda_graph = graph;
+    }
     for (int64_t e = 0; e < E; ++e) {
       RunResult& r = results[e];
       const MemberOutcome& m = outcome.members[e];
@@ -409,6 +420,8 @@ std::string describe_packs(const ExperimentPlan& plan) {
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   keep_freed_memory();
+  // TF32 matrix products on a GPU only when the config asks (exact float32 by default).
+  at::globalContext().setAllowTF32CuBLAS(plan.runs.front().config.tf32);
   if (o.overwrite && fs::exists(plan.dir)) fs::remove_all(plan.dir);
   fs::create_directories(fs::path(plan.dir) / "runs");
   write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));

@@ -67,6 +67,7 @@ struct RunResult {
   double metric_seconds = 0;    ///< time spent computing metrics (a pack's divided by its members)
   int64_t pack = 0;             ///< index of the pack it trained in
   int64_t pack_size = 1;        ///< networks in that pack
+  std::string cuda_graph;       ///< on a GPU: "replayed", or "not used: <why>"; "" elsewhere
 };
 
 struct ExperimentResult {

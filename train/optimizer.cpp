@@ -150,7 +150,9 @@ class Adam final : public Optimizer {
   void step(const torch::Tensor& active) override {
     torch::NoGradGuard no_grad;
     const bool all_active = known_all_active(active);
-    const double t = static_cast<double>(++t_);
+    // The update count lives on the device (a recorded CUDA graph replays its increment).
+    if (!t_.defined()) t_ = torch::zeros({}, active.options().dtype(torch::kDouble));
+    t_.add_(1);
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
       torch::Tensor& p = parameters_[i];
       if (!p.grad().defined()) continue;
@@ -158,8 +160,8 @@ class Adam final : public Optimizer {
       if (any_decay_) g = g + decay_[i] * p;
       m_[i].mul_(beta1_[i]).add_(g * one_minus_beta1_[i]);
       v_[i].mul_(beta2_[i]).addcmul_(g, g * one_minus_beta2_[i]);
-      const torch::Tensor neg_step = (-lr_[i] / (1.0 - beta1_f64_[i].pow(t))).to(p.scalar_type());
-      const torch::Tensor root_c2 = (1.0 - beta2_f64_[i].pow(t)).sqrt().to(p.scalar_type());
+      const torch::Tensor neg_step = (-lr_[i] / (1.0 - beta1_f64_[i].pow(t_))).to(p.scalar_type());
+      const torch::Tensor root_c2 = (1.0 - beta2_f64_[i].pow(t_)).sqrt().to(p.scalar_type());
       const torch::Tensor denom = v_[i].sqrt() / root_c2 + eps_[i];
       masked_descent(p, neg_step, m_[i] / denom, active, all_active);
     }
@@ -167,7 +169,7 @@ class Adam final : public Optimizer {
 
  private:
   bool any_decay_ = false;
-  int64_t t_ = 0;
+  torch::Tensor t_;  ///< updates so far, float64 scalar on the device
   std::vector<torch::Tensor> lr_, beta1_, beta2_, beta1_f64_, beta2_f64_, one_minus_beta1_,
       one_minus_beta2_, eps_, decay_, m_, v_;
 };

@@ -34,6 +34,10 @@ const std::vector<ParamSpec>& train_schema() {
       {"optimizer", "{name: sgd}", "{name: sgd | adam, ...options} (richlazy list optimizers)"},
       {"pack", "auto", "networks trained together as one pack: auto (when that is faster on the "
                        "device), or at most this many (1 = every run alone); results do not depend on it"},
+      {"cuda_graph", "true", "on a GPU, record an iteration as a CUDA graph and replay it (faster; "
+                             "the same arithmetic)"},
+      {"tf32", "false", "on a GPU, let float32 matrix products use TF32 (faster, about 3 decimal "
+                        "digits; the default keeps exact float32, so CPU and GPU runs agree)"},
   };
   return specs;
 }
@@ -146,6 +150,8 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   }
   Params optimizer = train.child("optimizer", {});
   rc.optimizer = reg.optimizers.create(optimizer);
+  rc.train.cuda_graph = train.get_bool("cuda_graph");
+  rc.tf32 = train.get_bool("tf32");
   const YAML::Node pack = train.raw("pack");
   if (!pack.IsScalar() || pack.Scalar() != "auto") {
     const bool ok = pack.IsScalar() && YAML::convert<int64_t>::decode(pack, rc.pack) && rc.pack >= 1 &&

@@ -34,6 +34,7 @@ struct RunConfig {
   TrainSettings train;
   std::shared_ptr<const OptimizerBuilder> optimizer;
   int64_t pack = 0;                ///< train.pack: most networks per pack; 0 = auto
+  bool tf32 = false;               ///< train.tf32: TF32 matrix products on a GPU
   std::vector<NamedHook> metrics;  ///< fresh hooks, used by one run
   YAML::Node resolved;             ///< the config as run, every default filled in
 };

@@ -37,6 +37,7 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   j["metric_seconds"] = r.metric_seconds;
   // Trained together with other runs as one pack (train.pack): which, and with how many.
   j["pack"] = {{"index", r.pack}, {"networks", r.pack_size}};
+  if (!r.cuda_graph.empty()) j["pack"]["cuda_graph"] = r.cuda_graph;
   nlohmann::ordered_json init = nlohmann::ordered_json::array();
   for (const auto& i : r.init) {
     init.push_back({{"param", i.param},

@@ -87,6 +87,7 @@ Trainer::Trainer(models::Model& model, const tasks::Task& task, const std::vecto
       std::min(settings_.kernel_trials, settings_.probe_trials));
   test_ = std::make_unique<metrics::EvaluationSet>(task_, seeds_, settings_.test_trials, device_);
   const auto f64 = torch::TensorOptions().dtype(torch::kDouble).device(device_);
+  iteration_ = torch::zeros({}, f64);
   active_ = torch::ones({E}, torch::TensorOptions().dtype(torch::kBool).device(device_));
   diverged_at_ = torch::full({E}, -1.0, f64);
   diverged_loss_ = torch::zeros({E}, f64);
@@ -116,18 +117,51 @@ StepResult Trainer::train_step(const tasks::TrialBatch& batch) {
   model_.train();
   const models::ModelOutput out = model_.forward(batch.inputs);
   const torch::Tensor loss = tasks::task_loss(task_.loss(), out.logits, batch);
-  StepResult r{loss.detach(), accuracy_of(out.logits.detach(), batch), active_};
-  // Frozen from here on: a member whose loss is not finite (the others train on).
+  StepResult r{loss.detach(), accuracy_of(out.logits.detach(), batch), active_.clone()};
+  // Frozen from here on: a member whose loss is not finite (the others train on). In place,
+  // and without reading anything back, so that a CUDA graph can replay it.
   const torch::Tensor finite = torch::isfinite(r.loss);
   const torch::Tensor newly = active_.logical_and(finite.logical_not());
-  diverged_at_ = torch::where(newly, torch::full_like(diverged_at_, static_cast<double>(iteration_)), diverged_at_);
-  diverged_loss_ = torch::where(newly, r.loss.to(torch::kDouble), diverged_loss_);
-  active_ = active_.logical_and(finite);
-  ++iteration_;
+  diverged_at_.copy_(torch::where(newly, iteration_.expand_as(diverged_at_), diverged_at_));
+  diverged_loss_.copy_(torch::where(newly, r.loss.to(torch::kDouble), diverged_loss_));
+  active_.logical_and_(finite);
+  iteration_.add_(1);
   optimizer_->zero_grad();
   loss.sum().backward();  // members are independent: each gets its own mean loss's gradient
   optimizer_->step(active_);
   return r;
+}
+
+StepResult Trainer::step(int64_t it, const tasks::TrialBatch& batch) {
+  // On a GPU: a few iterations as they are (on the side stream graphs are recorded on), then
+  // one recorded as a graph, which every later iteration replays on its own batch.
+  constexpr int64_t kWarmUp = 3;
+  const bool graph = settings_.cuda_graph && device_.is_cuda() && graph_error_.empty();
+  if (graph_.captured()) {
+    graph_batch_.inputs.copy_(batch.inputs, /*non_blocking=*/true);
+    graph_batch_.targets.copy_(batch.targets, /*non_blocking=*/true);
+    graph_batch_.mask.copy_(batch.mask, /*non_blocking=*/true);
+    graph_.replay();
+    return graph_result_;
+  }
+  if (!graph || it == 0) return train_step(batch);
+  if (!StepGraph::available()) {
+    graph_error_ = "this build of richlazy has no CUDA graphs";
+    return train_step(batch);
+  }
+  if (it <= kWarmUp) {
+    StepResult r;
+    graph_.warm_up([&] { r = train_step(batch); });
+    return r;
+  }
+  graph_batch_ = tasks::TrialBatch{batch.inputs.clone(), batch.targets.clone(), batch.mask.clone(), {}};
+  if (graph_.capture([&] { graph_result_ = train_step(graph_batch_); }, graph_error_)) {
+    graph_.replay();
+    return graph_result_;
+  }
+  // Recording runs nothing, so the state is as it was: train this iteration as it is.
+  if (graph_error_.empty()) graph_error_ = "the iteration could not be recorded";
+  return train_step(batch);
 }
 
 void Trainer::log_row(int64_t step, const torch::Tensor& loss, const torch::Tensor& accuracy,
@@ -202,7 +236,7 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
       log_row(0, tasks::task_loss(task_.loss(), out.logits, batch).to(torch::kDouble),
               accuracy_of(out.logits, batch), outcome, on_row);
     }
-    const StepResult r = train_step(batch);
+    const StepResult r = step(it, batch);
     {
       torch::NoGradGuard no_grad;
       // The means since the last logged row count each member's updates up to and including

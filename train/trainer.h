@@ -15,6 +15,7 @@
 #include <richlazy/tasks/member_streams.h>
 #include <richlazy/tasks/task.h>
 #include <richlazy/train/optimizer.h>
+#include <richlazy/train/step_graph.h>
 
 #include <cmath>
 #include <functional>
@@ -32,6 +33,7 @@ struct TrainSettings {
   int64_t probe_trials = 320;  ///< probe trials for the representation measures
   int64_t kernel_trials = 32;  ///< the first this many probe trials form the tangent kernel
   int64_t test_trials = 2000;  ///< fresh held-out trials for test_* metrics (tasks without a test split)
+  bool cuda_graph = true;      ///< on a GPU, record an iteration as a CUDA graph and replay it
 };
 
 /// A metric hook with the column name it logs under.
@@ -101,9 +103,14 @@ class Trainer {
 
   const MetricLog& log(int64_t member = 0) const { return logs_.at(member); }
   int64_t members() const { return static_cast<int64_t>(seeds_.size()); }
+  /// Whether iterations replay a recorded CUDA graph, and why not when they do not.
+  bool graph_replayed() const { return graph_.captured(); }
+  const std::string& graph_error() const { return graph_error_; }
 
  private:
   tasks::TrialBatch next_batch();
+  /// Iteration `it` on `batch`: train_step, or on a GPU the replay of a recorded one.
+  StepResult step(int64_t it, const tasks::TrialBatch& batch);
   void log_row(int64_t step, const torch::Tensor& loss, const torch::Tensor& accuracy,
                TrainOutcome& outcome, const RowFn& on_row);
   metrics::HookContext context();
@@ -121,10 +128,16 @@ class Trainer {
   tasks::MemberStreams train_streams_;  ///< each member's "train" stream
   std::vector<MetricLog> logs_;
   std::vector<bool> finished_;  ///< members with their last row written
-  int64_t iteration_ = 0;       ///< updates attempted so far
+  // The state an iteration updates lives on the device and is updated in place, so that a
+  // recorded CUDA graph replays it.
+  torch::Tensor iteration_;     ///< updates attempted so far (float64 scalar)
   torch::Tensor active_;        ///< [E] bool, on the device
   torch::Tensor diverged_at_;   ///< [E] float64: the iteration whose loss was not finite, or -1
   torch::Tensor diverged_loss_; ///< [E] float64: that loss
+  StepGraph graph_;             ///< the recorded iteration, on a GPU
+  tasks::TrialBatch graph_batch_;  ///< the batch the graph reads (copied in before each replay)
+  StepResult graph_result_;     ///< what the graph writes
+  std::string graph_error_;     ///< why no graph is replayed ("" when one is, or none was tried)
   double hook_seconds_ = 0;
   double last_loss_ = std::nan("");
 };

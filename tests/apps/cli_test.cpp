@@ -1,6 +1,8 @@
 // tests/apps/cli_test.cpp: the richlazy binary, run as a user would.
 #include "../test_common.h"
 
+#include <richlazy/core/device.h>
+
 #include <filesystem>
 
 using namespace richlazy;
@@ -125,6 +127,21 @@ TEST_CASE("richlazy list prints every component with its parameters", "[apps]") 
   REQUIRE(cli("list bogus").status != 0);
 }
 
+TEST_CASE("richlazy info says what the build runs on", "[apps]") {
+  const auto r = cli("info");
+  REQUIRE(r.status == 0);
+  REQUIRE_THAT(r.out, Contains(std::string("LibTorch ") + TORCH_VERSION));
+  REQUIRE_THAT(r.out, Contains(built_with_cuda() ? "built with CUDA yes" : "built with CUDA no"));
+  if (cuda_available()) {
+    REQUIRE_THAT(r.out, Contains("CUDA available  yes"));
+    REQUIRE_THAT(r.out, Contains("device 0: "));
+  } else {
+    REQUIRE_THAT(r.out, Contains("CUDA available  no"));
+  }
+  REQUIRE_THAT(r.out, Contains("CPU BLAS"));
+  REQUIRE(cli("info --bogus").status == 2);
+}
+
 TEST_CASE("richlazy tasks stats writes the PRODUCT.md schema", "[apps]") {
   testing::TempDir tmp;
   const auto r = cli("tasks stats 2AF --trials 5000 --seed 3 --json " + tmp.file("s.json"));
@@ -176,6 +193,12 @@ TEST_CASE("richlazy warns when LibTorch runs on the reference BLAS", "[apps]") {
   const std::string reference_blas = "/usr/lib/x86_64-linux-gnu/blas";
   if (!fs::exists(reference_blas + "/libblas.so.3")) {
     WARN("the reference BLAS (Debian package libblas3) is not installed; skipping");
+    return;
+  }
+  // Only a LibTorch that takes its BLAS from the system can be given the slow one (Debian's
+  // does; PyPI's carries MKL inside).
+  if (testing::run_command("ldd " + testing::richlazy_binary() + " | grep -q 'libblas.so.3 '").status != 0) {
+    WARN("this LibTorch does not load the system's libblas.so.3; skipping");
     return;
   }
   testing::TempDir tmp;

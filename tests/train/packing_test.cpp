@@ -3,6 +3,8 @@
 // parameter names, and which sweep points may share a pack.
 #include "../test_common.h"
 
+#include "../run_compare.h"
+
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/metrics/laziness.h>
@@ -38,90 +40,6 @@ sweep:
   init.W_rec.rank: [2, 24]
   seed: [0, 1]
 )";
-
-struct Ran {
-  train::ExperimentPlan plan;
-  train::ExperimentResult result;
-};
-
-Ran run(const testing::TempDir& tmp, const std::string& yaml, const std::string& pack,
-        const std::vector<std::string>& sets = {}, const Registries& reg = testing::registries()) {
-  testing::write_text(tmp.file("exp.yaml"), yaml);
-  train::ExperimentOptions o;
-  o.config_path = tmp.file("exp.yaml");
-  o.out_dir = tmp.file("out-pack-" + pack);
-  o.quiet = true;
-  o.pack = pack;
-  o.sets = sets;
-  Ran r{train::plan_experiment(o, reg), {}};
-  r.result = train::run_experiment(r.plan, o);
-  return r;
-}
-
-/// The files of a run folder, relative to it.
-std::set<std::string> files_of(const fs::path& dir) {
-  std::set<std::string> out;
-  for (const auto& f : fs::recursive_directory_iterator(dir)) {
-    if (f.is_regular_file()) out.insert(fs::relative(f.path(), dir).string());
-  }
-  return out;
-}
-
-/// max |a - b| / max |b| over the finite entries; non-finite entries must match exactly.
-double relative_difference(const torch::Tensor& a64, const torch::Tensor& b64) {
-  const torch::Tensor a = a64.to(torch::kDouble), b = b64.to(torch::kDouble);
-  REQUIRE(a.sizes() == b.sizes());
-  const torch::Tensor finite = torch::isfinite(b);
-  REQUIRE(torch::equal(finite, torch::isfinite(a)));
-  const torch::Tensor nonfinite = finite.logical_not();
-  if (nonfinite.any().item<bool>()) {
-    // Same infinities; NaN where NaN.
-    REQUIRE(torch::equal(a.index({nonfinite}).isnan(), b.index({nonfinite}).isnan()));
-  }
-  if (!finite.any().item<bool>()) return 0.0;
-  const double scale = b.index({finite}).abs().max().item<double>();
-  return (a.index({finite}) - b.index({finite})).abs().max().item<double>() / std::max(scale, 1e-300);
-}
-
-/// metrics.csv as a [rows, columns] tensor (the step column included) plus its header.
-std::pair<std::string, torch::Tensor> read_metrics(const fs::path& file) {
-  const auto rows = report::parse_csv(testing::read_text(file.string()), file.string());
-  std::vector<double> values;
-  for (std::size_t r = 1; r < rows.size(); ++r) {
-    for (const auto& cell : rows[r]) values.push_back(std::stod(cell));
-  }
-  std::string header;
-  for (const auto& h : rows[0]) header += h + ",";
-  return {header, torch::tensor(values, torch::kDouble).reshape({static_cast<int64_t>(rows.size()) - 1, -1})};
-}
-
-/// Every run folder of `packed` against the same run of `solo`: the same files, the weights
-/// to 1e-5 and every metrics.csv value to 1e-4 of their scale (the issue's tolerances).
-void require_same_runs(const Ran& packed, const Ran& solo) {
-  REQUIRE(packed.plan.runs.size() == solo.plan.runs.size());
-  for (std::size_t i = 0; i < solo.plan.runs.size(); ++i) {
-    const std::string id = solo.plan.runs[i].id;
-    INFO("run " << id);
-    const fs::path a = fs::path(packed.plan.dir) / "runs" / id, b = fs::path(solo.plan.dir) / "runs" / id;
-    REQUIRE(files_of(a) == files_of(b));
-    for (const auto& f : files_of(b)) {
-      if (f.size() < 4 || f.substr(f.size() - 4) != ".npy") continue;
-      INFO(f);
-      REQUIRE(relative_difference(read_npy((a / f).string()), read_npy((b / f).string())) <= 1e-5);
-    }
-    const auto [header_a, ma] = read_metrics(a / "metrics.csv");
-    const auto [header_b, mb] = read_metrics(b / "metrics.csv");
-    REQUIRE(header_a == header_b);
-    REQUIRE(ma.sizes() == mb.sizes());
-    REQUIRE(torch::equal(ma.select(1, 0), mb.select(1, 0)));  // the same logged steps
-    for (int64_t c = 1; c < mb.size(1); ++c) {
-      INFO("column " << c << " of " << header_b);
-      REQUIRE(relative_difference(ma.select(1, c), mb.select(1, c)) <= 1e-4);
-    }
-    REQUIRE(packed.result.runs[i].status == solo.result.runs[i].status);
-    REQUIRE(packed.result.runs[i].steps_done == solo.result.runs[i].steps_done);
-  }
-}
 
 // ---- a model whose parameters are not named W_* ----------------------------------------------
 
@@ -178,16 +96,16 @@ void register_elman(models::ModelRegistry& registry) {
 
 TEST_CASE("a pack of four networks (two ranks x two seeds) equals the four solo runs", "[train]") {
   testing::TempDir tmp;
-  const Ran packed = run(tmp, kPacked, "4");
-  const Ran solo = run(tmp, kPacked, "1");
+  const testing::Ran packed = testing::run_config(tmp, kPacked, "4");
+  const testing::Ran solo = testing::run_config(tmp, kPacked, "1");
   REQUIRE(packed.plan.packs.size() == 1);
   REQUIRE(packed.plan.packs[0].runs.size() == 4);
   REQUIRE(solo.plan.packs.size() == 4);
-  require_same_runs(packed, solo);
+  testing::require_same_runs(packed, solo);
   // Something to compare: the networks trained, and their measures differ between runs.
   REQUIRE(solo.result.runs[0].final_values != solo.result.runs[2].final_values);
   // summary.csv is the same table; summary.json says which pack a run trained in.
-  const auto summary = [](const Ran& r) {
+  const auto summary = [](const testing::Ran& r) {
     return report::parse_csv(testing::read_text(r.plan.dir + "/summary.csv"), "summary.csv");
   };
   REQUIRE(summary(packed).size() == summary(solo).size());
@@ -207,11 +125,11 @@ TEST_CASE("a pack mixes a connectome file with a Gaussian, each as its solo run"
   yaml = yaml.substr(0, yaml.find("sweep:")) +
          "sweep:\n  init.W_rec: [{name: connectome, file: connectome.npy, norm: auto}, {name: gaussian}]\n"
          "  seed: [0, 1]\n";
-  const Ran packed = run(tmp, yaml, "auto", {"train.iterations=40"});
-  const Ran solo = run(tmp, yaml, "1", {"train.iterations=40"});
+  const testing::Ran packed = testing::run_config(tmp, yaml, "auto", {"train.iterations=40"});
+  const testing::Ran solo = testing::run_config(tmp, yaml, "1", {"train.iterations=40"});
   REQUIRE(packed.plan.packs.size() <= 2);  // 4 networks on at most two cores' packs
   REQUIRE(packed.plan.packs.front().runs.size() >= 2);
-  require_same_runs(packed, solo);
+  testing::require_same_runs(packed, solo);
   // The connectome really is in the pack: its members' initial W_rec is the file's matrix,
   // rescaled.
   std::string id;
@@ -229,15 +147,15 @@ TEST_CASE("a diverged member is frozen and marked while the rest of its pack tra
   yaml = yaml.substr(0, yaml.find("sweep:")) + "sweep:\n  train.optimizer.lr: [1.0e+6, 0.003, 0.01]\n";
   const std::vector<std::string> sets{"init.W_rec={name: gaussian, gain: 3}", "train.iterations=200",
                                       "metrics.every=50"};
-  const Ran packed = run(tmp, yaml, "3", sets);
-  const Ran solo = run(tmp, yaml, "1", sets);
+  const testing::Ran packed = testing::run_config(tmp, yaml, "3", sets);
+  const testing::Ran solo = testing::run_config(tmp, yaml, "1", sets);
   REQUIRE(packed.plan.packs.size() == 1);
   REQUIRE(packed.result.runs[0].status == "diverged");
   REQUIRE(packed.result.runs[0].steps_done < 200);
   REQUIRE(packed.result.runs[1].status == "ok");
   REQUIRE(packed.result.runs[2].status == "ok");
   REQUIRE(packed.result.runs[2].steps_done == 200);
-  require_same_runs(packed, solo);
+  testing::require_same_runs(packed, solo);
   const YAML::Node js = YAML::LoadFile(packed.plan.dir + "/runs/" + packed.plan.runs[0].id + "/summary.json");
   REQUIRE(js["reason"].as<std::string>() ==
           YAML::LoadFile(solo.plan.dir + "/runs/" + solo.plan.runs[0].id + "/summary.json")["reason"].as<std::string>());
@@ -260,9 +178,9 @@ metrics:
 sweep:
   seed: [0, 1]
 )";
-  const Ran packed = run(tmp, yaml, "2", {}, reg);
-  const Ran solo = run(tmp, yaml, "1", {}, reg);
-  require_same_runs(packed, solo);
+  const testing::Ran packed = testing::run_config(tmp, yaml, "2", {}, reg);
+  const testing::Ran solo = testing::run_config(tmp, yaml, "1", {}, reg);
+  testing::require_same_runs(packed, solo);
   const std::string dir = packed.plan.dir + "/runs/seed-1";
   for (const char* w : {"encoder", "recurrence", "recurrence_bias", "decoder"}) {
     REQUIRE(fs::exists(dir + "/weights/" + std::string(w) + "_final.npy"));
