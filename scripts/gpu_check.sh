@@ -37,6 +37,12 @@ report="$out/gpu_check.txt"
 say() { echo "$*" | tee -a "$report"; }
 start=$(date +%s)
 elapsed() { echo $(( $(date +%s) - start )); }
+# The whole check keeps within GPU_CHECK_SECONDS (default 480: the device tool's 10-minute
+# command limit, with room to spare): the pack measurements stop in time to leave the paper
+# sweeps RESERVE seconds, and whatever was measured before a stop is reported.
+budget=${GPU_CHECK_SECONDS:-480}
+reserve=150
+left() { local l=$(( budget - $(elapsed) - ${1:-0} )); echo $(( l > 10 ? l : 10 )); }
 
 # 1. Build: against the PyTorch of this machine's python3 (the device image's) when there is
 #    one, else against whatever LibTorch CMake finds (a dry run on Debian).
@@ -89,8 +95,10 @@ else
 fi
 "$build/bench/richlazy_pack_speed" --device cpu --hidden "$hidden" --members 1 --iterations $(( its * 4 )) \
   --warmup "$warm" --threads 1 > "$out/pack_speed.jsonl"
-"$build/bench/richlazy_pack_speed" --device "$device" --hidden "$hidden" --members "$members" "${grow[@]}" \
-  --iterations "$its" --warmup "$warm" --threads "$jobs" >> "$out/pack_speed.jsonl"
+timeout "$(left "$reserve")" \
+  "$build/bench/richlazy_pack_speed" --device "$device" --hidden "$hidden" --members "$members" "${grow[@]}" \
+  --iterations "$its" --warmup "$warm" --threads "$jobs" >> "$out/pack_speed.jsonl" ||
+  say "pack measurements stopped (exit $?; 124: the time budget), after $(elapsed) s"
 python3 - "$out/pack_speed.jsonl" <<'PY' | tee -a "$report"
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
@@ -128,7 +136,7 @@ trap 'rm -rf "$tmp"' EXIT
 t0=$(date +%s.%N)
 pids=()
 for task in 2af dms cxt; do
-  "$bin" run "$root/configs/paper_$task.yaml" --out "$tmp" --no-report "${sets[@]}" \
+  timeout "$(left)" "$bin" run "$root/configs/paper_$task.yaml" --out "$tmp" --no-report "${sets[@]}" \
     > "$tmp/$task.txt" 2> "$tmp/$task.err" &
   pids+=($!)
 done
