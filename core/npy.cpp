@@ -7,8 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <regex>
-#include <sstream>
+#include <limits>
 
 namespace richlazy {
 
@@ -66,7 +65,7 @@ Dtype parse_descr(const std::string& d, const std::string& name, bool& swap) {
     return ConfigError(fmt::format(
         "{}: unsupported .npy dtype '{}' (supported: float16/32/64, int8/16/32/64, "
         "uint8/16/32/64, bool)",
-        name, d));
+        name, d.size() <= 40 ? d : d.substr(0, 40) + "..."));
   };
   if (d.size() < 3) throw unsupported();
   const char order = d[0];
@@ -83,6 +82,70 @@ Dtype parse_descr(const std::string& d, const std::string& name, bool& swap) {
     if (kind == d.substr(1)) return dtype;
   }
   throw unsupported();
+}
+
+/// The header shown in messages: at most 120 characters of it.
+std::string header_excerpt(const std::string& header) {
+  return header.size() <= 120 ? header : header.substr(0, 120) + "...";
+}
+
+/// Where the value of the dictionary key 'key' starts in an .npy header (after "'key':" and
+/// spaces), or npos. Scanned by hand: std::regex recurses per character and overflowed the
+/// stack on a header with a 40,000-character field.
+std::size_t value_of(const std::string& header, const std::string& key) {
+  const std::string quoted = "'" + key + "'";
+  std::size_t at = header.find(quoted);
+  if (at == std::string::npos) return std::string::npos;
+  at += quoted.size();
+  while (at < header.size() && (header[at] == ' ' || header[at] == '\t')) ++at;
+  if (at >= header.size() || header[at] != ':') return std::string::npos;
+  ++at;
+  while (at < header.size() && (header[at] == ' ' || header[at] == '\t')) ++at;
+  return at;
+}
+
+/// The dimensions in the shape tuple "(3, 4)", "(5,)", "()" (numbers may end in L), each
+/// and their product checked against int64 and the bytes a tensor may hold.
+std::vector<int64_t> parse_shape(const std::string& tuple, std::size_t item_size, const std::string& name) {
+  std::vector<int64_t> shape;
+  const auto bad = [&] { return ConfigError(fmt::format("{}: malformed .npy shape '({})'", name, header_excerpt(tuple))); };
+  std::size_t i = 0;
+  const std::size_t n = tuple.size();
+  const auto skip = [&] {
+    while (i < n && (tuple[i] == ' ' || tuple[i] == '\t')) ++i;
+  };
+  skip();
+  while (i < n) {
+    if (tuple[i] < '0' || tuple[i] > '9') throw bad();
+    int64_t d = 0;
+    for (; i < n && tuple[i] >= '0' && tuple[i] <= '9'; ++i) {
+      const int digit = tuple[i] - '0';
+      if (d > (std::numeric_limits<int64_t>::max() - digit) / 10) {
+        throw ConfigError(fmt::format("{}: .npy shape '({})' has a dimension too large", name, header_excerpt(tuple)));
+      }
+      d = d * 10 + digit;
+    }
+    if (i < n && tuple[i] == 'L') ++i;
+    shape.push_back(d);
+    skip();
+    if (i < n) {
+      if (tuple[i] != ',') throw bad();
+      ++i;
+      skip();
+    }
+  }
+  // The element count and the bytes must fit: at most 2^40 bytes (1 TiB), far above any
+  // matrix this project reads, and far below where the products overflow.
+  constexpr int64_t kMaxBytes = int64_t{1} << 40;
+  int64_t count = 1;
+  for (const int64_t d : shape) {
+    if (d != 0 && count > kMaxBytes / static_cast<int64_t>(item_size) / d) {
+      throw ConfigError(fmt::format("{}: .npy shape '({})' holds more than {} bytes", name,
+                                    header_excerpt(tuple), kMaxBytes));
+    }
+    count *= d;
+  }
+  return shape;
 }
 
 torch::Tensor widen_unsigned(const torch::Tensor& raw, const Dtype& dtype) {
@@ -118,36 +181,29 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& name) {
   const std::string header = bytes.substr(offset, header_len);
   offset += header_len;
 
-  std::smatch m;
-  static const std::regex descr_re(R"('descr'\s*:\s*'([^']*)')");
-  static const std::regex fortran_re(R"('fortran_order'\s*:\s*(True|False))");
-  static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
-  if (!std::regex_search(header, m, descr_re)) {
-    throw ConfigError(fmt::format("{}: malformed .npy header (no 'descr'): {}", name, header));
+  // descr: a quoted string.
+  std::size_t at = value_of(header, "descr");
+  if (at == std::string::npos || at >= header.size() || header[at] != '\'' ||
+      header.find('\'', at + 1) == std::string::npos) {
+    throw ConfigError(fmt::format("{}: malformed .npy header (no 'descr'): {}", name, header_excerpt(header)));
   }
   bool swap = false;
-  const Dtype dtype = parse_descr(m[1].str(), name, swap);
-  if (!std::regex_search(header, m, fortran_re)) {
+  const Dtype dtype = parse_descr(header.substr(at + 1, header.find('\'', at + 1) - at - 1), name, swap);
+  // fortran_order: True or False.
+  at = value_of(header, "fortran_order");
+  const bool is_true = at != std::string::npos && header.compare(at, 4, "True") == 0;
+  const bool is_false = at != std::string::npos && header.compare(at, 5, "False") == 0;
+  if (!is_true && !is_false) {
     throw ConfigError(fmt::format("{}: malformed .npy header (no 'fortran_order')", name));
   }
-  const bool fortran = m[1].str() == "True";
-  if (!std::regex_search(header, m, shape_re)) {
+  const bool fortran = is_true;
+  // shape: a tuple of integers.
+  at = value_of(header, "shape");
+  if (at == std::string::npos || at >= header.size() || header[at] != '(' ||
+      header.find(')', at) == std::string::npos) {
     throw ConfigError(fmt::format("{}: malformed .npy header (no 'shape')", name));
   }
-  std::vector<int64_t> shape;
-  {
-    static const std::regex dim_re(R"(\s*(\d+)L?\s*)");
-    std::stringstream ss(m[1].str());
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-      if (item.find_first_not_of(" \t") == std::string::npos) continue;
-      std::smatch dm;
-      if (!std::regex_match(item, dm, dim_re)) {
-        throw ConfigError(fmt::format("{}: malformed .npy shape '({})'", name, m[1].str()));
-      }
-      shape.push_back(std::stoll(dm[1].str()));
-    }
-  }
+  const std::vector<int64_t> shape = parse_shape(header.substr(at + 1, header.find(')', at) - at - 1), dtype.size, name);
   int64_t count = 1;
   for (auto d : shape) count *= d;
   const std::size_t need = static_cast<std::size_t>(count) * dtype.size;

@@ -14,7 +14,6 @@
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <sstream>
 
 namespace richlazy::init {
@@ -190,14 +189,19 @@ torch::Tensor load_vector(const std::string& path) {
 }
 
 std::vector<std::string> load_names(const std::string& path) {
-  static const std::regex quoted(R"('([^']*)'|"([^"]*)\")");
   std::vector<std::string> names;
   for (const auto& line : read_lines(path)) {
-    std::smatch m;
-    if (std::regex_search(line, m, quoted)) {
-      names.push_back(m[1].matched ? m[1].str() : m[2].str());
-      continue;
+    // The first quoted name on the line ('...' or "..."), found by hand: std::regex recursed
+    // per character and overflowed the stack on a long line after an unclosed quote.
+    bool found = false;
+    for (std::size_t i = 0; i < line.size() && !found; ++i) {
+      if (line[i] != '\'' && line[i] != '"') continue;
+      const std::size_t close = line.find(line[i], i + 1);
+      if (close == std::string::npos) continue;
+      names.push_back(line.substr(i + 1, close - i - 1));
+      found = true;
     }
+    if (found) continue;
     std::string name;
     for (char c : line) {
       if (c != '[' && c != ']' && c != ',' && c != ' ' && c != '\t') name += c;

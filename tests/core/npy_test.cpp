@@ -87,6 +87,46 @@ TEST_CASE("npy reader rejects bad magic, bad dtypes and truncated data", "[core]
   REQUIRE_THROWS_WITH(read_npy("/nonexistent/w.npy"), Contains("/nonexistent/w.npy: cannot open"));
 }
 
+TEST_CASE("npy reader survives huge header fields and shapes that overflow", "[core]") {
+  const std::vector<double> d{1, 2, 3};
+  // A 40,000-character field: std::regex overflowed the stack on it (a segfault).
+  const std::string long_descr(40000, 'f');
+  REQUIRE_THROWS_WITH(
+      parse_npy(npy_with_header("{'descr': '" + long_descr + "', 'fortran_order': False, 'shape': (3,), }", raw(d), 2),
+                "long.npy"),
+      Contains("long.npy: unsupported .npy dtype"));
+  try {
+    parse_npy(npy_with_header("{'descr': '" + long_descr + "', 'fortran_order': False, 'shape': (3,), }", raw(d), 2),
+              "long.npy");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    REQUIRE(std::string(e.what()).size() < 300);  // one readable line, not the 40,000 characters
+  }
+  const std::string long_key = "{'comment': '" + std::string(40000, 'x') +
+                               "', 'descr': '<f8', 'fortran_order': False, 'shape': (3,), }";
+  REQUIRE(torch::equal(parse_npy(npy_with_header(long_key, raw(d), 2), "ok.npy"), torch::tensor(d, torch::kDouble)));
+  REQUIRE_THROWS_WITH(
+      parse_npy(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::string(40000, '7') +
+                                    ",), }",
+                                raw(d), 2),
+                "big.npy"),
+      Contains("has a dimension too large"));
+  // Dimensions whose product overflows int64 (it wrapped to a small count before).
+  REQUIRE_THROWS_WITH(
+      parse_npy(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+                                raw(d)),
+                "wrap.npy"),
+      Contains("wrap.npy: .npy shape '(4294967296, 4294967296)' holds more than 1099511627776 bytes"));
+  REQUIRE_THROWS_WITH(
+      parse_npy(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (3, x), }", raw(d)), "x.npy"),
+      Contains("x.npy: malformed .npy shape '(3, x)'"));
+  // Zero-sized and scalar shapes still read.
+  REQUIRE(parse_npy(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 5), }", ""), "z.npy")
+              .sizes() == torch::IntArrayRef({0, 5}));
+  REQUIRE(parse_npy(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", raw(d)), "s.npy")
+              .item<double>() == 1.0);
+}
+
 TEST_CASE("npy reader reads the real C. elegans connectome", "[core]") {
   const std::string path = testing::shared_data_dir() + "/celegans/Gs.npy";
   if (!std::filesystem::exists(path)) {

@@ -7,6 +7,7 @@
 #include <richlazy/core/npy.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/cell_types.h>
+#include <richlazy/init/matrix_file.h>
 #include <richlazy/init/norm.h>
 #include <richlazy/metrics/effective_rank.h>
 #include <richlazy/tasks/teacher_student.h>
@@ -186,6 +187,13 @@ TEST_CASE("connectome: files, orientation, transforms, Dale signs, selection and
   // Selection and embedding.
   REQUIRE(torch::equal(build_matrix("{name: connectome, select: first, file: " + tmp.file("m.npy") + raw, 2, 2),
                        m.slice(0, 0, 2).slice(1, 0, 2)));
+  // A 30,000-character line after an unclosed quote (std::regex overflowed the stack on it):
+  // no quoted name on that line, so it is read bare; the next line's quoted name still is.
+  testing::write_text(tmp.file("long_names.txt"), "'" + std::string(30000, 'a') + "\n'B' \"C\"\n");
+  const std::vector<std::string> long_names = init::load_names(tmp.file("long_names.txt"));
+  REQUIRE(long_names.size() == 2);
+  REQUIRE(long_names[0] == "'" + std::string(30000, 'a'));
+  REQUIRE(long_names[1] == "B");
   const torch::Tensor named = build_matrix("{name: connectome, select: names, neurons: [C, A], names_file: " +
                                                tmp.file("names.txt") + ", file: " + tmp.file("m.npy") + raw, 2, 2);
   REQUIRE(named[0][0].item<double>() == 5.0);  // C -> C
