@@ -39,7 +39,9 @@ Built matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
   at::Generator gen = stream_generator(static_cast<uint64_t>(std::max<int64_t>(a.seed, 0)),
                                        "init/" + param);
   const std::map<std::string, torch::Tensor> none;
-  return {param, initializer->make(init::InitInputs{gen, none}).to(torch::kFloat)};
+  const torch::Tensor value = initializer->make(init::InitInputs{gen, none});
+  init::require_finite_float32(value, param, a.spec);
+  return {param, value.to(torch::kFloat)};
 }
 
 Built matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {

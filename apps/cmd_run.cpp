@@ -3,6 +3,7 @@
 
 #include <richlazy/core/blas_check.h>
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/folder_lock.h>
 #include <richlazy/core/progress.h>
 #include <richlazy/report/report.h>
 #include <richlazy/train/summary.h>
@@ -15,6 +16,8 @@ namespace richlazy::apps {
 
 int command_run(const train::ExperimentOptions& options, const Registries& registries, bool no_report) {
   train::ExperimentPlan plan = train::plan_experiment(options, registries);
+  // One process per experiment folder, from the check of the folder to the report.
+  const FolderLock lock(train::lock_file(plan), plan.dir);
   train::check_output_folder(plan, options);
 
   bool any_cpu = false;

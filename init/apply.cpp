@@ -94,6 +94,13 @@ std::vector<InitStep> plan_initializers(Params& init_section,
   return ordered;
 }
 
+void require_finite_float32(const torch::Tensor& value, const std::string& param, const std::string& spec) {
+  if (torch::isfinite(value.to(torch::kFloat)).all().item<bool>()) return;
+  throw ConfigError(fmt::format("init.{} {}: the initial matrix has entries that are not finite in float32 "
+                                "(largest |entry| {:.3g}); choose a smaller norm or scale",
+                                param, spec, value.abs().max().item<double>()));
+}
+
 std::vector<InitReport> apply_initializers(models::Model& model, const std::vector<InitStep>& plan,
                                            uint64_t seed, int64_t member) {
   torch::NoGradGuard no_grad;
@@ -109,6 +116,7 @@ std::vector<InitReport> apply_initializers(models::Model& model, const std::vect
       throw std::logic_error(fmt::format("initializer for {} returned shape {}, expected {}x{}",
                                          step.param, fmt::join(value.sizes(), "x"), rows, cols));
     }
+    require_finite_float32(value, step.param, step.spec);
     param.copy_(value.reshape(param.sizes()));
     done[step.param] = param.detach().to(torch::kCPU, torch::kDouble).reshape({rows, cols});
     const auto m = metrics::spectrum_measures(done[step.param]);

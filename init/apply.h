@@ -39,6 +39,11 @@ std::vector<InitStep> plan_initializers(Params& init_section,
                                         const InitializerRegistry& registry,
                                         const tasks::Task* task = nullptr);
 
+/// Throws ConfigError "init.<param> <spec>: the initial matrix has entries that are not finite in
+/// float32 ..." when `value` overflows float32 or holds NaN/inf (a norm of 1e300, entries of
+/// 1e308): bad input, and LAPACK's routines may crash on such a matrix.
+void require_finite_float32(const torch::Tensor& value, const std::string& param, const std::string& spec);
+
 /// Initializes member `member` of the model (under NoGradGuard): each parameter from its own
 /// random stream derived from `seed` and "init/<param>", so that runs sharing a seed share
 /// draws, whichever pack they train in.

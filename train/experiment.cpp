@@ -22,6 +22,8 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 namespace richlazy::train {
 
 namespace fs = std::filesystem;
@@ -153,7 +155,14 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
   ExperimentPlan plan;
   for (const auto& a : axes) plan.sweep_keys.push_back(a.key);
   std::size_t count = 1;
-  for (const auto& a : axes) count *= a.labels.size();
+  for (const auto& a : axes) {
+    // Checked as it grows: 64 axes of 2 values would overflow the count to 0.
+    if (count > kMaxSweepRuns / a.labels.size()) {
+      base.fail("sweep", tree0["sweep"].Mark(),
+                fmt::format("has more than {} runs (the product of its lists' lengths); split it", kMaxSweepRuns));
+    }
+    count *= a.labels.size();
+  }
 
   std::vector<std::size_t> index(axes.size(), 0);
   for (std::size_t r = 0; r < count; ++r) {
@@ -202,12 +211,25 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
 }
 
 void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& o) {
-  if (fs::exists(plan.dir) && !o.overwrite) {
+  if (!fs::exists(plan.dir)) return;
+  if (!o.overwrite) {
     throw ConfigError(fmt::format(
         "{}: the output folder already exists; pass --overwrite to replace it, or --out DIR "
         "to write elsewhere",
         plan.dir));
   }
+  // --overwrite deletes only what richlazy wrote: an experiment folder has its experiment.yaml.
+  if (!fs::is_directory(plan.dir) || !fs::is_regular_file(fs::path(plan.dir) / "experiment.yaml")) {
+    throw ConfigError(fmt::format(
+        "{}: not an experiment folder richlazy wrote (it has no experiment.yaml), so --overwrite will not "
+        "delete it; move it away, or write elsewhere with --out DIR",
+        plan.dir));
+  }
+}
+
+std::string lock_file(const ExperimentPlan& plan) {
+  const fs::path dir(plan.dir);
+  return (dir.parent_path() / ("." + dir.filename().string() + ".lock")).string();
 }
 
 // ===========================================================================================
@@ -422,7 +444,16 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   keep_freed_memory();
   // TF32 matrix products on a GPU only when the config asks (exact float32 by default).
   at::globalContext().setAllowTF32CuBLAS(plan.runs.front().config.tf32);
-  if (o.overwrite && fs::exists(plan.dir)) fs::remove_all(plan.dir);
+  // --overwrite: the old results move aside and are deleted only once the new run has ended,
+  // so a rerun that is killed leaves them (in the folder named in the log).
+  check_output_folder(plan, o);
+  fs::path replaced;
+  if (o.overwrite && fs::exists(plan.dir)) {
+    const fs::path dir(plan.dir);
+    replaced = dir.parent_path() / fmt::format(".{}.replaced-{}", dir.filename().string(), static_cast<long>(getpid()));
+    fs::remove_all(replaced);
+    fs::rename(dir, replaced);
+  }
   fs::create_directories(fs::path(plan.dir) / "runs");
   write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));
 
@@ -433,6 +464,9 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
                            packed == 0 ? std::string()
                                        : fmt::format(" in {} pack{}", plan.packs.size(), plan.packs.size() == 1 ? "" : "s"),
                            plan.jobs, plan.dir, describe_packs(plan)));
+  if (!replaced.empty()) {
+    reporter.log(fmt::format("replacing the earlier results; they stay in {} until this run ends", replaced.string()));
+  }
   ExperimentResult result;
   result.runs.resize(plan.runs.size());
   std::mutex summary_mu;
@@ -472,6 +506,11 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   }
   at::set_num_threads(torch_threads);
   if (blas_threads > 0) set_blas_threads(blas_threads);
+  if (!replaced.empty()) {
+    std::error_code ec;
+    fs::remove_all(replaced, ec);
+    if (ec) reporter.log(fmt::format("warning: could not delete the earlier results in {}: {}", replaced.string(), ec.message()));
+  }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -45,12 +45,21 @@ struct ExperimentPlan {
   int jobs = 1;                         ///< packs trained at the same time
 };
 
+/// The most runs one sweep may have (the product of its lists' lengths); more is a config error.
+inline constexpr std::size_t kMaxSweepRuns = 100000;
+
 /// Loads the config, applies the overrides, expands the sweep, validates every run and
 /// groups the runs into packs. Throws ConfigError on the first problem; writes nothing.
 ExperimentPlan plan_experiment(const ExperimentOptions& options, const Registries& registries);
 
-/// Throws ConfigError when the plan's output folder exists and `options.overwrite` is off.
+/// Throws ConfigError when the plan's output folder exists and `options.overwrite` is off, or
+/// when --overwrite would delete a folder that is not an experiment folder (no experiment.yaml).
 void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& options);
+
+/// The lock file that keeps two processes out of one experiment folder: OUT/.<name>.lock,
+/// beside the folder (which --overwrite moves aside). `richlazy run` holds it (a FolderLock)
+/// from before it checks the folder until the report is written.
+std::string lock_file(const ExperimentPlan& plan);
 
 /// What one run produced (the content of its summary.json).
 struct RunResult {

@@ -2,6 +2,9 @@
 #include "../test_common.h"
 
 #include <richlazy/core/device.h>
+#include <richlazy/core/folder_lock.h>
+
+#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -56,6 +59,13 @@ TEST_CASE("each kind of bad config gives its message, a non-zero exit and no out
        "have; its parameters: W_1 (input), w_2 (readout)"},
       {"bad pack size", "train: {pack: 0}\n", ":1:15: train.pack must be auto or an integer in [1, 4096], got 0"},
       {"missing file", "", ": cannot open the file: No such file or directory"},
+      // 2^64 runs: the count must not overflow (to 0, which crashed) before it is refused.
+      {"sweep too large", [] {
+         std::string y = "sweep:\n";
+         for (int k = 0; k < 64; ++k) y += "  train.k" + std::to_string(k) + ": [1, 2]\n";
+         return y;
+       }(),
+       ":2:3: sweep has more than 100000 runs (the product of its lists' lengths); split it"},
   };
   for (const auto& c : cases) {
     INFO(c.what);
@@ -69,6 +79,77 @@ TEST_CASE("each kind of bad config gives its message, a non-zero exit and no out
     REQUIRE_FALSE(fs::exists(tmp.file("out")));
     REQUIRE(r.out.empty());
   }
+}
+
+TEST_CASE("overwriting deletes only experiment folders, and only once the new run has ended", "[apps]") {
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("exp.yaml"), kTiny);
+  // A folder richlazy did not write is never deleted.
+  fs::create_directories(tmp.file("out/tiny"));
+  testing::write_text(tmp.file("out/tiny/thesis.tex"), "precious");
+  const auto refused = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --overwrite --quiet");
+  REQUIRE(refused.status == 2);
+  REQUIRE_THAT(refused.err, Contains(tmp.file("out/tiny") + ": not an experiment folder richlazy wrote (it has no "
+                                     "experiment.yaml), so --overwrite will not delete it"));
+  REQUIRE(testing::read_text(tmp.file("out/tiny/thesis.tex")) == "precious");
+  fs::remove_all(tmp.file("out"));
+
+  // A rerun with --overwrite that is killed leaves the earlier results whole.
+  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet --no-report").status == 0);
+  const std::string before = testing::read_text(tmp.file("out/tiny/summary.csv"));
+  const std::string weights = "runs/rank-20/weights/W_rec_final.npy";
+  const std::string before_w = testing::read_text(tmp.file("out/tiny/" + weights));
+  testing::write_text(tmp.file("kill.sh"), fmt::format(R"(set -u
+"{0}" run "{1}" --out "{2}" --overwrite --quiet --no-report --set train.iterations=1000000 &
+pid=$!
+for i in $(seq 1 300); do
+  if ls -d "{2}"/.tiny.replaced-* > /dev/null 2>&1 && [ -f "{2}/tiny/experiment.yaml" ]; then break; fi
+  sleep 0.1
+done
+kill -9 $pid
+wait $pid
+exit 0
+)", testing::richlazy_binary(), tmp.file("exp.yaml"), tmp.file("out")));
+  REQUIRE(testing::run_command("bash " + tmp.file("kill.sh")).status == 0);
+  std::vector<fs::path> aside;
+  for (const auto& e : fs::directory_iterator(tmp.file("out"))) {
+    if (e.path().filename().string().rfind(".tiny.replaced-", 0) == 0) aside.push_back(e.path());
+  }
+  REQUIRE(aside.size() == 1);
+  REQUIRE(testing::read_text((aside[0] / "summary.csv").string()) == before);
+  REQUIRE(testing::read_text((aside[0] / weights).string()) == before_w);
+  // A rerun that ends replaces the results and deletes its own copy of the earlier ones.
+  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --overwrite --quiet --no-report")
+              .status == 0);
+  REQUIRE(testing::read_text(tmp.file("out/tiny/" + weights)) == before_w);  // the same network again
+  std::size_t copies = 0;
+  for (const auto& e : fs::directory_iterator(tmp.file("out"))) {
+    copies += e.path().filename().string().rfind(".tiny.replaced-", 0) == 0;
+  }
+  REQUIRE(copies == 1);  // only the killed run's
+}
+
+TEST_CASE("two runs never write into one experiment folder at once", "[apps]") {
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("exp.yaml"), kTiny);
+  const std::string lock = tmp.file("out/.tiny.lock");
+  {
+    // This process holds the experiment's lock, as a running `richlazy run` would.
+    const FolderLock held(lock, "test");
+    const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");
+    REQUIRE(r.status == 2);
+    const std::string me = FolderLock::holder_text();
+    const std::string host = me.substr(0, me.find(' ')), pid = me.substr(me.find(' ') + 1);
+    REQUIRE_THAT(r.err, Contains(tmp.file("out/tiny") + " is in use by process " + pid + " on " + host +
+                                 " (lock file " + lock + ")"));
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    REQUIRE_FALSE(fs::exists(tmp.file("out/tiny")));
+  }
+  // A lock file left by a process that died holds no lock: the next run goes ahead.
+  testing::write_text(lock, "elsewhere 999999\n");
+  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet --no-report").status == 0);
+  REQUIRE(fs::exists(tmp.file("out/tiny/summary.csv")));
+  REQUIRE_FALSE(fs::exists(lock));  // released on exit
 }
 
 TEST_CASE("set overrides are validated and located by the --set", "[apps]") {
@@ -187,6 +268,12 @@ TEST_CASE("richlazy init describe reports rank, norms and effective ranks", "[ap
   const auto bad = cli("init describe --spec '{name: low_rank, rank: 400}'");
   REQUIRE(bad.status == 2);
   REQUIRE_THAT(bad.err, Contains("rank must be an integer in [1, 300], got 400"));
+  // A matrix that overflows float32 is refused before LAPACK sees it (eigvals crashed on it).
+  const auto inf = cli("init describe --spec '{name: gaussian, norm: 1e300}' --size 50");
+  REQUIRE(inf.status == 2);
+  REQUIRE_THAT(inf.err, Contains("init.W_rec {name: gaussian, norm: 1e300}: the initial matrix has entries that "
+                                 "are not finite in float32"));
+  REQUIRE(std::count(inf.err.begin(), inf.err.end(), '\n') == 1);
 }
 
 TEST_CASE("richlazy warns when LibTorch runs on the reference BLAS", "[apps]") {
