@@ -37,6 +37,10 @@ BlasReport check_blas() {
   // Measured with one thread, as runs compute, and as the fastest of many single products,
   // so that another busy process (a parallel test, a second run) cannot fake a slow BLAS.
   const int blas_threads = set_blas_threads(1);
+  // LibTorch's own pool too: a LibTorch with MKL inside (PyPI's) sizes MKL's threads by it, and
+  // a product spread over busy cores looked like a slow BLAS.
+  const int torch_threads = at::get_num_threads();
+  at::set_num_threads(1);
   torch::NoGradGuard no_grad;
   const auto a = torch::ones({32, 300});
   const auto b = torch::ones({300, 300});
@@ -51,6 +55,7 @@ BlasReport check_blas() {
     if (std::chrono::duration<double>(t1 - start).count() > 0.05) break;
   }
   if (blas_threads > 0) set_blas_threads(blas_threads);
+  at::set_num_threads(torch_threads);
   r.gflops = 2.0 * 32 * 300 * 300 / best / 1e9;
   r.slow = r.reference || r.gflops < kSlowBlasGflops;
   return r;

@@ -34,6 +34,24 @@ std::pair<std::string, torch::Tensor> read_metrics(const fs::path& file) {
 }
 }  // namespace
 
+const char* const kEveryMeasureSweep = R"(experiment: packed
+task: {name: 2AF}
+model: {name: ctrnn, hidden_size: 24}
+init:
+  W_rec: {name: low_rank, rank: 2}
+train: {iterations: 60, batch_size: 8}
+metrics:
+  every: 20
+  probe_trials: 40
+  kernel_trials: 8
+  test_trials: 100
+  names: [loss, accuracy, dw_rec, dw_rec_rel, dw_in, dw_out, rep_alignment, kernel_alignment,
+          sign_similarity, erank_rec, erank_delta_rec, path_length_rec, test_loss, test_accuracy]
+sweep:
+  init.W_rec.rank: [2, 24]
+  seed: [0, 1]
+)";
+
 Ran run_config(const TempDir& tmp, const std::string& yaml, const std::string& pack,
                const std::vector<std::string>& sets, const Registries& reg, const std::string& device) {
   write_text(tmp.file("exp.yaml"), yaml);

@@ -12,6 +12,10 @@
 
 namespace richlazy::testing {
 
+/// A 2AF sweep of two ranks x two seeds (N = 24, 60 iterations) logging every laziness
+/// measure and the test metrics every 20 iterations: the runs the comparisons compare.
+extern const char* const kEveryMeasureSweep;
+
 struct Ran {
   train::ExperimentPlan plan;
   train::ExperimentResult result;

@@ -193,6 +193,7 @@ TEST_CASE("richlazy run trains, prints the table and writes the layout", "[apps]
   REQUIRE_THAT(again.err, Contains("already exists"));
   const auto over = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") +
                              " --quiet --overwrite");
+  INFO("stderr: " << over.err);
   REQUIRE(over.status == 0);
   REQUIRE(over.err.empty());
 }

@@ -20,24 +20,8 @@ using namespace richlazy;
 namespace fs = std::filesystem;
 
 namespace {
-/// A short 2AF sweep logging every measure, two ranks x two seeds.
-const char* kShort = R"(experiment: gpu
-task: {name: 2AF}
-model: {name: ctrnn, hidden_size: 48}
-init:
-  W_rec: {name: low_rank, rank: 2}
-train: {iterations: 60, batch_size: 16}
-metrics:
-  every: 20
-  probe_trials: 64
-  kernel_trials: 8
-  test_trials: 200
-  names: [loss, accuracy, dw_rec, dw_rec_rel, dw_in, dw_out, rep_alignment, kernel_alignment,
-          sign_similarity, erank_rec, erank_delta_rec, path_length_rec, test_loss, test_accuracy]
-sweep:
-  init.W_rec.rank: [2, 48]
-  seed: [0, 1]
-)";
+/// A short 2AF sweep logging every measure, two ranks x two seeds (N = 24).
+const char* const kShort = testing::kEveryMeasureSweep;
 
 const std::vector<std::string> kAllMetrics{
     "loss", "accuracy", "test_loss", "test_accuracy", "dw_rec", "dw_rec_rel", "dw_in", "dw_out", "dw",
@@ -132,7 +116,7 @@ TEST_CASE("replaying a recorded CUDA graph trains as running each iteration does
   // recorded (at step 32 on the CPU), so the replayed iterations must also do the in-place
   // bookkeeping of divergence (frozen members, the step and loss of divergence).
   const std::vector<std::string> sets{"sweep={train.optimizer.lr: [0.003, 0.3], seed: [0, 1]}",
-                                      "init.W_rec.rank=2"};
+                                      "init.W_rec.rank=2", "model.hidden_size=48", "train.batch_size=16"};
   testing::TempDir tmp_graph, tmp_plain;  // run_config names its output by pack and device
   auto with = [&](const char* graph) {
     std::vector<std::string> s = sets;

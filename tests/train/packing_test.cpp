@@ -22,24 +22,8 @@ using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-/// Every laziness measure, logged often, on a small network.
-const char* kPacked = R"(experiment: packed
-task: {name: 2AF}
-model: {name: ctrnn, hidden_size: 24}
-init:
-  W_rec: {name: low_rank, rank: 2}
-train: {iterations: 60, batch_size: 8}
-metrics:
-  every: 20
-  probe_trials: 40
-  kernel_trials: 8
-  test_trials: 100
-  names: [loss, accuracy, dw_rec, dw_rec_rel, dw_in, dw_out, rep_alignment, kernel_alignment,
-          sign_similarity, erank_rec, erank_delta_rec, path_length_rec, test_loss, test_accuracy]
-sweep:
-  init.W_rec.rank: [2, 24]
-  seed: [0, 1]
-)";
+/// Every laziness measure, logged often, on a small network (two ranks x two seeds).
+const char* const kPacked = testing::kEveryMeasureSweep;
 
 // ---- a model whose parameters are not named W_* ----------------------------------------------
 
