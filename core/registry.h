@@ -41,13 +41,27 @@ class Registry {
     Factory factory;
   };
 
+  /// Options that every entry of a registry takes, handled by the registry itself rather
+  /// than by each entry's factory, so that no entry (built-in or written outside richlazy)
+  /// can miss them: the initializers' `norm` is one (init/initializer.h).
+  struct CommonOptions {
+    /// Adds the common keys to an entry's declared keys when it is registered. An entry that
+    /// declares one of them itself keeps its declaration (and so sets its own default).
+    std::function<std::vector<ParamSpec>(std::vector<ParamSpec>)> declare;
+    /// Applies the common options to what the entry's factory built, reading them from the
+    /// same options (after the factory, before unknown keys are checked).
+    std::function<std::unique_ptr<Product>(Params&, std::unique_ptr<Product>, Args...)> apply;
+  };
+
   /// `kind` names the component in messages ("initializer", "task", ...).
-  explicit Registry(std::string kind) : kind_(std::move(kind)) {}
+  explicit Registry(std::string kind, CommonOptions common = {})
+      : kind_(std::move(kind)), common_(std::move(common)) {}
 
   const std::string& kind() const { return kind_; }
 
-  /// Adds an entry. Throws std::invalid_argument when the name is empty, already taken or
-  /// the factory is missing, or when a declared key is named "name" (reserved).
+  /// Adds an entry, with the registry's common options added to its declared keys. Throws
+  /// std::invalid_argument when the name is empty, already taken or the factory is missing,
+  /// or when a declared key is named "name" (reserved).
   void add(Entry entry) {
     if (entry.name.empty()) throw std::invalid_argument(kind_ + " registered with an empty name");
     if (!entry.factory) {
@@ -63,6 +77,7 @@ class Registry {
             fmt::format("{} '{}' declares the reserved key 'name'", kind_, entry.name));
       }
     }
+    if (common_.declare) entry.params = common_.declare(std::move(entry.params));
     entries_.push_back(std::move(entry));
   }
 
@@ -98,8 +113,9 @@ class Registry {
   }
 
   /// Builds the component a config section names with its `name:` key. The section's other
-  /// keys are the entry's options; unknown ones are errors. `section` is left holding the
-  /// resolved options (defaults filled in).
+  /// keys are the entry's options (the common ones included, applied by the registry);
+  /// unknown ones are errors. `section` is left holding the resolved options (defaults
+  /// filled in).
   std::unique_ptr<Product> create(Params& section, Args... args) const {
     Params named = section.rebind({ParamSpec{"name", "", fmt::format("which {}", kind_)}});
     const std::string name = named.get_string("name");
@@ -107,12 +123,14 @@ class Registry {
     if (!e) named.fail_bare("name", unknown_message(name));
     Params options = section.rebind(e->params);
     std::unique_ptr<Product> product = e->factory(options, args...);
+    if (common_.apply) product = common_.apply(options, std::move(product), args...);
     options.finish();
     return product;
   }
 
  private:
   std::string kind_;
+  CommonOptions common_;
   std::vector<Entry> entries_;
 };
 

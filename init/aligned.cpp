@@ -138,7 +138,7 @@ void register_aligned(InitializerRegistry& registry) {
                                            t.param, t.shapes.at(readout).at(1)));
            }
          }
-         return with_norm(p, t, std::make_unique<AlignedLowRank>(t, rank, gain, input, readout));
+         return std::make_unique<AlignedLowRank>(t, rank, gain, input, readout);
        }});
   registry.add(
       {"from_weights",
@@ -166,7 +166,7 @@ void register_aligned(InitializerRegistry& registry) {
                                            t.param, t.rows, t.cols));
          }
          if (!p.raw("rank").IsNull()) w = truncate_rank(w, p.get_int("rank", 1, std::min(t.rows, t.cols)));
-         return with_norm(p, t, std::make_unique<FromWeights>(w));
+         return std::make_unique<FromWeights>(w);
        }});
   registry.add(
       {"teacher_aligned",
@@ -192,7 +192,7 @@ void register_aligned(InitializerRegistry& registry) {
            const torch::Tensor f = truncate_rank(teacher->features, dim / 2);
            beta = torch::matmul(f.t(), teacher->teacher);
          }
-         return with_norm(p, t, std::make_unique<TeacherAligned>(t.rows, beta / beta.norm()));
+         return std::make_unique<TeacherAligned>(t.rows, beta / beta.norm());
        }});
 }
 

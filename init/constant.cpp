@@ -22,13 +22,13 @@ class Constant final : public Initializer {
 
 void register_constant(InitializerRegistry& registry) {
   registry.add({"constant", "every entry equal to value (e.g. biases at zero); draws no random numbers",
-                with_norm_options({{"value", "0", "the value of every entry"}}, "none"),
+                {{"value", "0", "the value of every entry"}},
                 [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
                   const double value = p.get_double("value");
                   const YAML::Node norm = p.node()["norm"];
                   p.require(value != 0 || !norm.IsDefined() || (norm.IsScalar() && norm.Scalar() == "none"),
                             "norm", "must be none when value is 0 (an all-zero matrix has no norm to set)");
-                  return with_norm(p, t, std::make_unique<Constant>(t, value));
+                  return std::make_unique<Constant>(t, value);
                 }});
 }
 

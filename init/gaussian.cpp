@@ -33,9 +33,9 @@ class Gaussian final : public Initializer {
 
 void register_gaussian(InitializerRegistry& registry) {
   registry.add({"gaussian", "i.i.d. Gaussian entries N(0, gain^2 / fan_in)",
-                with_norm_options({{"gain", "1.25", "gain g; entries have std g / sqrt(fan_in)"}}, "none"),
+                {{"gain", "1.25", "gain g; entries have std g / sqrt(fan_in)"}},
                 [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-                  return with_norm(p, t, std::make_unique<Gaussian>(p, t));
+                  return std::make_unique<Gaussian>(p, t);
                 }});
 }
 

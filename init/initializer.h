@@ -25,7 +25,17 @@ namespace richlazy::init {
 
 class Initializer;
 struct InitTarget;
-using InitializerRegistry = Registry<Initializer, const InitTarget&>;
+
+/// The registry of initializers. It gives every entry, built-in or registered from outside
+/// richlazy, the common options `norm` and `gain` (init/norm.h): they are added to the
+/// entry's declared keys (`norm: none` by default, so an entry keeps its own scale unless
+/// asked; an entry that declares `norm` or `gain` itself keeps its own default), and the
+/// matrix its factory builds is rescaled to the norm asked for. A factory never needs to read
+/// `norm` itself.
+class InitializerRegistry : public Registry<Initializer, const InitTarget&> {
+ public:
+  explicit InitializerRegistry(std::string kind = "initializer");
+};
 
 /// The matrix an initializer is asked to fill, known when the config is validated.
 struct InitTarget {

@@ -40,7 +40,7 @@ void register_low_rank(InitializerRegistry& registry) {
                           {"gain", "1.25", "gain g of the underlying Gaussian draw N(0, g^2 / fan_in)"}},
                          "none"),
        [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-         return with_norm(p, t, std::make_unique<LowRank>(p, t));
+         return std::make_unique<LowRank>(p, t);
        }});
 }
 

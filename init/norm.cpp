@@ -13,14 +13,26 @@
 namespace richlazy::init {
 
 std::vector<ParamSpec> with_norm_options(std::vector<ParamSpec> specs, const std::string& default_norm) {
-  bool has_gain = false;
-  for (const auto& s : specs) has_gain = has_gain || s.name == "gain";
-  specs.push_back({"norm", default_norm,
-                   "Frobenius norm: a number, auto (gain * sqrt(rows), the reference Gaussian's "
-                   "expected norm) or none (keep the initializer's own scale)"});
+  bool has_gain = false, has_norm = false;
+  for (const auto& s : specs) {
+    has_gain = has_gain || s.name == "gain";
+    has_norm = has_norm || s.name == "norm";
+  }
+  if (!has_norm) {
+    specs.push_back({"norm", default_norm,
+                     "Frobenius norm: a number, auto (gain * sqrt(rows), the reference Gaussian's "
+                     "expected norm) or none (keep the initializer's own scale)"});
+  }
   if (!has_gain) specs.push_back({"gain", "1.25", "gain g of the reference norm g * sqrt(rows)"});
   return specs;
 }
+
+InitializerRegistry::InitializerRegistry(std::string kind)
+    : Registry(std::move(kind),
+               CommonOptions{[](std::vector<ParamSpec> specs) { return with_norm_options(std::move(specs), "none"); },
+                             [](Params& p, std::unique_ptr<Initializer> raw, const InitTarget& t) {
+                               return apply_norm(p, t, std::move(raw));
+                             }}) {}
 
 torch::Tensor scaled_to_norm(const torch::Tensor& matrix, double norm) {
   const double current = matrix.norm().item<double>();
@@ -43,7 +55,11 @@ class Normalized final : public Initializer {
 };
 }  // namespace
 
-std::unique_ptr<Initializer> with_norm(Params& p, const InitTarget& t, std::unique_ptr<Initializer> raw) {
+std::unique_ptr<Initializer> with_norm(Params&, const InitTarget&, std::unique_ptr<Initializer> raw) {
+  return raw;
+}
+
+std::unique_ptr<Initializer> apply_norm(Params& p, const InitTarget& t, std::unique_ptr<Initializer> raw) {
   const double gain = p.get_double_above("gain", 0.0);
   const YAML::Node v = p.raw("norm");
   const std::string rule = "must be a number > 0, auto or none";

@@ -2,7 +2,8 @@
 // `norm` sets the Frobenius norm of the matrix: a number, `auto` (gain * sqrt(rows), the
 // expected norm of the reference Gaussian of that shape, entries of variance gain^2 / cols)
 // or `none` (keep what the initializer produces). Comparing structures at one norm is how
-// the paper separates structure from scale.
+// the paper separates structure from scale. The registry (InitializerRegistry) gives `norm`
+// and `gain` to every entry and applies `norm` itself; an entry only chooses its default.
 #pragma once
 
 #include <richlazy/init/initializer.h>
@@ -13,11 +14,21 @@
 
 namespace richlazy::init {
 
-/// `specs` plus the common options `norm` (default `default_norm`) and, unless declared
-/// already, `gain` (1.25, used by norm: auto).
+/// The keys every initializer takes: `specs` plus `norm` (default `default_norm`) unless
+/// declared already, and `gain` (1.25, used by norm: auto) unless declared already. The
+/// registry applies this to every entry with default `none`; an entry whose matrix should
+/// come out at another norm by default declares it with this function, e.g.
+/// `with_norm_options({{"rank", "", "..."}}, "auto")`.
 std::vector<ParamSpec> with_norm_options(std::vector<ParamSpec> specs, const std::string& default_norm);
 
-/// `raw` rescaled as the `norm` option says (or `raw` itself for norm: none).
+/// `raw` rescaled as the `norm` and `gain` options of `p` say (or `raw` itself for norm:
+/// none). InitializerRegistry::create calls it for every entry; throws ConfigError for a bad
+/// `norm`.
+std::unique_ptr<Initializer> apply_norm(Params& p, const InitTarget& target,
+                                        std::unique_ptr<Initializer> raw);
+
+/// Kept for factories written before the registry applied `norm` itself: returns `raw`
+/// unchanged (the registry rescales it afterwards, exactly once).
 std::unique_ptr<Initializer> with_norm(Params& p, const InitTarget& target,
                                        std::unique_ptr<Initializer> raw);
 

@@ -128,17 +128,17 @@ void register_spectral(InitializerRegistry& registry) {
              "Roy-Vetterli effective rank to reach (solves for gamma or decay, within 1%)"}},
            "auto"),
        [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-         return with_norm(p, t, make_spectral(p, t));
+         return make_spectral(p, t);
        }});
   registry.add({"orthogonal", "(semi-)orthogonal matrix: a block of a Haar-random orthogonal matrix",
                 with_norm_options({}, "auto"),
-                [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-                  return with_norm(p, t, std::make_unique<Orthogonal>(t));
+                [](Params&, const InitTarget& t) -> std::unique_ptr<Initializer> {
+                  return std::make_unique<Orthogonal>(t);
                 }});
   registry.add({"identity", "the identity (rectangular: ones on the diagonal), scaled by norm",
                 with_norm_options({}, "auto"),
-                [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-                  return with_norm(p, t, std::make_unique<Identity>(t));
+                [](Params&, const InitTarget& t) -> std::unique_ptr<Initializer> {
+                  return std::make_unique<Identity>(t);
                 }});
 }
 

@@ -71,24 +71,24 @@ const ParamSpec kBase{"base", "", "the initializer wrapped, {name: ..., ...optio
 void register_structure_controls(InitializerRegistry& registry) {
   registry.add({"shuffled",
                 "the entries of `base` in a random order: same entries, structure destroyed",
-                with_norm_options({kBase}, "none"),
+                {kBase},
                 [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-                  return with_norm(p, t, std::make_unique<Shuffled>(base_initializer(p, t)));
+                  return std::make_unique<Shuffled>(base_initializer(p, t));
                 }});
   registry.add({"spectrum_matched",
                 "the singular values of `base` with random orthogonal singular vectors: same "
                 "effective rank, structure destroyed",
-                with_norm_options({kBase}, "none"),
+                {kBase},
                 [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-                  return with_norm(p, t, std::make_unique<SpectrumMatched>(base_initializer(p, t)));
+                  return std::make_unique<SpectrumMatched>(base_initializer(p, t));
                 }});
   registry.add({"low_rank_of",
                 "the top `rank` singular triplets of `base`, rescaled to base's Frobenius norm",
-                with_norm_options({kBase, {"rank", "", "rank r, an integer in [1, min(rows, cols)]"}}, "none"),
+                {kBase, {"rank", "", "rank r, an integer in [1, min(rows, cols)]"}},
                 [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
                   auto base = base_initializer(p, t);
                   const int64_t rank = p.get_int("rank", 1, std::min(t.rows, t.cols));
-                  return with_norm(p, t, std::make_unique<LowRankOf>(std::move(base), rank));
+                  return std::make_unique<LowRankOf>(std::move(base), rank);
                 }});
 }
 

@@ -31,9 +31,9 @@ class TorchDefault final : public Initializer {
 void register_torch_default(InitializerRegistry& registry) {
   registry.add({"torch_default",
                 "PyTorch's default nn.Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))",
-                with_norm_options({}, "none"),
-                [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-                  return with_norm(p, t, std::make_unique<TorchDefault>(t));
+                {},
+                [](Params&, const InitTarget& t) -> std::unique_ptr<Initializer> {
+                  return std::make_unique<TorchDefault>(t);
                 }});
 }
 

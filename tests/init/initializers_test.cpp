@@ -8,6 +8,7 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
+#include <richlazy/init/norm.h>
 #include <richlazy/metrics/effective_rank.h>
 #include <richlazy/models/ctrnn.h>
 
@@ -145,4 +146,110 @@ TEST_CASE("derived seeds separate streams and are stable", "[init]") {
   REQUIRE(derive_seed(0, "init/W_in") != derive_seed(0, "init/W_out"));
   at::Generator a = stream_generator(3, "x"), b = stream_generator(3, "x");
   REQUIRE(torch::equal(torch::randn({10}, a), torch::randn({10}, b)));
+}
+
+// ---- issue 12, item 3(c): `norm` comes from the registry, for every initializer ----------
+
+namespace {
+/// The README's example of an initializer written outside richlazy: it knows nothing of norm.
+class Scaled final : public init::Initializer {
+ public:
+  Scaled(Params& p, const init::InitTarget& t) : rows_(t.rows), cols_(t.cols), sd_(p.get_double_above("sd", 0.0)) {}
+  torch::Tensor make(const init::InitInputs& in) const override {
+    return torch::randn({rows_, cols_}, in.gen, torch::kDouble) * sd_;
+  }
+
+ private:
+  int64_t rows_, cols_;
+  double sd_;
+};
+
+void register_scaled(init::InitializerRegistry& r) {
+  r.add({"scaled", "i.i.d. N(0, sd^2)", {{"sd", "1.0", "standard deviation"}},
+         [](Params& p, const init::InitTarget& t) -> std::unique_ptr<init::Initializer> {
+           return std::make_unique<Scaled>(p, t);
+         }});
+}
+
+torch::Tensor make_with(const init::InitializerRegistry& reg, const std::string& spec, int64_t rows, int64_t cols,
+                        std::string* resolved = nullptr) {
+  Params p = testing::params_from(spec, "init.W");
+  const auto init = reg.create(p, init::InitTarget{"W", rows, cols, &reg});
+  if (resolved) *resolved = node_text(p.resolved());
+  at::Generator gen = make_generator(11);
+  const std::map<std::string, torch::Tensor> none;
+  return init->make(init::InitInputs{gen, none});
+}
+
+bool declares(const init::InitializerRegistry& reg, const std::string& entry, const std::string& key,
+              const std::string& default_yaml) {
+  for (const auto& s : reg.find(entry)->params) {
+    if (s.name == key) return s.default_yaml == default_yaml;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("an initializer registered from outside takes norm from the registry", "[init]") {
+  Registries with_builtins = builtin_registries();
+  init::InitializerRegistry bare;  // a registry of one's own, without the built-ins
+  for (init::InitializerRegistry* reg : {&with_builtins.initializers, &bare}) {
+    register_scaled(*reg);
+    // Listed with the entry's options (richlazy list initializers), default none.
+    REQUIRE(declares(*reg, "scaled", "norm", "none"));
+    REQUIRE(declares(*reg, "scaled", "gain", "1.25"));
+    REQUIRE(declares(*reg, "scaled", "sd", "1.0"));
+
+    // norm: none (the default) keeps the entry's own scale, bit for bit.
+    std::string resolved;
+    const torch::Tensor raw = make_with(*reg, "{name: scaled, sd: 3}", 40, 30, &resolved);
+    at::Generator gen = make_generator(11);
+    REQUIRE(torch::equal(raw, torch::randn({40, 30}, gen, torch::kDouble) * 3.0));
+    REQUIRE(resolved == "{name: scaled, sd: 3, gain: 1.25, norm: none}");
+    // A number is the Frobenius norm; auto is gain * sqrt(rows), the Gaussian control's.
+    REQUIRE(make_with(*reg, "{name: scaled, sd: 3, norm: 21.6}", 40, 30).norm().item<double>() ==
+            Approx(21.6).epsilon(1e-12));
+    REQUIRE(make_with(*reg, "{name: scaled, sd: 3, norm: auto}", 40, 30).norm().item<double>() ==
+            Approx(1.25 * std::sqrt(40.0)).epsilon(1e-12));
+    REQUIRE(make_with(*reg, "{name: scaled, norm: auto, gain: 2}", 40, 30).norm().item<double>() ==
+            Approx(2 * std::sqrt(40.0)).epsilon(1e-12));
+    REQUIRE_THROWS_WITH(make_with(*reg, "{name: scaled, norm: -2}", 4, 4),
+                        Contains("test.yaml:1:") && Contains(": init.W.norm must be a number > 0, auto or none, got -2"));
+    REQUIRE_THROWS_WITH(make_with(*reg, "{name: scaled, nrom: 2}", 4, 4), Contains("nrom"));
+  }
+  // Wrappers build their base through the registry: the base gets its norm, the wrapper its own.
+  const init::InitializerRegistry& reg = with_builtins.initializers;
+  REQUIRE(make_with(reg, "{name: shuffled, base: {name: scaled, sd: 3, norm: 5}}", 30, 30).norm().item<double>() ==
+          Approx(5).epsilon(1e-12));
+  REQUIRE(make_with(reg, "{name: low_rank_of, rank: 2, base: {name: scaled, norm: 5}, norm: 7}", 30, 30)
+              .norm()
+              .item<double>() == Approx(7).epsilon(1e-12));
+  // An entry may choose its default norm by declaring it; the registry still applies it.
+  init::InitializerRegistry own;
+  own.add({"unit", "scaled to norm 1 unless told otherwise",
+           init::with_norm_options({{"sd", "1.0", "standard deviation"}}, "1"),
+           [](Params& p, const init::InitTarget& t) -> std::unique_ptr<init::Initializer> {
+             return std::make_unique<Scaled>(p, t);
+           }});
+  REQUIRE(make_with(own, "{name: unit, sd: 9}", 10, 10).norm().item<double>() == Approx(1).epsilon(1e-12));
+  REQUIRE(make_with(own, "{name: unit, norm: 4}", 10, 10).norm().item<double>() == Approx(4).epsilon(1e-12));
+}
+
+TEST_CASE("built-in initializers get norm from the registry exactly once", "[init]") {
+  // Every built-in entry lists norm (with its own default), as every outside one does.
+  for (const auto& e : testing::registries().initializers.entries()) {
+    INFO(e.name);
+    bool has_norm = false;
+    for (const auto& s : e.params) has_norm = has_norm || s.name == "norm";
+    REQUIRE(has_norm);
+  }
+  // The paper's comparison: a low-rank matrix next to its Gaussian control, one norm.
+  const init::InitializerRegistry& reg = testing::registries().initializers;
+  const double g = make_with(reg, "{name: gaussian, norm: 21.6}", 300, 300).norm().item<double>();
+  const double l = make_with(reg, "{name: low_rank, rank: 3, norm: 21.6}", 300, 300).norm().item<double>();
+  REQUIRE(g == Approx(21.6).epsilon(1e-12));
+  REQUIRE(l == Approx(21.6).epsilon(1e-12));
+  // gaussian's default (none) is the reference draw itself, unscaled.
+  at::Generator gen = make_generator(11);
+  REQUIRE(torch::equal(make_with(reg, "{name: gaussian}", 20, 10), init::gaussian_draw(20, 10, 1.25, gen)));
 }
