@@ -2,10 +2,12 @@
 #include <richlazy/train/run_config.h>
 
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/csv.h>
 #include <richlazy/core/device.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -56,8 +58,45 @@ const std::vector<ParamSpec>& metrics_schema() {
 }
 
 namespace {
+/// Columns that metrics.csv (step) and summary.csv (run_id, status, steps, timings) write
+/// themselves, so no metric may be called so.
+const std::vector<std::string>& reserved_columns() {
+  static const std::vector<std::string> names{"step",  "run_id",       "status",           "steps",
+                                              "wall_seconds", "ms_per_iteration", "metric_seconds"};
+  return names;
+}
+
+bool column_character(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '@' || c == '-';
+}
+
+/// Why `column` cannot name a metric column ("" when it can). `own` is the metric's own name,
+/// which its column may repeat; `sweep_keys` are summary.csv's other columns.
+std::string column_problem(const std::string& column, const std::string& own, const Registries& reg,
+                           const std::vector<std::string>& sweep_keys) {
+  if (column.size() > 100) return "is longer than 100 characters";
+  if (column.empty() || !std::all_of(column.begin(), column.end(), column_character)) {
+    return "must be a column name of letters, digits and _ . @ - (it heads a column of "
+           "metrics.csv and summary.csv)";
+  }
+  const auto& reserved = reserved_columns();
+  if (std::find(reserved.begin(), reserved.end(), column) != reserved.end()) {
+    return fmt::format("is a column richlazy writes itself ({}); choose another name", join_names(reserved));
+  }
+  if (column != own && reg.metrics.find(column)) {
+    return fmt::format("is the name of another metric ({}), whose column it would pass for; choose another name",
+                       column);
+  }
+  if (std::find(sweep_keys.begin(), sweep_keys.end(), column) != sweep_keys.end()) {
+    return "is a swept key, which has a column of its own in summary.csv; choose another name";
+  }
+  return "";
+}
+
 std::vector<NamedHook> parse_metrics(Params& section, const Registries& reg,
-                                     const metrics::MetricTarget& target) {
+                                     const metrics::MetricTarget& target,
+                                     const std::vector<std::string>& sweep_keys) {
   YAML::Node names = section.raw("names");
   const std::string rule = "must be a non-empty list of metric names";
   if (!names.IsSequence() || names.size() == 0) section.fail("names", rule);
@@ -96,7 +135,15 @@ std::vector<NamedHook> parse_metrics(Params& section, const Registries& reg,
     }
     if (!seen.insert(column).second) {
       section.source().fail(path, item.Mark(),
-                            "repeats the column " + column + " (name it differently with as:)");
+                            "repeats the column " + printable(column) + " (name it differently with as:)");
+    }
+    if (const std::string problem = column_problem(column, name, reg, sweep_keys); !problem.empty()) {
+      if (as.IsDefined()) {
+        section.source().fail(path + ".as", as.Mark(), fmt::format("{}, got '{}'", problem, printable(column)));
+      }
+      // A metric registered from outside richlazy under a name that cannot head a column.
+      section.source().fail(path, item.Mark(), fmt::format("names the metric '{}', which {}; rename its column "
+                                                           "with as:", printable(column), problem));
     }
     hooks.push_back({column, reg.metrics.create(p, target)});
   }
@@ -166,9 +213,16 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   rc.train.kernel_trials = metrics.get_int("kernel_trials", 1, rc.train.probe_trials);
   rc.train.test_trials = metrics.get_int("test_trials", 1, 10000000);
   const YAML::Node model_name = model.node()["name"];
+  std::vector<std::string> sweep_keys;  // summary.csv's columns for them
+  if (const YAML::Node sweep = root["sweep"]; sweep.IsDefined() && sweep.IsMap()) {
+    for (const auto& kv : sweep) {
+      if (kv.first.IsScalar()) sweep_keys.push_back(kv.first.Scalar());
+    }
+  }
   rc.metrics = parse_metrics(
       metrics, reg,
-      metrics::MetricTarget{parameters, *rc.task, model_name.IsScalar() ? "model " + model_name.Scalar() : "the model"});
+      metrics::MetricTarget{parameters, *rc.task, model_name.IsScalar() ? "model " + model_name.Scalar() : "the model"},
+      sweep_keys);
   metrics.finish();
 
   p.skip("sweep");

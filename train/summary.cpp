@@ -1,6 +1,7 @@
 // train/summary.cpp: summary.json, summary.csv and the final tables.
 #include <richlazy/train/summary.h>
 
+#include <richlazy/core/csv.h>
 #include <richlazy/core/sweep_keys.h>
 #include <richlazy/core/table.h>
 #include <richlazy/core/version.h>
@@ -58,12 +59,6 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
 // ===========================================================================================
 
 namespace {
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 /// Metric columns in first-seen order across runs.
 std::vector<std::string> metric_columns(const ExperimentResult& result) {
@@ -97,7 +92,7 @@ std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& resu
   std::string out = "run_id";
   for (const auto& k : plan.sweep_keys) out += "," + csv_field(k);
   out += ",status";
-  for (const auto& c : cols) out += "," + c;
+  for (const auto& c : cols) out += "," + csv_field(c);
   out += ",steps,wall_seconds,ms_per_iteration,metric_seconds\n";
   for (const auto& r : result.runs) {
     out += csv_field(r.id);

@@ -1,6 +1,7 @@
 // train/trainer.cpp: the training loop of a pack.
 #include <richlazy/train/trainer.h>
 
+#include <richlazy/core/csv.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/metrics/probe.h>
 #include <richlazy/tasks/scoring.h>
@@ -52,7 +53,7 @@ tasks::TrialBatch to_device(const tasks::TrialBatch& batch, torch::Device device
 
 std::string MetricLog::csv() const {
   std::string out = "step";
-  for (const auto& c : columns) out += "," + c;
+  for (const auto& c : columns) out += "," + csv_field(c);
   out += "\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     out += std::to_string(steps[i]);

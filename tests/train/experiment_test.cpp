@@ -326,3 +326,68 @@ TEST_CASE("the batch size defaults to the task's and test_accuracy scores held-o
   REQUIRE(v[1] == Approx(tasks::decision_accuracy(logits, test.targets, {7, 8}).item<double>()).margin(1e-12));
   REQUIRE(v[2] == Approx(tasks::masked_cross_entropy(logits, test.targets, test.mask).item<double>()).epsilon(1e-5));
 }
+
+TEST_CASE("as: names are plain column names: no separators, no reserved or other metrics' names", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  auto error = [&](const std::string& names) {
+    o.sets = {"metrics.names=" + names};
+    try {
+      train::plan_experiment(o, registries());
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const std::string chars = "metrics.names[1].as must be a column name of letters, digits and _ . @ -";
+  REQUIRE_THAT(error("[loss, {name: dw_rec, as: 'a,b'}]"), Contains(chars) && Contains("got 'a,b'"));
+  REQUIRE_THAT(error("[loss, {name: dw_rec, as: \"two\\nlines\"}]"), Contains(chars) && Contains("got 'two\\nlines'"));
+  REQUIRE_THAT(error("[loss, {name: dw_rec, as: 'say \"hi\"'}]"), Contains(chars));
+  REQUIRE_THAT(error("[loss, {name: dw_rec, as: 'x y'}]"), Contains(chars));
+  for (const char* reserved : {"step", "run_id", "status", "steps", "wall_seconds", "ms_per_iteration", "metric_seconds"}) {
+    INFO(reserved);
+    REQUIRE_THAT(error(std::string("[loss, {name: dw_rec, as: ") + reserved + "}]"),
+                 Contains("metrics.names[1].as is a column richlazy writes itself") &&
+                     Contains(std::string("got '") + reserved + "'"));
+  }
+  REQUIRE_THAT(error("[loss, {name: dw_rec, as: accuracy}]"),
+               Contains("metrics.names[1].as is the name of another metric (accuracy)"));
+  REQUIRE_THAT(error("[loss, {name: dw_rec, as: seed}]"),  // seed is swept: a summary.csv column
+               Contains("metrics.names[1].as is a swept key"));
+  REQUIRE_THAT(error("[loss, {name: dw_rec, as: x}, {name: dw_in, as: x}]"),
+               Contains("metrics.names[2] repeats the column x"));
+  // Allowed: letters, digits and _ . @ -, and a metric's own name.
+  REQUIRE(error("[loss, {name: dw_rec, as: dw@W_rec.v-2_b}, {name: dw_in, as: dw_in}]") == "(no error)");
+
+  // From a file: one line, exit status 2, located at the value.
+  testing::write_text(tmp.file("names.yaml"), "experiment: names\n"
+                                              "task: {name: 2AF}\n"
+                                              "model: {name: ctrnn, hidden_size: 20}\n"
+                                              "train: {iterations: 5, batch_size: 4}\n"
+                                              "metrics:\n"
+                                              "  names:\n"
+                                              "    - loss\n"
+                                              "    - {name: dw_rec, as: \"my,name\"}\n");
+  const auto r = testing::run_command(testing::richlazy_binary() + " run " + tmp.file("names.yaml") + " --out " +
+                                      tmp.file("out2"));
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 2);
+  REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  REQUIRE_THAT(r.err, Contains(tmp.file("names.yaml") + ":8:26: " + chars));
+  REQUIRE_FALSE(fs::exists(tmp.file("out2/names")));
+}
+
+TEST_CASE("metrics.csv and summary.csv columns stay intact with as: names", "[train]") {
+  // The names the check lets through need no quoting, and the files read back column for column.
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kSmall);
+  o.sets = {"metrics.names=[loss, {name: dw_rec, as: dw@rec.v-1}]", "sweep={init.W_rec.rank: [1, 5]}",
+            "train.iterations=4"};
+  auto plan = train::plan_experiment(o, registries());
+  const auto result = train::run_experiment(plan, o);
+  REQUIRE(result.runs.size() == 2);
+  const std::string metrics = testing::read_text(tmp.file("out/small/runs/" + result.runs[0].id + "/metrics.csv"));
+  REQUIRE(metrics.rfind("step,loss,dw@rec.v-1\n", 0) == 0);
+  const std::string summary = testing::read_text(tmp.file("out/small/summary.csv"));
+  REQUIRE(summary.rfind("run_id,init.W_rec.rank,status,loss,dw@rec.v-1,steps,", 0) == 0);
+}
