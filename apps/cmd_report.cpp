@@ -17,6 +17,9 @@ int command_report(const ReportArgs& args) {
   o.formats = args.formats;
   o.final_metrics = args.metrics;
   const report::ReportResult r = report::make_report(o);
+  if (const std::string note = report::failed_runs_note(r); !note.empty()) {
+    std::fprintf(stderr, "richlazy: note: %s\n", note.c_str());
+  }
   if (!r.plotter_missing.empty()) {
     std::fprintf(stderr, "richlazy: error: %s\nrichlazy: wrote %s with the tables only\n",
                  r.plotter_missing.c_str(), r.index.c_str());

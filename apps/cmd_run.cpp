@@ -43,6 +43,9 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
       report::ReportOptions o;
       o.experiment_dir = plan.dir;
       const report::ReportResult r = report::make_report(o);
+      if (const std::string note = report::failed_runs_note(r); !note.empty()) {
+        std::fprintf(stderr, "richlazy: note: %s\n", note.c_str());
+      }
       if (!r.plotter_missing.empty()) {
         std::fprintf(stderr, "richlazy: warning: no figures: %s\n", r.plotter_missing.c_str());
       }

@@ -3,6 +3,7 @@
 
 #include <richlazy/core/atomic_file.h>
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/csv.h>
 #include <richlazy/core/sweep_keys.h>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 namespace richlazy::report {
 
@@ -163,6 +165,25 @@ std::vector<std::string> value_labels(const std::vector<std::string>& texts) {
 
 // ===========================================================================================
 
+std::string run_id_problem(const std::string& id) {
+  if (id.empty()) return "is empty";
+  if (id == "." || id == "..") return "is a relative folder reference";
+  for (char c : id) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '/' || c == '\\') return "holds a path separator";
+    if (u < 0x20 || u == 0x7f) return "holds a control character";
+  }
+  return "";
+}
+
+std::vector<const RunRecord*> ExperimentData::failed_runs() const {
+  std::vector<const RunRecord*> out;
+  for (const auto& r : runs) {
+    if (r.status.rfind("failed", 0) == 0) out.push_back(&r);
+  }
+  return out;
+}
+
 ExperimentData load_experiment(const std::string& dir_text) {
   const fs::path dir(dir_text);
   if (!fs::is_directory(dir)) throw ConfigError(dir_text + ": no such experiment folder");
@@ -209,6 +230,7 @@ ExperimentData load_experiment(const std::string& dir_text) {
   }
 
   const std::size_t status_col = static_cast<std::size_t>(status_it - d.header.begin());
+  std::set<std::string> ids;
   for (std::size_t r = 0; r < d.rows.size(); ++r) {
     const auto& row = d.rows[r];
     if (row.size() != d.header.size()) {
@@ -217,6 +239,14 @@ ExperimentData load_experiment(const std::string& dir_text) {
     }
     RunRecord run;
     run.id = row[0];
+    if (const std::string problem = run_id_problem(run.id); !problem.empty()) {
+      throw ConfigError(fmt::format("{}:{}: run id '{}' {}; summary.csv names folders under runs/ by plain "
+                                    "names only",
+                                    csv_name, r + 2, printable(run.id), problem));
+    }
+    if (!ids.insert(run.id).second) {
+      throw ConfigError(fmt::format("{}:{}: run id '{}' is listed twice", csv_name, r + 2, printable(run.id)));
+    }
     run.status = row[status_col];
     for (std::size_t k = 0; k < d.sweep_keys.size(); ++k) run.swept[d.sweep_keys[k]] = row[1 + k];
     for (std::size_t k = 0; k < d.metric_columns.size(); ++k) {
@@ -224,7 +254,9 @@ ExperimentData load_experiment(const std::string& dir_text) {
       run.final[d.metric_columns[k]] = v ? *v : std::nan("");
     }
     const fs::path run_dir = dir / "runs" / run.id;
-    if (!fs::is_regular_file(run_dir / "metrics.csv")) {
+    // Only runs that finished ok are drawn: a failed run may have stopped before its first
+    // logged step (and a failed run never blocks the report of the others).
+    if (run.status == "ok" && !fs::is_regular_file(run_dir / "metrics.csv")) {
       throw ConfigError(fmt::format("{}: missing, but {}:{} lists run {}", (run_dir / "metrics.csv").string(),
                                     csv_name, r + 2, run.id));
     }

@@ -49,12 +49,20 @@ struct ExperimentData {
   std::vector<std::string> metric_columns;     ///< final metrics in summary.csv
   std::vector<RunRecord> runs;
   std::vector<RunGroup> groups;                ///< in order of first appearance
+  /// Runs whose status is failed: listed in the tables, left out of the figures and means
+  /// (a failed run may have no metrics.csv), and named on the page and in the log.
+  std::vector<const RunRecord*> failed_runs() const;
 };
 
 /// Reads and checks an experiment folder. Throws ConfigError naming the file (and the line or
 /// column) when it is missing, empty or inconsistent: no summary.csv, no runs, a metric that
-/// experiment.yaml logs but summary.csv lacks, a run folder without metrics.csv.
+/// experiment.yaml logs but summary.csv lacks, a run id that is not a plain folder name, a
+/// run with status ok without metrics.csv. Failed runs are kept (see failed_runs()).
 ExperimentData load_experiment(const std::string& dir);
+
+/// "" when `id` is a plain folder name (what runs/<id> may be), else why not: empty, "." or
+/// "..", or holding '/', '\\' or a control character.
+std::string run_id_problem(const std::string& id);
 
 /// Splits CSV text (RFC 4180 quoting) into rows of fields. `path` names the file in errors.
 std::vector<std::vector<std::string>> parse_csv(const std::string& text, const std::string& path);

@@ -5,7 +5,8 @@ Called by `richlazy report` with the path of report_data.json, which names the e
 folder and the swept values (groups of runs that differ only in their seed). Reads each run's
 metrics.csv and weights/<param>_init.npy, draws the figures with matplotlib and writes them,
 with figures.json (one entry a figure: id, title, caption, files), next to report_data.json.
-Exit status 2 with one message on stderr for data it cannot use.
+Exit status 2 with one line on stderr for data it cannot use, 1 with one line for any other
+failure (never a traceback: `richlazy report` shows that line).
 """
 import csv
 import json
@@ -45,24 +46,42 @@ def metric_label(name):
     return METRIC_LABELS.get(name, name)
 
 
+def one_line(text, limit=1000):
+    """`text` on one line: line breaks and other control characters escaped, at most `limit`."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return out if len(out) <= limit else out[:limit] + "..."
+
+
 def read_metrics(path):
-    """metrics.csv -> (header, {column: list of floats}); NaN for empty or non-numeric cells."""
+    """metrics.csv -> (header, {column: list of floats}); NaN for empty, non-numeric or
+    non-finite cells. ReportDataError naming the file for anything that is not such a file."""
     if not os.path.isfile(path):
         raise ReportDataError(f"{path}: missing (every run of the experiment writes one)")
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except UnicodeDecodeError as e:
+        raise ReportDataError(f"{path}: not a richlazy metrics.csv (not UTF-8 text: byte {e.start})")
+    except (csv.Error, OSError) as e:
+        raise ReportDataError(f"{path}: not a richlazy metrics.csv ({one_line(e)})")
     if not rows or not rows[0] or rows[0][0] != "step":
         raise ReportDataError(f"{path}: not a richlazy metrics.csv (the header must start with 'step')")
     header = rows[0]
+    seen = set()
+    for h in header:
+        if h in seen:
+            raise ReportDataError(f"{path}:1: the column '{one_line(h, 80)}' appears twice")
+        seen.add(h)
     columns = {h: [] for h in header}
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise ReportDataError(f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
         for h, v in zip(header, row):
             try:
-                columns[h].append(float(v))
+                x = float(v)
             except ValueError:
-                columns[h].append(math.nan)
+                x = math.nan
+            columns[h].append(x if math.isfinite(x) else math.nan)
     return header, columns
 
 
@@ -275,7 +294,12 @@ class Report:
             path = os.path.join(self.exp_dir, "runs", runs[0], "weights", f"{param}_init.npy")
             if not os.path.isfile(path):
                 continue
-            w = np.load(path).astype(np.float64)
+            try:
+                w = np.load(path).astype(np.float64)
+            except (OSError, ValueError, TypeError) as e:
+                raise ReportDataError(f"{path}: not a readable .npy matrix ({one_line(e, 200)})")
+            if w.ndim != 2:  # a vector parameter has no spectrum to draw
+                continue
             s = np.linalg.svd(w, compute_uv=False)
             keep = s > 1e-6 * s[0] if s.size and s[0] > 0 else np.zeros_like(s, dtype=bool)
             k = np.arange(1, s.size + 1)
@@ -320,11 +344,14 @@ def main(argv):
         report.figure_trajectories()
         report.figure_spectra()
         report.figure_learning()
+        with open(os.path.join(out_dir, "figures.json"), "w") as f:
+            json.dump(report.figures, f, indent=1)
     except ReportDataError as e:
-        print(str(e), file=sys.stderr)
+        print(one_line(e), file=sys.stderr)
         return 2
-    with open(os.path.join(out_dir, "figures.json"), "w") as f:
-        json.dump(report.figures, f, indent=1)
+    except Exception as e:  # one line for the user, never a traceback
+        print(f"{type(e).__name__}: {one_line(e)}", file=sys.stderr)
+        return 1
     return 0
 
 

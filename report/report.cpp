@@ -3,6 +3,7 @@
 
 #include <richlazy/core/atomic_file.h>
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/csv.h>
 #include <richlazy/core/subprocess.h>
 #include <richlazy/core/table.h>
 #include <richlazy/core/version.h>
@@ -97,6 +98,16 @@ ordered_json plotter_input(const ExperimentData& d, const std::vector<std::strin
   return j;
 }
 
+/// The last non-empty line of a process's output, without control characters, at most 1000
+/// characters ("(no output)" when there is none).
+std::string last_line(const std::string& output) {
+  std::string text = output;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  const std::string line = nl == std::string::npos ? text : text.substr(nl + 1);
+  return line.empty() ? std::string("(no output)") : printable(line, 1000);
+}
+
 /// Removes a folder on scope exit unless released.
 class FolderGuard {
  public:
@@ -188,7 +199,19 @@ std::string index_html(const ExperimentData& d, const std::string& figures_json,
        "<a href=\"#runs\">Runs</a><a href=\"#config\">Config</a></nav>\n";
 
   h += "<h2 id=\"figures\">Figures</h2>\n";
-  if (!plotter_missing.empty()) {
+  if (const auto failed = d.failed_runs(); !failed.empty()) {
+    h += fmt::format("<p class=\"warning\" id=\"failed-runs\">{} of {} runs failed and are left out of the "
+                     "figures and the means:",
+                     failed.size(), d.runs.size());
+    for (std::size_t i = 0; i < failed.size(); ++i) {
+      h += fmt::format("{} <code>{}</code> ({})", i == 0 ? "" : ";", escape(failed[i]->id), escape(failed[i]->status));
+    }
+    h += ".</p>\n";
+  }
+  bool any_ok = false;
+  for (const auto& g : d.groups) any_ok = any_ok || !g.ok_runs.empty();
+  if (!any_ok) h += "<p class=\"warning\">No figures: no run finished ok.</p>\n";
+  if (!plotter_missing.empty() && any_ok) {
     h += "<p class=\"warning\">No figures: " + escape(plotter_missing) +
          ". Then run <code>richlazy report " + escape(d.dir) + "</code> again.</p>\n";
   }
@@ -272,6 +295,12 @@ std::string index_html(const ExperimentData& d, const std::string& figures_json,
   return h;
 }
 
+std::string failed_runs_note(const ReportResult& r) {
+  if (r.failed_runs.empty()) return "";
+  return fmt::format("the report leaves out {} failed run{}: {}", r.failed_runs.size(),
+                     r.failed_runs.size() == 1 ? "" : "s", join_names(r.failed_runs));
+}
+
 ReportResult make_report(const ReportOptions& options) {
   const ExperimentData data = load_experiment(options.experiment_dir);
 
@@ -315,10 +344,13 @@ ReportResult make_report(const ReportOptions& options) {
   write_file_atomic((partial / kMarker).string(), "written by richlazy report; the command replaces this folder\n");
 
   ReportResult result;
+  for (const RunRecord* r : data.failed_runs()) result.failed_runs.push_back(r->id + " (" + printable(r->status, 200) + ")");
+  bool any_ok = false;
+  for (const auto& g : data.groups) any_ok = any_ok || !g.ok_runs.empty();
   const std::string python = python_interpreter(options.python);
   result.plotter_missing = check_plotter(python);
   std::string figures = "[]";
-  if (result.plotter_missing.empty()) {
+  if (result.plotter_missing.empty() && any_ok) {
     const fs::path input = partial / "report_data.json";
     write_file_atomic(input.string(), plotter_input(data, final_metrics, formats).dump(1) + "\n");
     const std::string script = plot_script_path();
@@ -327,13 +359,13 @@ ReportResult make_report(const ReportOptions& options) {
                                "to report/plot_report.py of the richlazy sources)");
     }
     const ProcessResult r = run_process({python, script, input.string()});
-    std::string output = r.output;
-    while (!output.empty() && output.back() == '\n') output.pop_back();
-    if (r.status == 2) throw ConfigError(output);
+    // The plotter ends a failure with one line that says what went wrong (status 2: the
+    // experiment's data); anything printed before it (library warnings) is not shown.
+    if (r.status == 2) throw ConfigError(last_line(r.output));
     if (r.status != 0) {
-      const std::string tail = output.size() > 3000 ? "..." + output.substr(output.size() - 3000) : output;
-      throw std::runtime_error(fmt::format("drawing the figures failed ({} {} exited with status {}):\n{}",
-                                           python, script, r.status, tail));
+      throw std::runtime_error(fmt::format("drawing the figures failed ({} exited with status {}): {}",
+                                           fs::path(script).filename().string(), r.status,
+                                           last_line(r.output)));
     }
     figures = read_file((partial / "figures.json").string());
     result.figures = static_cast<int>(nlohmann::json::parse(figures).size());

@@ -24,7 +24,13 @@ struct ReportResult {
   std::string index;        ///< its index.html
   int figures = 0;          ///< figures drawn
   std::string plotter_missing;  ///< set when no figures could be drawn: what to install
+  /// Failed runs, left out of the figures and means: "id (failed: why)", in summary.csv order.
+  std::vector<std::string> failed_runs;
 };
+
+/// "the report leaves out 2 failed runs: a (failed: ...), b (failed: ...)", or "" when no run
+/// failed: what `richlazy report` and the end of `richlazy run` print.
+std::string failed_runs_note(const ReportResult& result);
 
 /// The default panels of figure (a), the paper's Figure 1.
 const std::vector<std::string>& default_final_metrics();
@@ -39,8 +45,10 @@ std::string check_plotter(const std::string& python);
 std::string plot_script_path();
 
 /// Writes the report. The folder appears complete or not at all (built beside it, then
-/// renamed). Throws ConfigError for an unusable experiment or output folder, and
-/// std::runtime_error when the plotter fails. A missing plotter is not an error: the page is
+/// renamed). Failed runs are left out of the figures and means and named on the page and in
+/// `failed_runs`. Throws ConfigError for an unusable experiment or output folder (the
+/// plotter's one-line message when it finds a run's data unusable), and std::runtime_error
+/// with the plotter's last line when it fails otherwise. A missing plotter is not an error: the page is
 /// written with the tables only and `plotter_missing` says what to install.
 ReportResult make_report(const ReportOptions& options);
 

@@ -3,10 +3,15 @@
 #include "../test_common.h"
 
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/csv.h>
 #include <richlazy/report/experiment_data.h>
 #include <richlazy/report/report.h>
+#include <richlazy/train/summary.h>
+#include <richlazy/train/trainer.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -294,4 +299,202 @@ TEST_CASE("a report is replaced whole, and pdf figures come on request", "[repor
   REQUIRE(again.status == 0);
   REQUIRE_FALSE(fs::exists(tmp.file("rep/stale.txt")));
   REQUIRE(fs::exists(tmp.file("rep/fig1_final.svg")));
+}
+
+// ---- issue 12, item 6: failed runs, run ids, the plotter's errors ----------------------
+
+namespace {
+/// summary.csv text with row `row` (1 = the first run) changed by `edit`.
+std::string edit_summary_row(const std::string& csv, std::size_t row,
+                             const std::function<void(std::vector<std::string>&, const std::vector<std::string>&)>& edit) {
+  auto rows = report::parse_csv(csv, "summary.csv");
+  REQUIRE(rows.size() > row);
+  edit(rows[row], rows[0]);
+  std::string out;
+  for (const auto& r : rows) {
+    for (std::size_t c = 0; c < r.size(); ++c) out += (c == 0 ? "" : ",") + csv_field(r[c]);
+    out += "\n";
+  }
+  return out;
+}
+
+std::size_t column_of(const std::vector<std::string>& header, const std::string& name) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  REQUIRE(it != header.end());
+  return static_cast<std::size_t>(it - header.begin());
+}
+
+/// The lines of `text` that are not empty.
+std::size_t lines(const std::string& text) {
+  std::size_t n = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = text.find('\n', start);
+    const std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!line.empty()) ++n;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return n;
+}
+}  // namespace
+
+TEST_CASE("a failed run is left out of the report, which says so on the page and in the log", "[report]") {
+  testing::TempDir tmp;
+  const std::string exp = run_small(tmp, "", "--no-report");
+  // A run that failed before its first logged step: status failed, no metrics.csv.
+  const std::string csv = edit_summary_row(testing::read_text(exp + "/summary.csv"), 4,
+                                           [](std::vector<std::string>& row, const std::vector<std::string>& header) {
+                                             REQUIRE(row[0] == "rank-24_seed-1");
+                                             row[column_of(header, "status")] = "failed: out of memory, say";
+                                           });
+  testing::write_text(exp + "/summary.csv", csv);
+  fs::remove(exp + "/runs/rank-24_seed-1/metrics.csv");
+
+  const auto r = testing::run_command(testing::richlazy_binary() + " report " + exp);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE_THAT(r.err, Contains("richlazy: note: the report leaves out 1 failed run: rank-24_seed-1 "
+                               "(failed: out of memory, say)"));
+  const std::string html = testing::read_text(exp + "/report/index.html");
+  REQUIRE_THAT(html, Contains("<p class=\"warning\" id=\"failed-runs\">1 of 4 runs failed and are left out of the "
+                              "figures and the means: <code>rank-24_seed-1</code> (failed: out of memory, say).</p>"));
+  REQUIRE(count(html, "<tr class=\"run\">") == 4);   // still listed in the runs table
+  REQUIRE_THAT(html, Contains("<td>1 / 2</td>"));    // rank 24: one of its two runs ok
+  REQUIRE(count(html, "<img ") == 4);                // every figure, from the other runs
+  REQUIRE(png_size(exp + "/report/fig1_final.png").valid);
+
+  const report::ExperimentData d = report::load_experiment(exp);
+  REQUIRE(d.failed_runs().size() == 1);
+  REQUIRE(d.failed_runs()[0]->id == "rank-24_seed-1");
+  REQUIRE(d.groups[1].ok_runs == std::vector<std::string>{"rank-24_seed-0"});
+
+  SECTION("every run failed: the page has the tables and says why there are no figures") {
+    std::string all = testing::read_text(exp + "/summary.csv");
+    for (std::size_t row = 1; row <= 4; ++row) {
+      all = edit_summary_row(all, row, [](std::vector<std::string>& r, const std::vector<std::string>& header) {
+        r[column_of(header, "status")] = "failed: boom";
+      });
+    }
+    testing::write_text(exp + "/summary.csv", all);
+    const auto f = testing::run_command(testing::richlazy_binary() + " report " + exp);
+    INFO(f.out << f.err);
+    REQUIRE(f.status == 0);
+    REQUIRE_THAT(f.err, Contains("leaves out 4 failed runs"));
+    const std::string page = testing::read_text(exp + "/report/index.html");
+    REQUIRE_THAT(page, Contains("No figures: no run finished ok."));
+    REQUIRE(count(page, "<img ") == 0);
+    REQUIRE(count(page, "<tr class=\"run\">") == 4);
+  }
+}
+
+TEST_CASE("run ids read back from summary.csv must be plain folder names", "[report]") {
+  testing::TempDir tmp;
+  const std::string exp = run_small(tmp, "", "--no-report");
+  const std::string csv = testing::read_text(exp + "/summary.csv");
+  // A folder the escaping id would reach, so that only the id check can refuse it.
+  fs::create_directories(exp + "/evil");
+  fs::copy_file(exp + "/runs/rank-2_seed-0/metrics.csv", exp + "/evil/metrics.csv");
+  const auto with_id = [&](const std::string& id) {
+    testing::write_text(exp + "/summary.csv",
+                        edit_summary_row(csv, 1, [&](std::vector<std::string>& row, const std::vector<std::string>&) {
+                          row[0] = id;
+                        }));
+  };
+
+  with_id("../evil");
+  const auto r = testing::run_command(testing::richlazy_binary() + " report " + exp);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 2);
+  REQUIRE(lines(r.err) == 1);
+  REQUIRE_THAT(r.err, Contains("summary.csv:2: run id '../evil' holds a path separator"));
+  REQUIRE_FALSE(fs::exists(exp + "/report"));
+
+  for (const auto& [id, why] : std::vector<std::pair<std::string, std::string>>{
+           {"..", "run id '..' is a relative folder reference"},
+           {".", "run id '.' is a relative folder reference"},
+           {"", "run id '' is empty"},
+           {"/etc", "run id '/etc' holds a path separator"},
+           {"a\x01" "b", "run id 'a\\x01b' holds a control character"},
+           {"two\nlines", "run id 'two\\nlines' holds a control character"}}) {
+    INFO(why);
+    with_id(id);
+    REQUIRE_THROWS_WITH(report::load_experiment(exp), Contains("summary.csv:2: " + why));
+  }
+  with_id("rank-2_seed-1");  // the id of another row
+  REQUIRE_THROWS_WITH(report::load_experiment(exp), Contains("summary.csv:3: run id 'rank-2_seed-1' is listed twice"));
+}
+
+TEST_CASE("the plotter's failures are one line, never a Python traceback", "[report]") {
+  testing::TempDir tmp;
+  const std::string exp = run_small(tmp, "", "--no-report");
+  const std::string metrics = exp + "/runs/rank-2_seed-0/metrics.csv";
+  const std::string bin = testing::richlazy_binary();
+  auto report_error = [&](const std::string& expected) {
+    const auto r = testing::run_command(bin + " report " + exp);
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 2);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE_THAT(r.err, !Contains("Traceback"));
+    REQUIRE_THAT(r.err, Contains("richlazy: error: " + expected));
+    REQUIRE_FALSE(fs::exists(exp + "/report"));
+  };
+  SECTION("bytes that are not text") {
+    testing::write_text(metrics, std::string("step,loss\n0,\xff\xfe\x80" "garbage\n"));
+    report_error(metrics + ": not a richlazy metrics.csv (not UTF-8 text");
+  }
+  SECTION("a NUL byte") {  // csv.Error in some Pythons, a field count in others: one line either way
+    testing::write_text(metrics, std::string("step,loss\n0,1\0,2\n", 17));
+    report_error(metrics + ":");
+  }
+  SECTION("a column twice") {
+    testing::write_text(metrics, "step,loss,step\n0,1,0\n10,0.5,10\n");
+    report_error(metrics + ":1: the column 'step' appears twice");
+  }
+  SECTION("an initial weight file that is not .npy") {
+    testing::write_text(exp + "/runs/rank-2_seed-0/weights/W_rec_init.npy", "not numpy\n");
+    report_error(exp + "/runs/rank-2_seed-0/weights/W_rec_init.npy: not a readable .npy matrix");
+  }
+  SECTION("anything else the plotter trips over: status 1, one line") {
+    testing::write_text(tmp.file("bad.json"), "{}\n");
+    const auto r = testing::run_command("/usr/bin/python3 " + report::plot_script_path() + " " + tmp.file("bad.json"));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 1);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE_THAT(r.err, !Contains("Traceback"));
+    REQUIRE_THAT(r.err, Contains("KeyError"));
+  }
+}
+
+TEST_CASE("summary.csv and metrics.csv quote every field that needs it", "[report]") {
+  // Column names can come from metrics registered outside richlazy; quoting keeps the columns.
+  train::MetricLog log;
+  log.columns = {"loss", "odd,name", "say \"hi\"", "two\nlines"};
+  log.steps = {0, 10};
+  log.rows = {{1, 2, 3, 4}, {5, 6, 7, 8}};
+  const auto rows = report::parse_csv(log.csv(), "metrics.csv");
+  REQUIRE(rows.size() == 3);
+  REQUIRE(rows[0] == std::vector<std::string>{"step", "loss", "odd,name", "say \"hi\"", "two\nlines"});
+  REQUIRE(rows[2] == std::vector<std::string>{"10", "5", "6", "7", "8"});
+
+  train::ExperimentPlan plan;
+  plan.sweep_keys = {"init.W_rec"};
+  train::ExperimentResult result;
+  train::RunResult run;
+  run.id = "W_rec-gaussian0";
+  run.status = "failed: a, b\nc";
+  run.swept = {{"init.W_rec", "{name: gaussian, gain: 1}"}};
+  run.columns = {"loss", "odd,name"};
+  run.final_values = {0.5, 0.25};
+  result.runs.push_back(run);
+  const auto summary = report::parse_csv(train::summary_csv(plan, result), "summary.csv");
+  REQUIRE(summary.size() == 2);
+  REQUIRE(summary[0] == std::vector<std::string>{"run_id", "init.W_rec", "status", "loss", "odd,name", "steps",
+                                                 "wall_seconds", "ms_per_iteration", "metric_seconds"});
+  REQUIRE(summary[1].size() == summary[0].size());
+  REQUIRE(summary[1][1] == "{name: gaussian, gain: 1}");
+  REQUIRE(summary[1][2] == "failed: a, b\nc");
+  REQUIRE(summary[1][4] == "0.25");
+  REQUIRE(csv_field(" padded") == "\" padded\"");
+  REQUIRE(csv_field("plain-name_1.5@x") == "plain-name_1.5@x");
 }
