@@ -132,7 +132,8 @@ int run_cli(int argc, char** argv, const Registries& reg) {
       ->needs(cfg);
   describe->add_option("--param", init_args.param,
                        "parameter to build (default: the model's recurrent weight, W_rec)");
-  describe->add_option("--size", init_args.size, "matrix size N for --spec (default 300)")
+  describe->add_option("--size", init_args.size, "matrix size N for --spec (default: the size of the matrix file a file-based "
+                       "initializer reads, else 300)")
       ->check(CLI::Range(int64_t{1}, int64_t{20000}));
   describe->add_option("--seed", init_args.seed, "seed (default: 0, or the config's seed)")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));

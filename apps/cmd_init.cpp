@@ -5,6 +5,7 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/seeding.h>
+#include <richlazy/init/matrix_file.h>
 #include <richlazy/metrics/effective_rank.h>
 
 #include <fmt/format.h>
@@ -13,15 +14,47 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <optional>
+#include <tuple>
+#include <utility>
 
 namespace richlazy::apps {
 
 namespace {
+constexpr int64_t kDefaultDescribeSize = 300;  ///< --spec without --size or a matrix file
+
 /// A matrix and the parameter name it was built for.
 struct Built {
   std::string param;
   torch::Tensor matrix;
 };
+
+/// The shape of the matrix file a file-based spec reads (its `file:`, or its base's for a
+/// wrapper such as `{name: shuffled, base: {name: connectome, file: X.npy}}`); nullopt when
+/// the spec names no file or the file cannot be read (the initializer then says why, in
+/// place). Paths on the command line are relative to the working directory.
+std::optional<std::pair<int64_t, int64_t>> file_shape(const YAML::Node& spec) {
+  if (!spec.IsMap()) return std::nullopt;
+  const YAML::Node file = spec["file"];
+  if (!file.IsDefined()) {
+    const YAML::Node base = spec["base"];
+    return base.IsDefined() ? file_shape(base) : std::nullopt;
+  }
+  if (!file.IsScalar() || file.Scalar().empty()) return std::nullopt;
+  const YAML::Node format = spec["format"];
+  const YAML::Node names_file = spec["names_file"];
+  try {
+    std::vector<std::string> names;
+    if (names_file.IsDefined() && names_file.IsScalar() && !names_file.Scalar().empty()) {
+      names = init::load_names(names_file.Scalar());
+    }
+    const std::string fmt_name = format.IsDefined() && format.IsScalar() ? format.Scalar() : "auto";
+    const torch::Tensor m = init::load_matrix(file.Scalar(), fmt_name, names);
+    return std::make_pair(m.size(0), m.size(1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
 
 Built matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
   auto source = std::make_shared<ConfigSource>("--spec");
@@ -29,7 +62,12 @@ Built matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
   Params p(node, "", source, {});
   // The parameter only names the random stream ("init/<param>") here.
   const std::string param = a.param.empty() ? "W_rec" : a.param;
-  const init::InitTarget target{param, a.size, a.size, &reg.initializers, nullptr, {}, {}};
+  // Without --size: the shape of the matrix file a file-based initializer reads, else 300.
+  int64_t rows = a.size > 0 ? a.size : kDefaultDescribeSize, cols = rows;
+  if (a.size <= 0) {
+    if (const auto shape = file_shape(node)) std::tie(rows, cols) = *shape;
+  }
+  const init::InitTarget target{param, rows, cols, &reg.initializers, nullptr, {}, {}};
   const auto initializer = reg.initializers.create(p, target);
   if (!initializer->depends_on().empty()) {
     throw ConfigError(fmt::format("--spec: this initializer needs other parameters ({}); "

@@ -59,7 +59,8 @@ struct InitDescribeArgs {
   std::vector<std::string> sets;
   std::string spec;         ///< --spec: a YAML flow map
   std::string param;        ///< --param; "" = the model's recurrent weight (W_rec with --spec)
-  int64_t size = 300;       ///< --size N: an N x N matrix (with --spec)
+  int64_t size = 0;         ///< --size N: an N x N matrix (with --spec); 0 = the shape of the
+                            ///< matrix file a file-based initializer reads, else 300
   int64_t seed = -1;        ///< --seed; -1 = 0 with --spec, the config's seed with --config
   std::string npy_path;
   std::string json_path;

@@ -55,7 +55,7 @@ std::unique_ptr<Initializer> make_connectome(Params& p, const InitTarget& t) {
     p.fail_bare("file", std::string("cannot be used: ") + e.what());
   }
   if (w.size(0) != w.size(1)) {
-    p.fail_bare("file", fmt::format("holds a {} x {} matrix; a connectome must be square", w.size(0), w.size(1)));
+    p.fail_bare("file", fmt::format("{} holds a {} x {} matrix; a connectome must be square", file, w.size(0), w.size(1)));
   }
   const int64_t n_data = w.size(0);
   if (!names.empty() && static_cast<int64_t>(names.size()) != n_data) {

@@ -13,6 +13,7 @@
 #include <richlazy/tasks/teacher_student.h>
 #include <richlazy/train/experiment.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -354,4 +355,61 @@ TEST_CASE("data paths in a config resolve relative to the config file", "[init]"
   o.config_path = tmp.file("exp/c.yaml");
   o.out_dir = tmp.file("out");
   REQUIRE_NOTHROW(train::plan_experiment(o, registries()));
+}
+
+// ---- issue 12, item 6: init describe takes its size from the matrix file -----------------
+
+TEST_CASE("init describe sizes a file-based initializer by its file, and names a non-square file", "[init]") {
+  testing::TempDir tmp;
+  write_npy(tmp.file("c7.npy"), torch::rand({7, 7}, torch::kDouble) + 0.1);
+  write_npy(tmp.file("rect.npy"), torch::ones({3, 4}, torch::kDouble));
+  write_npy(tmp.file("w64.npy"), torch::randn({6, 4}, torch::kDouble));
+  const std::string bin = testing::richlazy_binary();
+  auto describe = [&](const std::string& spec, const std::string& extra = "") {
+    return testing::run_command(bin + " init describe --spec '" + spec + "' --json " + tmp.file("d.json") + " " + extra);
+  };
+  auto shape = [&]() {
+    const std::string j = testing::read_text(tmp.file("d.json"));
+    const auto at = j.find("\"shape\"");
+    REQUIRE(at != std::string::npos);
+    std::string s = j.substr(at, j.find(']', at) - at + 1);
+    s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\n'; }), s.end());
+    return s;
+  };
+
+  // No --size: the connectome's own 7 neurons (it used to ask for select/embed at 300).
+  auto r = describe("{name: connectome, file: " + tmp.file("c7.npy") + "}");
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(shape() == "\"shape\":[7,7]");
+  REQUIRE_THAT(r.out, Contains("W_rec [7 x 7]"));
+  // A wrapper of a file-based initializer: its base's file.
+  r = describe("{name: shuffled, base: {name: connectome, file: " + tmp.file("c7.npy") + "}, norm: auto}");
+  REQUIRE(r.status == 0);
+  REQUIRE(shape() == "\"shape\":[7,7]");
+  // from_weights takes any matrix, square or not: its shape.
+  r = describe("{name: from_weights, file: " + tmp.file("w64.npy") + ", norm: none}");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE(shape() == "\"shape\":[6,4]");
+  // --size still wins; no file: 300 as before.
+  r = describe("{name: connectome, file: " + tmp.file("c7.npy") + ", embed: true}", "--size 9");
+  REQUIRE(r.status == 0);
+  REQUIRE(shape() == "\"shape\":[9,9]");
+  r = describe("{name: gaussian}");
+  REQUIRE(r.status == 0);
+  REQUIRE(shape() == "\"shape\":[300,300]");
+
+  // A non-square connectome file: one line that names the file, with or without --size.
+  for (const std::string extra : {"", "--size 3"}) {
+    INFO(extra);
+    r = describe("{name: connectome, file: " + tmp.file("rect.npy") + "}", extra);
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains(tmp.file("rect.npy") + " holds a 3 x 4 matrix; a connectome must be square"));
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  // A file that cannot be read keeps the initializer's own message, located in --spec.
+  r = describe("{name: connectome, file: " + tmp.file("missing.npy") + "}");
+  REQUIRE(r.status == 2);
+  REQUIRE_THAT(r.err, Contains("missing.npy: no such file"));
 }
