@@ -37,12 +37,14 @@ for t in "${targets[@]}"; do
   keep_going=()
   [ "${RICHLAZY_FUZZ_KEEP_GOING:-0}" = 1 ] && keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   rc=0
+  touch "$log.start"
   "$exe" "${keep_going[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
          -print_final_stats=1 -artifact_prefix="$findings/" "$work" "fuzz/corpus/$t" > "$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   # Fork mode prints no final stats: its last status line "#N: cov: ..." counts every worker's.
   [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
-  found=$(grep -Eo "(crash|leak|timeout|oom)-[0-9a-f]{40}" "$log" | sort -u | tr '\n' ' ' || true)
+  found=$(find "$findings" -newer "$log.start" -type f \( -name 'crash-*' -o -name 'leak-*' \
+                 -o -name 'timeout-*' -o -name 'oom-*' \) -printf '%f ' | head -c 400)
   if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
     failed=1
     echo "fuzz: $t FOUND SOMETHING (exit $rc): ${found:-see the log}"
@@ -50,6 +52,7 @@ for t in "${targets[@]}"; do
     grep -E "==ERROR|^SUMMARY|runtime error|terminate called|what\(\)" "$log" | sort -u | head -8 || true
     grep -E "^ +#[0-9]+ .* $PWD/(core|init|tasks|train|apps|models|metrics|report)/" "$log" | head -6 || true
     summary+=("$(printf '%-11s %12s executions  FINDING: %s' "$t" "${execs:-?}" "${found:-exit $rc, see $log}")")
+    [ -z "$found" ] || echo "fuzz: replay with $exe $findings/<file>"
   else
     summary+=("$(printf '%-11s %12s executions  nothing found' "$t" "${execs:-?}")")
   fi
