@@ -7,12 +7,22 @@
 #include <richlazy/train/summary.h>
 
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <functional>
+#include <new>
+#include <string>
 
 namespace richlazy {
+
+namespace {
+std::string first_line(const std::string& text) {
+  const auto nl = text.find('\n');
+  return nl == std::string::npos ? text : text.substr(0, nl);
+}
+}  // namespace
 
 int run_cli(int argc, char** argv, const Registries& reg) {
   CLI::App app{"richlazy: how connectivity structure shapes rich and lazy learning in recurrent "
@@ -48,6 +58,9 @@ int run_cli(int argc, char** argv, const Registries& reg) {
       "default auto: when that is faster on the device; 1 = off)");
   run->add_flag("--quiet", run_opts.quiet, "no progress line or per-run log lines");
   run->add_flag("--overwrite", run_opts.overwrite, "replace an existing output folder");
+  run->add_flag("--dry-run", run_opts.dry_run,
+                "validate the config and plan the sweep (runs, packs), print the plan and exit; "
+                "nothing is trained or written");
   bool no_report = false;
   run->add_flag("--no-report", no_report, "do not write the report (figures and index.html) at the end");
   run->callback([&] {
@@ -157,8 +170,15 @@ int run_cli(int argc, char** argv, const Registries& reg) {
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "richlazy: error: %s\n", e.what());
     return 2;
+  } catch (const c10::Error& e) {
+    // LibTorch's message, without the C++ stack trace it carries: its first line.
+    std::fprintf(stderr, "richlazy: error: LibTorch: %s\n", first_line(e.what_without_backtrace()).c_str());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "richlazy: error: out of memory\n");
+    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "richlazy: error: %s\n", e.what());
+    std::fprintf(stderr, "richlazy: error: %s\n", first_line(e.what()).c_str());
     return 1;
   }
 }

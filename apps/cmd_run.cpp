@@ -10,12 +10,28 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 
 namespace richlazy::apps {
 
 int command_run(const train::ExperimentOptions& options, const Registries& registries, bool no_report) {
+  const auto t0 = std::chrono::steady_clock::now();
   train::ExperimentPlan plan = train::plan_experiment(options, registries);
+  if (options.dry_run) {
+    // Everything a run validates before it trains, and nothing written.
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string ids;
+    for (std::size_t i = 0; i < plan.runs.size() && i < 5; ++i) ids += (i ? ", " : "") + plan.runs[i].id;
+    if (plan.runs.size() > 5) ids += fmt::format(", ... ({} more)", plan.runs.size() - 5);
+    std::fputs(fmt::format("experiment {}: {} run{} in {} pack{}, {} at a time -> {} (dry run: the config is "
+                           "valid; nothing was trained or written; planned in {:.2f} s)\n  runs: {}\n",
+                           plan.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", plan.packs.size(),
+                           plan.packs.size() == 1 ? "" : "s", plan.jobs, plan.dir, seconds, ids)
+                   .c_str(),
+               stdout);
+    return 0;
+  }
   // One process per experiment folder, from the check of the folder to the report.
   const FolderLock lock(train::lock_file(plan), plan.dir);
   train::check_output_folder(plan, options);

@@ -5,6 +5,11 @@
 #include <richlazy/core/config_error.h>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+
+#include <map>
+#include <sstream>
+#include <vector>
 
 namespace richlazy {
 
@@ -39,9 +44,76 @@ void ConfigSource::fail(const std::string& path, const YAML::Mark& mark,
 }
 
 namespace {
+/// Finds a key written twice in one map (yaml-cpp keeps the first and drops the other
+/// silently). Works on the parser's events, so its time is linear in the text: aliases are
+/// events, not expanded copies.
+class DuplicateKeyFinder : public YAML::EventHandler {
+ public:
+  explicit DuplicateKeyFinder(std::string origin) : origin_(std::move(origin)) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { key_or_value("~", mark, true); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { key_or_value("", mark, false); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    key_or_value(value, mark, true);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    frames_.push_back({false, true, {}});
+  }
+  void OnSequenceEnd() override { end_node(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    frames_.push_back({true, true, {}});
+  }
+  void OnMapEnd() override { end_node(); }
+
+ private:
+  struct Frame {
+    bool is_map;
+    bool expect_key;  // in a map: the next node is a key
+    std::map<std::string, YAML::Mark> keys;
+  };
+
+  void key_or_value(const std::string& text, const YAML::Mark& mark, bool comparable) {
+    if (!frames_.empty() && frames_.back().is_map && frames_.back().expect_key && comparable) {
+      auto [it, fresh] = frames_.back().keys.emplace(text, mark);
+      if (!fresh) {
+        const YAML::Mark& first = it->second;
+        throw ConfigError(fmt::format(
+            "{}:{}:{}: the key '{}' appears twice in one map, {}; remove one", origin_, mark.line + 1,
+            mark.column + 1, text.size() > 60 ? text.substr(0, 60) + "..." : text,
+            first.line == mark.line
+                ? fmt::format("at columns {} and {} of line {}", first.column + 1, mark.column + 1, mark.line + 1)
+                : fmt::format("at lines {} and {}", first.line + 1, mark.line + 1)));
+      }
+    }
+    done();
+  }
+  void end_node() {
+    frames_.pop_back();
+    done();
+  }
+  // A node is complete: in a map, keys and values alternate.
+  void done() {
+    if (!frames_.empty() && frames_.back().is_map) frames_.back().expect_key = !frames_.back().expect_key;
+  }
+
+  std::string origin_;
+  std::vector<Frame> frames_;
+};
+
 YAML::Node parse_or_throw(const std::string& text, const std::string& origin) {
   try {
-    return YAML::Load(text);
+    YAML::Node root = YAML::Load(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DuplicateKeyFinder finder(origin);
+    while (parser.HandleNextDocument(finder)) {
+    }
+    return root;
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) throw ConfigError(fmt::format("{}: malformed YAML: {}", origin, e.msg));
     throw ConfigError(fmt::format("{}:{}:{}: malformed YAML: {}", origin, e.mark.line + 1,

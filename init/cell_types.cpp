@@ -10,8 +10,14 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 namespace richlazy::init {
+
+namespace {
+constexpr double kFloatMax = static_cast<double>(std::numeric_limits<float>::max());
+constexpr int64_t kMaxClasses = 1000;  // tables in the literature have tens of classes
+}  // namespace
 
 CellTypeTable load_cell_types(const std::string& path) {
   const YAML::Node root = load_yaml_file(path);
@@ -29,7 +35,10 @@ CellTypeTable load_cell_types(const std::string& path) {
       fail(c, "each class needs a name and a fraction");
     }
     double f = 0;
-    if (!YAML::convert<double>::decode(c["fraction"], f) || !(f >= 0)) fail(c["fraction"], "fraction must be >= 0");
+    if (!YAML::convert<double>::decode(c["fraction"], f) || !std::isfinite(f) || !(f >= 0) ||
+        f > kFloatMax) {
+      fail(c["fraction"], "fraction must be a finite number >= 0");
+    }
     table.names.push_back(c["name"].Scalar());
     table.fractions.push_back(f);
   }
@@ -38,6 +47,7 @@ CellTypeTable load_cell_types(const std::string& path) {
   if (!(total > 0)) fail(classes, "the fractions add up to 0");
   for (double& f : table.fractions) f /= total;
   const int64_t n = static_cast<int64_t>(table.names.size());
+  if (n > kMaxClasses) fail(classes, fmt::format("{} classes; a table holds at most {}", n, kMaxClasses));
   auto matrix = [&](const char* key, bool probability) {
     const YAML::Node m = root[key];
     if (!m.IsMap()) fail(root, std::string(key) + " must map each class to a row");
@@ -49,10 +59,10 @@ CellTypeTable load_cell_types(const std::string& path) {
       }
       for (int64_t j = 0; j < n; ++j) {
         double v = 0;
-        if (!YAML::convert<double>::decode(row[j], v) || !std::isfinite(v) ||
+        if (!YAML::convert<double>::decode(row[j], v) || !std::isfinite(v) || std::abs(v) > kFloatMax ||
             (probability && (v < 0 || v > 1))) {
           fail(row[j], fmt::format("{}.{}[{}] must be a {}", key, table.names[i], j,
-                                   probability ? "probability in [0, 1]" : "finite number"));
+                                   probability ? "probability in [0, 1]" : "finite number within float32's range"));
         }
         out[i][j] = v;
       }

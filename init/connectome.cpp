@@ -74,6 +74,13 @@ std::unique_ptr<Initializer> make_connectome(Params& p, const InitTarget& t) {
     } catch (const ConfigError& e) {
       p.fail_bare("inhibitory_mask", std::string("cannot be used: ") + e.what());
     }
+    const torch::Tensor not_binary = mask.ne(0).logical_and(mask.ne(1));
+    if (not_binary.any().item<bool>()) {
+      const int64_t at = torch::nonzero(not_binary)[0][0].item<int64_t>();
+      p.fail_bare("inhibitory_mask", fmt::format("{}: entry {} is {}; the mask holds 0 (excitatory) "
+                                                 "or 1 (inhibitory) per neuron",
+                                                 mask_file, at, format_number(mask[at].item<double>())));
+    }
     if (mask.numel() != n_data) {
       p.fail_bare("inhibitory_mask", fmt::format("{} has {} entries for {} neurons", mask_file, mask.numel(), n_data));
     }

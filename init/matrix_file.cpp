@@ -2,15 +2,18 @@
 #include <richlazy/init/matrix_file.h>
 
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/limits.h>
 #include <richlazy/core/npy.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>  // fmt::join
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -101,11 +104,21 @@ torch::Tensor edge_list(const std::string& path, const std::vector<std::string>&
       }
       return it->second;
     }
-    const double v = parse_number(s, path, line);
-    if (v < 0 || v != std::floor(v)) {
-      throw ConfigError(fmt::format("{}:{}: '{}' is not a neuron index (0, 1, 2, ...)", path, line, s));
+    // Digits only, parsed as an integer: a double-to-integer cast of 1e300 or inf was
+    // undefined behaviour (it came out as neuron 0).
+    const bool digits = !s.empty() && s.size() <= 18 &&
+                        std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) {
+      throw ConfigError(fmt::format("{}:{}: '{}' is not a neuron index (0, 1, 2, ...)", path, line,
+                                    s.size() > 40 ? s.substr(0, 40) + "..." : s));
     }
-    return static_cast<int64_t>(v);
+    const int64_t v = std::stoll(s);
+    if (v >= kMaxUnits) {
+      throw ConfigError(fmt::format("{}:{}: neuron index {} is out of range: a matrix file holds at "
+                                    "most {} neurons",
+                                    path, line, v, kMaxUnits));
+    }
+    return v;
   };
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto fields = split_fields(lines[i]);
@@ -119,6 +132,8 @@ torch::Tensor edge_list(const std::string& path, const std::vector<std::string>&
     edges.push_back(e);
   }
   if (edges.empty()) throw ConfigError(fmt::format("{}: no edges", path));
+  require_memory(8.0 * static_cast<double>(n) * static_cast<double>(n),
+                 fmt::format("{}: the {} x {} matrix of its edges", path, n, n));
   torch::Tensor m = torch::zeros({n, n}, torch::kDouble);
   auto acc = m.accessor<double, 2>();
   for (const auto& e : edges) acc[e.post][e.pre] += e.w;
@@ -159,16 +174,40 @@ torch::Tensor load_matrix(const std::string& path, const std::string& format,
   } else {
     m = edge_list(path, names);
   }
-  if (!torch::isfinite(m).all().item<bool>()) {
-    const torch::Tensor bad = torch::nonzero(torch::isfinite(m).logical_not())[0];
+  if (m.size(0) > kMaxUnits || m.size(1) > kMaxUnits) {
+    throw ConfigError(fmt::format("{}: a {} x {} matrix; richlazy takes at most {} rows and columns",
+                                  path, m.size(0), m.size(1), kMaxUnits));
+  }
+  // Finite and within float32's range (networks train in float32; an entry of 1e155 also
+  // made the Frobenius norm overflow in float64, and `norm: auto` then zeroed the matrix).
+  const torch::Tensor bad_entries = torch::isfinite(m).logical_not().logical_or(
+      m.abs().gt(static_cast<double>(std::numeric_limits<float>::max())));
+  if (bad_entries.any().item<bool>()) {
+    const torch::Tensor bad = torch::nonzero(bad_entries)[0];
+    const double v = m[bad[0]][bad[1]].item<double>();
     throw ConfigError(fmt::format("{}: entry [{}, {}] is {}", path, bad[0].item<int64_t>(),
                                   bad[1].item<int64_t>(),
-                                  std::isnan(m[bad[0]][bad[1]].item<double>()) ? "NaN" : "infinite"));
+                                  std::isnan(v)   ? std::string("NaN")
+                                  : std::isinf(v) ? std::string("infinite")
+                                                  : fmt::format("{}, outside float32's range (|x| <= {})", v,
+                                                                std::numeric_limits<float>::max())));
   }
   std::lock_guard<std::mutex> lock(mu);
   cache[key] = m;
   return m;
 }
+
+namespace {
+torch::Tensor require_finite_vector(const torch::Tensor& v, const std::string& path) {
+  const torch::Tensor bad = torch::isfinite(v).logical_not();
+  if (bad.any().item<bool>()) {
+    const int64_t at = torch::nonzero(bad)[0][0].item<int64_t>();
+    throw ConfigError(fmt::format("{}: entry {} is {}", path, at,
+                                  std::isnan(v[at].item<double>()) ? "NaN" : "infinite"));
+  }
+  return v;
+}
+}  // namespace
 
 torch::Tensor load_vector(const std::string& path) {
   if (!std::filesystem::exists(path)) throw ConfigError(fmt::format("{}: no such file", path));
@@ -178,14 +217,14 @@ torch::Tensor load_vector(const std::string& path) {
       throw ConfigError(fmt::format("{}: expected a vector, the file holds shape [{}]", path,
                                     fmt::join(v.sizes(), ", ")));
     }
-    return v.reshape({-1});
+    return require_finite_vector(v.reshape({-1}), path);
   }
   std::vector<double> values;
   const auto lines = read_lines(path);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     for (const auto& f : split_fields(lines[i])) values.push_back(parse_number(f, path, i + 1));
   }
-  return torch::tensor(values, torch::kDouble);
+  return require_finite_vector(torch::tensor(values, torch::kDouble), path);
 }
 
 std::vector<std::string> load_names(const std::string& path) {

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 #include <filesystem>
 #include <stdexcept>
 
@@ -70,6 +71,10 @@ std::unique_ptr<Initializer> apply_norm(Params& p, const InitTarget& t, std::uni
     norm = gain * std::sqrt(static_cast<double>(t.rows));
   } else if (!YAML::convert<double>::decode(v, norm) || !std::isfinite(norm) || !(norm > 0)) {
     p.fail("norm", rule);
+  } else if (norm > static_cast<double>(std::numeric_limits<float>::max())) {
+    // The matrix is float32: a larger Frobenius norm cannot be represented.
+    p.fail("norm", fmt::format("must lie within float32's range (<= {:.6g})",
+                               static_cast<double>(std::numeric_limits<float>::max())));
   }
   return std::make_unique<Normalized>(std::move(raw), norm);
 }

@@ -1,6 +1,7 @@
 // models/ctrnn.cpp: continuous-time RNN.
 #include <richlazy/models/ctrnn.h>
 
+#include <richlazy/core/limits.h>
 #include <richlazy/core/member_matmul.h>
 
 #include <torch/torch.h>
@@ -294,7 +295,7 @@ void register_ctrnn(ModelRegistry& registry) {
          CTRNNOptions o;
          o.inputs = task.inputs;
          o.outputs = task.outputs;
-         o.hidden_size = p.get_int("hidden_size", 1, 100000);
+         o.hidden_size = p.get_int("hidden_size", 1, kMaxUnits);
          const double tau = p.get_double_above("tau_ms", 0.0);
          p.require(task.dt_ms <= tau, "tau_ms",
                    "must be >= the task's dt_ms (" + format_number(task.dt_ms) +

@@ -1,6 +1,8 @@
 // models/linear2.cpp: two-layer linear network.
 #include <richlazy/models/linear2.h>
 
+#include <richlazy/core/limits.h>
+
 #include <torch/torch.h>
 
 namespace richlazy::models {
@@ -40,7 +42,7 @@ void register_linear2(ModelRegistry& registry) {
                 "two-layer linear network f(x) = w_2^T W_1 x, no biases (PAPER.md section 7)",
                 {{"hidden_size", "100", "hidden width h"}},
                 [](Params& p, const TaskShape& task) -> std::unique_ptr<ModelBuilder> {
-                  return std::make_unique<Linear2Builder>(task.inputs, p.get_int("hidden_size", 1, 100000),
+                  return std::make_unique<Linear2Builder>(task.inputs, p.get_int("hidden_size", 1, kMaxUnits),
                                                           task.outputs);
                 }});
 }

@@ -1,7 +1,12 @@
 // tasks/neurogym_task.cpp: the shared machinery of the NeuroGym tasks.
 #include <richlazy/tasks/neurogym_task.h>
 
+#include <richlazy/core/limits.h>
+
+#include <fmt/format.h>
 #include <torch/torch.h>
+
+#include <cmath>
 
 namespace richlazy::tasks {
 
@@ -21,8 +26,22 @@ NeurogymTiming read_neurogym_timing(Params& p, const std::vector<PeriodSpec>& pe
   NeurogymTiming t;
   t.dt_ms = p.get_double_above("dt_ms", 0.0);
   t.sigma = p.get_double("sigma", 0.0);
+  // Step counts are checked in floating point before any integer conversion: a period of
+  // 1e30 ms, or a dt_ms of 0.001, would otherwise ask for more steps than fit in memory.
+  double total_steps = 0;
   for (const auto& period : periods) {
-    t.periods_ms.emplace_back(period.name, p.get_double(period.name + "_ms", 0.0));
+    const std::string key = period.name + "_ms";
+    const double ms = p.get_double(key, 0.0);
+    total_steps += std::floor(ms / t.dt_ms + 1e-9);
+    if (!(total_steps <= static_cast<double>(kMaxTrialSteps))) {
+      // Name where dt_ms came from too: it is as much the cause as the period.
+      const std::string dt_origin = p.source().origin_of(p.key_path("dt_ms"));
+      p.fail(key, fmt::format("makes the trial longer than {} time steps of dt_ms = {}{} (trials of "
+                              "more steps are not supported)",
+                              kMaxTrialSteps, format_number(t.dt_ms),
+                              dt_origin.empty() ? "" : " (from " + dt_origin + ")"));
+    }
+    t.periods_ms.emplace_back(period.name, ms);
   }
   const std::string last = periods.back().name + "_ms";
   p.require(duration_steps(t.periods_ms.back().second, t.dt_ms) >= 1, last,

@@ -1,9 +1,11 @@
 // tasks/teacher_student.cpp: linear teacher-student regression.
 #include <richlazy/tasks/teacher_student.h>
 
+#include <richlazy/core/limits.h>
 #include <richlazy/core/random_matrix.h>
 #include <richlazy/core/seeding.h>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 namespace richlazy::tasks {
@@ -67,11 +69,19 @@ void register_teacher_student(TaskRegistry& registry) {
         {"teacher_seed", "0", "seed of F, w* and the fixed training set"}},
        [](Params& p) -> std::unique_ptr<Task> {
          TeacherStudentOptions o;
-         o.dim = p.get_int("dim", 2, 100000);
+         o.dim = p.get_int("dim", 2, 10000);  // its QR takes minutes beyond
          o.kappa = p.get_double("kappa", 1.0);
          o.noise = p.get_double("noise", 0.0);
          o.train_size = p.get_int("train_size", 0, 100000000);
          o.teacher_seed = static_cast<uint64_t>(p.get_int("teacher_seed", 0));
+         // The teacher's F is d x d and a fixed training set n x d, both float64.
+         const double d = static_cast<double>(o.dim);
+         const std::string shortfall =
+             memory_shortfall(8.0 * (d * d + static_cast<double>(o.train_size) * (d + 1)));
+         if (!shortfall.empty()) {
+           p.fail_bare(o.train_size > 0 ? "train_size" : "dim",
+                       fmt::format("(dim {}, train_size {}) {}", o.dim, o.train_size, shortfall));
+         }
          return std::make_unique<TeacherStudent>(o);
        }});
 }

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <unistd.h>
@@ -58,7 +59,13 @@ std::vector<Override> parse_overrides(const ExperimentOptions& o) {
 YAML::Node load_tree(const ExperimentOptions& o, const std::vector<Override>& overrides,
                      ConfigSource& source) {
   YAML::Node root = load_yaml_file(o.config_path);
-  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsDefined() || root.IsNull()) {
+    // An empty file, one of comments only, or /dev/null: most likely not the file meant, and
+    // it would silently train the default experiment.
+    throw ConfigError(fmt::format("{}: the config is empty (no keys); write at least `experiment: NAME` "
+                                  "(see configs/quick_2af.yaml)",
+                                  o.config_path));
+  }
   if (!root.IsMap()) {
     source.fail("", root.Mark(), "must be a YAML map of keys (experiment, task, model, ...)");
   }
@@ -112,6 +119,7 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
     }
     SweepAxis axis;
     axis.key = key;
+    std::set<std::string> seen;
     for (std::size_t i = 0; i < values.size(); ++i) {
       const YAML::Node v = values[i];
       std::string label;
@@ -120,9 +128,7 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
         label = sanitize(v["name"].Scalar()) + std::to_string(i);
       }
       else label = "v" + std::to_string(i);
-      for (const auto& l : axis.labels) {
-        if (l == label) source.fail(path, v.Mark(), "lists the value " + node_text(v) + " twice");
-      }
+      if (!seen.insert(label).second) source.fail(path, v.Mark(), "lists the value " + node_text(v) + " twice");
       axis.labels.push_back(label);
     }
     axes.push_back(std::move(axis));
@@ -164,19 +170,40 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
     count *= a.labels.size();
   }
 
-  std::vector<std::size_t> index(axes.size(), 0);
-  for (std::size_t r = 0; r < count; ++r) {
+  // Each run validates a tree of its own (validation fills in defaults, so trees cannot be
+  // shared). Parsing the file once per run made planning quadratic (the file holds the sweep's
+  // lists), so each run gets a copy of the config without the lists' values, plus copies of its
+  // sweep values: time and memory linear in the number of runs. Copies lose the file positions
+  // that error messages quote, so a run that fails validation is planned again from the file,
+  // which gives the error its position.
+  YAML::Node base_tree = YAML::Clone(tree0);
+  std::vector<std::vector<YAML::Node>> axis_values;
+  if (!axes.empty()) {
+    YAML::Node keys_only(YAML::NodeType::Map);  // summary.csv's columns need the keys
+    for (const auto& a : axes) {
+      keys_only[a.key] = YAML::Node(YAML::NodeType::Sequence);
+      std::vector<YAML::Node> values;
+      for (const auto& v : tree0["sweep"][a.key]) values.push_back(v);
+      axis_values.push_back(std::move(values));
+    }
+    base_tree["sweep"] = keys_only;
+  }
+  auto plan_run = [&](const std::vector<std::size_t>& index, bool from_file) {
     auto source = std::make_shared<ConfigSource>(o.config_path);
-    YAML::Node tree = load_tree(o, overrides, *source);
+    YAML::Node tree = from_file ? load_tree(o, overrides, *source) : YAML::Clone(base_tree);
+    if (!from_file) {
+      for (const auto& ov : overrides) source->set_origin(ov.key, ov.origin);
+    }
     PlannedRun run;
     std::vector<std::string> id_parts;
     for (std::size_t k = 0; k < axes.size(); ++k) {
       const SweepAxis& a = axes[k];
-      const YAML::Node value = tree["sweep"][a.key][index[k]];
+      const YAML::Node value =
+          from_file ? YAML::Node(tree["sweep"][a.key][index[k]]) : YAML::Clone(axis_values[k][index[k]]);
+      const YAML::Mark mark = axis_values[k][index[k]].Mark();
       const std::string sweep_origin = source->origin_of("sweep." + a.key);
       set_config_path(tree, a.key, value,
-                      sweep_origin.empty() ? source->locate("sweep." + a.key, value.Mark())
-                                           : sweep_origin);
+                      sweep_origin.empty() ? source->locate("sweep." + a.key, mark) : sweep_origin);
       // A value from the file keeps its own position; one from --set names the --set.
       if (!sweep_origin.empty()) source->set_origin(a.key, sweep_origin);
       run.swept.emplace_back(a.key, node_text(value));
@@ -185,7 +212,17 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
     run.id = id_parts.empty() ? "run" : join_names(id_parts, "_");
     if (count > 1) source->set_context(fmt::format("(in run {} of the sweep)", run.id));
     run.config = parse_run_config(tree, source, reg, file_stem(o.config_path));
-    plan.runs.push_back(std::move(run));
+    return run;
+  };
+
+  std::vector<std::size_t> index(axes.size(), 0);
+  plan.runs.reserve(count);
+  for (std::size_t r = 0; r < count; ++r) {
+    try {
+      plan.runs.push_back(plan_run(index, false));
+    } catch (const ConfigError&) {
+      plan.runs.push_back(plan_run(index, true));  // throws again, with the file position
+    }
     // Odometer: the last axis varies fastest.
     for (std::size_t k = axes.size(); k-- > 0;) {
       if (++index[k] < axes[k].labels.size()) break;

@@ -26,6 +26,7 @@ struct ExperimentOptions {
   int jobs = 0;                   ///< packs trained at the same time; 0 = auto (cores / threads on CPU, 1 on GPU)
   int threads = 1;                ///< threads of each pack (LibTorch and OpenBLAS); results depend on it
   std::optional<std::string> pack;  ///< overrides train.pack when given: "auto" or N
+  bool dry_run = false;           ///< validate and plan, print the plan, write nothing
 };
 
 /// One run of the sweep, validated.

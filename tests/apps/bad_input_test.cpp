@@ -1,0 +1,221 @@
+// tests/apps/bad_input_test.cpp: bad files and values that used to crash, pass silently or
+// print a stack trace (issue 12, items 3 and 4): each gives one line naming what is wrong,
+// exit status 2, and no output folder.
+#include "../test_common.h"
+
+#include <richlazy/core/config_error.h>
+#include <richlazy/core/config_source.h>
+#include <richlazy/core/npy.h>
+#include <richlazy/init/apply.h>
+#include <richlazy/init/cell_types.h>
+#include <richlazy/init/matrix_file.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+using namespace richlazy;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+testing::CommandResult cli(const std::string& args) {
+  return testing::run_command(testing::richlazy_binary() + " " + args);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// One line on stderr, starting "richlazy: error: ", no stack trace.
+void require_one_line_error(const testing::CommandResult& r, int status, const std::string& message) {
+  INFO("stderr: " << r.err);
+  REQUIRE(r.status == status);
+  REQUIRE(r.err.rfind("richlazy: error: ", 0) == 0);
+  REQUIRE(r.err.find('\n') == r.err.size() - 1);
+  REQUIRE_THAT(r.err, Contains(message));
+  REQUIRE(r.err.find("frame #") == std::string::npos);
+}
+
+const char* kQuick = "experiment: q\ntask: {name: 2AF}\nmodel: {name: ctrnn, hidden_size: 8}\n"
+                     "train: {iterations: 2, batch_size: 4}\n";
+}  // namespace
+
+TEST_CASE("edge-list neuron indices are integers in range, never a cast of 1e300 or inf", "[apps][init]") {
+  testing::TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"inf", "'inf' is not a neuron index"},
+      {"1e300", "'1e300' is not a neuron index"},
+      {"2.0", "'2.0' is not a neuron index"},
+      {"-1", "'-1' is not a neuron index"},
+      {"3000000000", "neuron index 3000000000 is out of range: a matrix file holds at most 50000 neurons"},
+      {"99999999999999999999999", "is not a neuron index"},
+  };
+  for (const auto& [index, message] : cases) {
+    const std::string path = dir.file("edges_" + std::to_string(&index - &cases[0].first) + ".csv");
+    testing::write_text(path, "pre,post,weight\n0,1,1.0\n" + index + ",2,1.0\n");
+    const std::string err = error_of([&] { init::load_matrix(path, "auto"); });
+    INFO(index);
+    REQUIRE_THAT(err, Contains(path + ":3: ") && Contains(message));
+  }
+  // A valid list still reads: neuron 2 -> 0 with weight 0.5 lands at [post, pre] = [0, 2].
+  testing::write_text(dir.file("ok.csv"), "pre,post,weight\n0,1,1.0\n2,0,0.5\n");
+  const torch::Tensor m = init::load_matrix(dir.file("ok.csv"), "auto");
+  REQUIRE(m.size(0) == 3);
+  REQUIRE(m[0][2].item<double>() == 0.5);
+  REQUIRE(m[1][0].item<double>() == 1.0);
+}
+
+TEST_CASE("matrix and vector files: entries beyond float32's range and NaN masks are refused", "[apps][init]") {
+  testing::TempDir dir;
+  // 1e155 used to pass; with norm: auto its squared norm overflowed and the matrix became 0.
+  write_npy(dir.file("big.npy"), torch::full({4, 4}, 1e155, torch::kDouble));
+  REQUIRE_THAT(error_of([&] { init::load_matrix(dir.file("big.npy"), "auto"); }),
+               Contains("big.npy: entry [0, 0] is 1e+155, outside float32's range"));
+  write_npy(dir.file("nan.npy"), torch::tensor({0.0, 1.0, std::nan(""), 0.0}, torch::kDouble));
+  REQUIRE_THAT(error_of([&] { init::load_vector(dir.file("nan.npy")); }), Contains("nan.npy: entry 2 is NaN"));
+  testing::write_text(dir.file("inf.txt"), "0\n1\ninf\n");
+  REQUIRE_THAT(error_of([&] { init::load_vector(dir.file("inf.txt")); }), Contains("inf.txt: entry 2 is infinite"));
+
+  // Through the connectome initializer and the command line: one line, exit 2.
+  write_npy(dir.file("w.npy"), torch::eye(4, torch::kDouble));
+  write_npy(dir.file("mask2.npy"), torch::tensor({0.0, 1.0, 2.0, 0.0}, torch::kDouble));
+  const auto r = cli(fmt::format("init describe --spec '{{name: connectome, file: {}, inhibitory_mask: {}}}'",
+                                 dir.file("w.npy"), dir.file("mask2.npy")));
+  require_one_line_error(r, 2, "entry 2 is 2; the mask holds 0 (excitatory) or 1 (inhibitory)");
+  const auto big = cli(fmt::format("init describe --spec '{{name: connectome, file: {}, norm: auto}}'", dir.file("big.npy")));
+  require_one_line_error(big, 2, "outside float32's range");
+}
+
+TEST_CASE("cell-type tables: fractions and weights must be finite", "[apps][init]") {
+  testing::TempDir dir;
+  const std::string rows =
+      "connection_probability:\n  e: [0.1, 0.2]\n  i: [0.3, 0.4]\nsynaptic_weight:\n  e: [1, 1]\n  i: [-1, -1]\n";
+  testing::write_text(dir.file("inf.yaml"), "classes:\n  - {name: e, fraction: .inf}\n  - {name: i, fraction: 1}\n" + rows);
+  REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file("inf.yaml")); }),
+               Contains("inf.yaml:2:25: fraction must be a finite number >= 0"));
+  testing::write_text(dir.file("w.yaml"), "classes:\n  - {name: e, fraction: 1}\n  - {name: i, fraction: 1}\n"
+                                          "connection_probability:\n  e: [0.1, 0.2]\n  i: [0.3, 0.4]\n"
+                                          "synaptic_weight:\n  e: [1e39, 1]\n  i: [-1, -1]\n");
+  REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file("w.yaml")); }),
+               Contains("synaptic_weight.e[0] must be a finite number within float32's range"));
+}
+
+TEST_CASE("real-valued options beyond float32's range are refused at validation", "[apps][core]") {
+  Params p = testing::params_from("{lr: 1e40, small: -1e39, fine: 3e38, list: [1, 1e300]}", "opt",
+                                  {{"lr", "0.1", ""}, {"small", "0", ""}, {"fine", "1", ""}, {"list", "[1]", ""}});
+  REQUIRE_THAT(error_of([&] { p.get_double_above("lr", 0.0); }),
+               Contains("opt.lr must lie within float32's range (|x| <= 3.40282e+38), got 1e40"));
+  REQUIRE_THAT(error_of([&] { p.get_double("small"); }), Contains("opt.small must lie within float32's range"));
+  REQUIRE(p.get_double("fine") == 3e38);
+  REQUIRE_THAT(error_of([&] { p.get_double_list("list"); }), Contains("opt.list must lie within float32's range"));
+
+  testing::TempDir dir;
+  testing::write_text(dir.file("c.yaml"), kQuick);
+  const std::string base = fmt::format("run {} --out {} ", dir.file("c.yaml"), dir.file("out"));
+  require_one_line_error(cli(base + "--set train.optimizer.lr=1e40"), 2,
+                         "--set train.optimizer.lr=1e40: train.optimizer.lr must lie within float32's range");
+  require_one_line_error(cli(base + "--set task.stimulus_ms=1e300"), 2, "task.stimulus_ms must lie within float32's range");
+  require_one_line_error(cli(fmt::format("init describe --spec '{{name: gaussian, norm: 1e308}}' --size 5")), 2,
+                         "norm must lie within float32's range");
+  // Trials of more steps than richlazy takes are refused before anything is allocated, and
+  // the message names the --set that made them so.
+  require_one_line_error(cli(base + "--set task.dt_ms=0.001"), 2,
+                         "task.stimulus_ms makes the trial longer than 100000 time steps of dt_ms = 0.001 (from --set "
+                         "task.dt_ms=0.001)");
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+}
+
+TEST_CASE("sizes that cannot fit in memory are refused before anything is allocated", "[apps]") {
+  testing::TempDir dir;
+  testing::write_text(dir.file("ts.yaml"), "experiment: ts\ntask: {name: teacher_student, dim: 2000, train_size: 100000000}\n"
+                                           "model: {name: linear2}\n");
+  require_one_line_error(cli(fmt::format("run {} --out {}", dir.file("ts.yaml"), dir.file("out"))), 2,
+                         "ts.yaml:2:54: task.train_size (dim 2000, train_size 100000000) needs 1490.9 GiB of memory, "
+                         "more than this machine's");
+  // RICHLAZY_MEMORY_LIMIT_GB stands in for a smaller machine.
+  testing::write_text(dir.file("ts2.yaml"), "experiment: ts\ntask: {name: teacher_student, dim: 1000, train_size: 1000}\nmetrics: {names: [loss]}\n"
+                                            "model: {name: linear2}\n");
+  const std::string plan = fmt::format("run {} --out {} --dry-run", dir.file("ts2.yaml"), dir.file("out"));
+  REQUIRE(cli(plan).status == 0);
+  require_one_line_error(testing::run_command("RICHLAZY_MEMORY_LIMIT_GB=0.001 " + testing::richlazy_binary() + " " + plan),
+                         2, "needs 15 MiB of memory, more than this machine's 1 MiB");
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+}
+
+TEST_CASE("empty, comment-only, /dev/null and directory configs are errors, not the default experiment", "[apps]") {
+  testing::TempDir dir;
+  testing::write_text(dir.file("empty.yaml"), "");
+  testing::write_text(dir.file("comments.yaml"), "# nothing here\n\n# at all\n");
+  const std::string out = " --out " + dir.file("out");
+  for (const std::string& path : {dir.file("empty.yaml"), dir.file("comments.yaml"), std::string("/dev/null")}) {
+    require_one_line_error(cli("run " + path + out), 2, path + ": the config is empty (no keys)");
+  }
+  require_one_line_error(cli("run " + dir.path() + out), 2, dir.path() + ": is a directory, not a file");
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+}
+
+TEST_CASE("a key written twice is an error naming both lines, in a file and in a --set", "[apps][core]") {
+  testing::TempDir dir;
+  testing::write_text(dir.file("dup.yaml"), "experiment: d\nseed: 1\ntrain:\n  iterations: 5\n  iterations: 6\n");
+  require_one_line_error(cli("run " + dir.file("dup.yaml") + " --out " + dir.file("out")), 2,
+                         "dup.yaml:5:3: the key 'iterations' appears twice in one map, at lines 4 and 5; remove one");
+  testing::write_text(dir.file("c.yaml"), kQuick);
+  require_one_line_error(cli("run " + dir.file("c.yaml") + " --out " + dir.file("out") +
+                             " --set 'train={iterations: 5, iterations: 6}'"),
+                         2,
+                         "--set train={iterations: 5, iterations: 6}:1:17: the key 'iterations' appears twice in one "
+                         "map, at columns 2 and 17 of line 1");
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+  // Same keys in different maps, and anchors/aliases, are fine; a billion-laughs alias tree
+  // is checked in time linear in its text, not its expansion.
+  REQUIRE_NOTHROW(load_yaml_text("a: {x: 1}\nb: {x: 1}\nc: &k {y: 2}\nd: *k\n", "t"));
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    bomb += fmt::format("{}: &{} [*{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}]\n", c, c, char(c - 1), char(c - 1),
+                        char(c - 1), char(c - 1), char(c - 1), char(c - 1), char(c - 1), char(c - 1), char(c - 1),
+                        char(c - 1));
+  }
+  REQUIRE_NOTHROW(load_yaml_text(bomb, "bomb"));
+  REQUIRE_THAT(error_of([] { load_yaml_text("a: 1\nb: {c: 1, d: [{e: 1, e: 2}]}\n", "t"); }),
+               Contains("t:2:22: the key 'e' appears twice"));
+}
+
+TEST_CASE("a sweep is planned without re-reading the file per run, errors keep their position, the cap holds", "[apps][train]") {
+  // (Planning time per run is measured by bench/plan_scaling.sh; 100,000 runs are too many for
+  // a unit test's memory under the sanitizers.)
+  testing::TempDir dir;
+  std::string seeds;
+  for (int i = 0; i < 5000; ++i) seeds += (i ? "," : "") + std::to_string(i);
+  testing::write_text(dir.file("many.yaml"), std::string(kQuick) + "sweep:\n  seed: [" + seeds + "]\n");
+  const auto r = cli("run " + dir.file("many.yaml") + " --out " + dir.file("out") + " --dry-run");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE_THAT(r.out, Contains("experiment q: 5000 runs in") && Contains("runs: seed-0, seed-1, seed-2, seed-3, seed-4, "
+                                                                        "... (4995 more)"));
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+  // A run that fails validation is still located in the file (its copy has no positions).
+  testing::write_text(dir.file("bad.yaml"), std::string(kQuick) + "sweep:\n  train.iterations: [3, 4, -1]\n");
+  require_one_line_error(cli("run " + dir.file("bad.yaml") + " --out " + dir.file("out") + " --dry-run"), 2,
+                         "bad.yaml:6:28: train.iterations must be an integer in [1, 1000000000], got -1 (in run "
+                         "iterations--1 of the sweep)");
+  // 1,000 x 101 runs: refused from the lists' lengths, before any run is planned.
+  std::string sizes;
+  for (int i = 1; i <= 101; ++i) sizes += (i > 1 ? "," : "") + std::to_string(i);
+  testing::write_text(dir.file("over.yaml"), std::string(kQuick) + "sweep:\n  seed: [" + seeds.substr(0, seeds.find(",1000,")) +
+                                                 "]\n  train.batch_size: [" + sizes + "]\n");
+  require_one_line_error(cli("run " + dir.file("over.yaml") + " --out " + dir.file("out") + " --dry-run"), 2,
+                         "has more than 100000 runs");
+}
+
+TEST_CASE("an initial matrix that overflows float32 is refused by name (the guard behind validation)", "[apps][init]") {
+  // Validation keeps every built-in inside float32's range; an outside initializer may not.
+  REQUIRE_NOTHROW(init::require_finite_float32(torch::full({3, 3}, 3e38, torch::kDouble), "W", "{name: x}"));
+  REQUIRE_THAT(error_of([] { init::require_finite_float32(torch::full({3, 3}, 1e39, torch::kDouble), "W", "{name: x}"); }),
+               Contains("W {name: x}: the initial matrix has entries that are not finite in float32"));
+}
