@@ -2,11 +2,13 @@
 #include <richlazy/tasks/idx.h>
 
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/limits.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -16,60 +18,92 @@
 namespace richlazy::tasks {
 
 namespace {
-std::string read_all(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw ConfigError(fmt::format("{}: cannot open the file", path));
-  std::string out;
-  char buf[1 << 16];
-  int n = 0;
-  while ((n = gzread(f, buf, sizeof(buf))) > 0) out.append(buf, static_cast<std::size_t>(n));
-  int err = Z_OK;
-  const char* msg = gzerror(f, &err);
-  const bool failed = n < 0 || (err != Z_OK && err != Z_STREAM_END);
-  const std::string reason = msg ? msg : "";
-  gzclose(f);
-  if (failed) {
-    throw ConfigError(fmt::format("{}: corrupt or truncated gzip data ({})", path, reason));
+/// The most bytes of image or label data read from one IDX file: 4 GiB (MNIST's training
+/// images take 47 MB).
+constexpr std::size_t kMaxIdxBytes = std::size_t{1} << 32;
+
+/// A gzip or plain file, read through zlib a piece at a time, so that a small compressed file
+/// that claims gigabytes is refused from its header before anything is inflated.
+class IdxStream {
+ public:
+  explicit IdxStream(const std::string& path) : path_(path), f_(gzopen(path.c_str(), "rb")) {
+    if (!f_) throw ConfigError(fmt::format("{}: cannot open the file", path));
   }
-  return out;
-}
+  ~IdxStream() { gzclose(f_); }
+  IdxStream(const IdxStream&) = delete;
+  IdxStream& operator=(const IdxStream&) = delete;
+
+  /// Reads up to n bytes into out; returns how many (fewer only at the end of the data).
+  std::size_t read(char* out, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+      const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n - got, 1u << 20));
+      const int r = gzread(f_, out + got, chunk);
+      if (r < 0) fail();
+      if (r == 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+    int err = Z_OK;
+    gzerror(f_, &err);
+    if (err != Z_OK && err != Z_STREAM_END) fail();
+    return got;
+  }
+
+ private:
+  [[noreturn]] void fail() {
+    int err = Z_OK;
+    const char* msg = gzerror(f_, &err);
+    throw ConfigError(fmt::format("{}: corrupt or truncated gzip data ({})", path_, msg ? msg : ""));
+  }
+  std::string path_;
+  gzFile f_;
+};
 }  // namespace
 
 torch::Tensor read_idx(const std::string& path, int expected_dims) {
-  const std::string bytes = read_all(path);
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
-  if (bytes.size() < 4 || byte(0) != 0 || byte(1) != 0) {
+  IdxStream in(path);
+  unsigned char magic[4] = {0, 0, 0, 0};
+  if (in.read(reinterpret_cast<char*>(magic), 4) < 4 || magic[0] != 0 || magic[1] != 0) {
     throw ConfigError(fmt::format("{}: not an IDX file (bad magic number)", path));
   }
-  if (byte(2) != 0x08) {
+  if (magic[2] != 0x08) {
     throw ConfigError(fmt::format("{}: unsupported IDX data type 0x{:02x} (only unsigned bytes, "
                                   "0x08, are supported)",
-                                  path, byte(2)));
+                                  path, magic[2]));
   }
-  const int dims = byte(3);
+  const int dims = magic[3];
   if (dims < 1 || (expected_dims > 0 && dims != expected_dims)) {
     throw ConfigError(fmt::format("{}: IDX file has {} dimensions, expected {}", path, dims,
                                   expected_dims));
   }
-  const std::size_t header = 4 + 4 * static_cast<std::size_t>(dims);
-  if (bytes.size() < header) throw ConfigError(fmt::format("{}: truncated IDX header", path));
+  std::vector<unsigned char> sizes(4 * static_cast<std::size_t>(dims));
+  if (in.read(reinterpret_cast<char*>(sizes.data()), sizes.size()) < sizes.size()) {
+    throw ConfigError(fmt::format("{}: truncated IDX header", path));
+  }
   std::vector<int64_t> shape;
   std::size_t count = 1;
   for (int d = 0; d < dims; ++d) {
-    const std::size_t o = 4 + 4 * static_cast<std::size_t>(d);
-    const int64_t n = (int64_t{byte(o)} << 24) | (int64_t{byte(o + 1)} << 16) |
-                      (int64_t{byte(o + 2)} << 8) | int64_t{byte(o + 3)};
+    const std::size_t o = 4 * static_cast<std::size_t>(d);
+    const int64_t n = (int64_t{sizes[o]} << 24) | (int64_t{sizes[o + 1]} << 16) |
+                      (int64_t{sizes[o + 2]} << 8) | int64_t{sizes[o + 3]};
     shape.push_back(n);
+    // Checked as it grows: four dimensions of 2^32 - 1 overflow 64 bits.
+    if (n != 0 && count > kMaxIdxBytes / static_cast<std::size_t>(n)) {
+      throw ConfigError(fmt::format("{}: the IDX header promises more than {} bytes of data", path, kMaxIdxBytes));
+    }
     count *= static_cast<std::size_t>(n);
   }
-  const std::size_t data = bytes.size() - header;
-  if (data != count) {
+  if (count == 0) throw ConfigError(fmt::format("{}: the IDX file holds no data (a dimension is 0)", path));
+  require_memory(static_cast<double>(count) * 2, fmt::format("{}: its {} bytes of IDX data", path, count));
+  torch::Tensor t = torch::empty(shape, torch::kByte);
+  const std::size_t got = in.read(static_cast<char*>(t.data_ptr()), count);
+  char extra = 0;
+  if (got < count || in.read(&extra, 1) > 0) {
     throw ConfigError(fmt::format("{}: {} IDX file: the header promises {} bytes of data, the "
                                   "file holds {}",
-                                  path, data < count ? "truncated" : "malformed", count, data));
+                                  path, got < count ? "truncated" : "malformed", count,
+                                  got < count ? fmt::format("{}", got) : std::string("more")));
   }
-  torch::Tensor t = torch::empty(shape, torch::kByte);
-  std::memcpy(t.data_ptr(), bytes.data() + header, count);
   return t;
 }
 

@@ -219,3 +219,17 @@ TEST_CASE("an initial matrix that overflows float32 is refused by name (the guar
   REQUIRE_THAT(error_of([] { init::require_finite_float32(torch::full({3, 3}, 1e39, torch::kDouble), "W", "{name: x}"); }),
                Contains("W {name: x}: the initial matrix has entries that are not finite in float32"));
 }
+
+TEST_CASE("config shapes yaml-cpp could not index give one located line", "[apps]") {
+  testing::TempDir dir;
+  testing::write_text(dir.file("as.yaml"), std::string(kQuick) + "metrics:\n  names: [{as: x}]\n");
+  require_one_line_error(cli("run " + dir.file("as.yaml") + " --out " + dir.file("out")), 2,
+                         "as.yaml:6:11: metrics.names[0] must be a metric name or {name: ..., ...}");
+  testing::write_text(dir.file("nameless.yaml"), std::string(kQuick) + "sweep:\n  init.W_rec: [{rank: 1}, {rank: 2}]\n");
+  require_one_line_error(cli("run " + dir.file("nameless.yaml") + " --out " + dir.file("out")), 2,
+                         "nameless.yaml:6:17: init.W_rec.rank is not a known key");
+  // The command line itself: an unknown option is bad input (CLI11's own codes were 105-114).
+  const auto r = cli("run " + dir.file("as.yaml") + " --no-such-option");
+  REQUIRE(r.status == 2);
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+}

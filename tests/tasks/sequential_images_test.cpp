@@ -84,6 +84,30 @@ TEST_CASE("IDX reader rejects wrong magic, wrong type, wrong dimensions and trun
   write_text(tmp.file("cut.gz"), gz.substr(0, gz.size() - 12));  // chop the gzip stream
   REQUIRE_THROWS_AS(tasks::read_idx(tmp.file("cut.gz")), ConfigError);
   REQUIRE_THROWS_WITH(tasks::read_idx(tmp.file("missing")), Contains("missing: cannot open the file"));
+  // Empty files and empty shapes: one message, not a LibTorch error later.
+  write_text(tmp.file("empty"), "");
+  REQUIRE_THROWS_WITH(tasks::read_idx(tmp.file("empty")), Contains("empty: not an IDX file (bad magic number)"));
+  write_text(tmp.file("zero"), idx_bytes({0, 28, 28}, {}));
+  REQUIRE_THROWS_WITH(tasks::read_idx(tmp.file("zero")), Contains("zero: the IDX file holds no data (a dimension is 0)"));
+}
+
+TEST_CASE("IDX reader: a gzip bomb is refused from its header, before it is inflated", "[tasks]") {
+  TempDir tmp;
+  // A header promising 2^16 x 2^16 x 2 bytes (8 GiB): refused from the header alone.
+  write_gz(tmp.file("huge.gz"), idx_bytes({65536, 65536, 2}, {1, 2, 3}));
+  REQUIRE_THROWS_WITH(tasks::read_idx(tmp.file("huge.gz")),
+                      Contains("huge.gz: the IDX header promises more than 4294967296 bytes of data"));
+  // Four dimensions of 2^32 - 1 overflowed the byte count of the old reader.
+  std::string overflow("\x00\x00\x08\x04", 4);
+  for (int d = 0; d < 4; ++d) overflow += std::string("\xff\xff\xff\xff", 4);
+  write_gz(tmp.file("overflow.gz"), overflow);
+  REQUIRE_THROWS_WITH(tasks::read_idx(tmp.file("overflow.gz")), Contains("promises more than"));
+  // A small header followed by 64 MiB of zeros (about 64 KB compressed): the reader stops
+  // one byte after the promised data instead of inflating the rest.
+  write_gz(tmp.file("bomb.gz"), idx_bytes({2, 3}, {1, 2, 3, 4, 5, 6}) + std::string(64 << 20, '\0'));
+  REQUIRE(std::filesystem::file_size(tmp.file("bomb.gz")) < (1 << 20));
+  REQUIRE_THROWS_WITH(tasks::read_idx(tmp.file("bomb.gz")),
+                      Contains("bomb.gz: malformed IDX file: the header promises 6 bytes of data, the file holds more"));
 }
 
 TEST_CASE("sfmnist reads images row by row, scores the last step only", "[tasks]") {
