@@ -233,3 +233,14 @@ TEST_CASE("config shapes yaml-cpp could not index give one located line", "[apps
   REQUIRE(r.status == 2);
   REQUIRE_FALSE(fs::exists(dir.file("out")));
 }
+
+TEST_CASE("an output folder that cannot be created is bad input: exit 2, one line", "[apps]") {
+  testing::TempDir dir;
+  testing::write_text(dir.file("c.yaml"), kQuick);
+  testing::write_text(dir.file("file"), "a file, not a folder\n");
+  for (const std::string& out : {std::string("/proc/richlazy-no-such-dir"), dir.file("file") + "/sub"}) {
+    const auto r = cli("run " + dir.file("c.yaml") + " --out " + out);
+    INFO(out);
+    require_one_line_error(r, 2, out);
+  }
+}
