@@ -4,10 +4,11 @@
 # Any sanitizer report fails the test it happens in (UBSan aborts; see fuzz/sanitizer_env.sh).
 #   scripts/sanitize.sh [extra ctest arguments]
 # Not run under sanitizers (the rest of the suite is, every Catch2 test included):
-#   example_custom_initializer  builds an outside project with the system compiler against
-#                               the installed librichlazy; an uninstrumented program cannot
-#                               load a library built with -fsanitize=address (the ASan
-#                               runtime must come first), and it tests packaging, not code.
+#   example_custom_initializer  builds an outside project with the system compiler (g++,
+#                               no sanitizer flags: richlazy's package does not export them)
+#                               against the installed librichlazy, and the link fails on the
+#                               library's undefined __asan_*/__sanitizer_cov_* symbols; it
+#                               tests packaging, which the normal builds' suites cover.
 #   gpu_check_dry_run, [cuda]   scripts/gpu_check.sh and the CUDA tests: need
 #                               richlazy_cuda_tests and the bench programs, not built here;
 #                               Debian's LibTorch has no CUDA, so they test nothing here.
