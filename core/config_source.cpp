@@ -111,8 +111,9 @@ YAML::Node parse_or_throw(const std::string& text, const std::string& origin) {
     std::istringstream in(text);
     YAML::Parser parser(in);
     DuplicateKeyFinder finder(origin);
-    while (parser.HandleNextDocument(finder)) {
-    }
+    // The first document only (the one YAML::Load returns): on some malformed texts (", b")
+    // yaml-cpp's parser reports a new empty document forever.
+    parser.HandleNextDocument(finder);
     return root;
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) throw ConfigError(fmt::format("{}: malformed YAML: {}", origin, e.msg));

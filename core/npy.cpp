@@ -137,13 +137,16 @@ std::vector<int64_t> parse_shape(const std::string& tuple, std::size_t item_size
   // The element count and the bytes must fit: at most 2^40 bytes (1 TiB), far above any
   // matrix this project reads, and far below where the products overflow.
   constexpr int64_t kMaxBytes = int64_t{1} << 40;
-  int64_t count = 1;
+  // The product skips zeros: a shape (0, 2^40, 2^40) holds nothing, but LibTorch computes its
+  // strides from the other dimensions, and they overflow (a fuzzer found it).
+  int64_t nonzero = 1;
   for (const int64_t d : shape) {
-    if (d != 0 && count > kMaxBytes / static_cast<int64_t>(item_size) / d) {
+    if (d == 0) continue;
+    if (nonzero > kMaxBytes / static_cast<int64_t>(item_size) / d) {
       throw ConfigError(fmt::format("{}: .npy shape '({})' holds more than {} bytes", name,
                                     header_excerpt(tuple), kMaxBytes));
     }
-    count *= d;
+    nonzero *= d;
   }
   return shape;
 }

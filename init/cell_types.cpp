@@ -19,8 +19,14 @@ constexpr double kFloatMax = static_cast<double>(std::numeric_limits<float>::max
 constexpr int64_t kMaxClasses = 1000;  // tables in the literature have tens of classes
 }  // namespace
 
-CellTypeTable load_cell_types(const std::string& path) {
+namespace {
+CellTypeTable read_cell_types(const std::string& path) {
   const YAML::Node root = load_yaml_file(path);
+  if (!root.IsMap()) {
+    throw ConfigError(fmt::format("{}: a cell-type table is a YAML map with classes, connection_probability "
+                                  "and synaptic_weight",
+                                  path));
+  }
   auto fail = [&](const YAML::Node& at, const std::string& what) -> void {
     const YAML::Mark m = at.Mark();
     if (m.is_null()) throw ConfigError(fmt::format("{}: {}", path, what));
@@ -28,7 +34,7 @@ CellTypeTable load_cell_types(const std::string& path) {
   };
   CellTypeTable table;
   const YAML::Node classes = root["classes"];
-  if (!classes.IsSequence() || classes.size() == 0) fail(root, "classes must be a non-empty list");
+  if (!classes.IsDefined() || !classes.IsSequence() || classes.size() == 0) fail(root, "classes must be a non-empty list");
   for (const auto& c : classes) {
     if (!c.IsMap() || !c["name"].IsDefined() || !c["name"].IsScalar() || !c["fraction"].IsDefined() ||
         !c["fraction"].IsScalar()) {
@@ -50,11 +56,11 @@ CellTypeTable load_cell_types(const std::string& path) {
   if (n > kMaxClasses) fail(classes, fmt::format("{} classes; a table holds at most {}", n, kMaxClasses));
   auto matrix = [&](const char* key, bool probability) {
     const YAML::Node m = root[key];
-    if (!m.IsMap()) fail(root, std::string(key) + " must map each class to a row");
+    if (!m.IsDefined() || !m.IsMap()) fail(root, std::string(key) + " must map each class to a row");
     torch::Tensor out = torch::zeros({n, n}, torch::kDouble);
     for (int64_t i = 0; i < n; ++i) {
       const YAML::Node row = m[table.names[i]];
-      if (!row.IsSequence() || static_cast<int64_t>(row.size()) != n) {
+      if (!row.IsDefined() || !row.IsSequence() || static_cast<int64_t>(row.size()) != n) {
         fail(row.IsDefined() ? row : m, fmt::format("{}.{} must be a list of {} numbers", key, table.names[i], n));
       }
       for (int64_t j = 0; j < n; ++j) {
@@ -72,6 +78,17 @@ CellTypeTable load_cell_types(const std::string& path) {
   table.probability = matrix("connection_probability", true);
   table.weight = matrix("synaptic_weight", false);
   return table;
+}
+
+}  // namespace
+
+CellTypeTable load_cell_types(const std::string& path) {
+  try {
+    return read_cell_types(path);
+  } catch (const YAML::Exception& e) {
+    // A shape the checks above did not foresee: still one message naming the file.
+    throw ConfigError(fmt::format("{}: not a valid cell-type table ({})", path, e.msg));
+  }
 }
 
 CellTypeSample sample_cell_types(const CellTypeTable& table, int64_t n, bool expected, at::Generator& gen) {

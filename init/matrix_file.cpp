@@ -132,7 +132,8 @@ torch::Tensor edge_list(const std::string& path, const std::vector<std::string>&
     edges.push_back(e);
   }
   if (edges.empty()) throw ConfigError(fmt::format("{}: no edges", path));
-  require_memory(8.0 * static_cast<double>(n) * static_cast<double>(n),
+  // The float64 matrix and a float32 copy of it, with room to spare.
+  require_memory(16.0 * static_cast<double>(n) * static_cast<double>(n),
                  fmt::format("{}: the {} x {} matrix of its edges", path, n, n));
   torch::Tensor m = torch::zeros({n, n}, torch::kDouble);
   auto acc = m.accessor<double, 2>();
@@ -180,9 +181,12 @@ torch::Tensor load_matrix(const std::string& path, const std::string& format,
   }
   // Finite and within float32's range (networks train in float32; an entry of 1e155 also
   // made the Frobenius norm overflow in float64, and `norm: auto` then zeroed the matrix).
-  const torch::Tensor bad_entries = torch::isfinite(m).logical_not().logical_or(
-      m.abs().gt(static_cast<double>(std::numeric_limits<float>::max())));
-  if (bad_entries.any().item<bool>()) {
+  // Checked through the extremes first (NaN propagates into them): no temporary the size of
+  // the matrix unless an entry is bad.
+  constexpr double kFloatMax = static_cast<double>(std::numeric_limits<float>::max());
+  const double top = m.numel() ? m.max().item<double>() : 0.0, bottom = m.numel() ? m.min().item<double>() : 0.0;
+  if (!(std::abs(top) <= kFloatMax && std::abs(bottom) <= kFloatMax)) {
+    const torch::Tensor bad_entries = torch::isfinite(m).logical_not().logical_or(m.abs().gt(kFloatMax));
     const torch::Tensor bad = torch::nonzero(bad_entries)[0];
     const double v = m[bad[0]][bad[1]].item<double>();
     throw ConfigError(fmt::format("{}: entry [{}, {}] is {}", path, bad[0].item<int64_t>(),

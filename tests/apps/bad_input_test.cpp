@@ -244,3 +244,40 @@ TEST_CASE("an output folder that cannot be created is bad input: exit 2, one lin
     require_one_line_error(r, 2, out);
   }
 }
+
+TEST_CASE("what the fuzzers found stays fixed", "[apps][fuzz]") {
+  testing::TempDir dir;
+  // config: ", b" made yaml-cpp's event parser report empty documents forever (a hang).
+  REQUIRE_NOTHROW(load_yaml_text(", b", "t"));
+  testing::write_text(dir.file("comma.yaml"), ", b");
+  require_one_line_error(cli("run " + dir.file("comma.yaml") + " --dry-run --out " + dir.file("out")), 2,
+                         "comma.yaml: the config is empty (no keys)");  // yaml-cpp reads it as null
+  // npy: a zero dimension next to dimensions whose product overflows: LibTorch's strides did.
+  const std::string header = "{'descr': '<f8', 'fortran_order': True, 'shape': (0, 18888888, 888, 1, 88881, 28881, 2, 32), }";
+  std::string npy = std::string("\x93NUMPY\x01\x00", 8);
+  std::string padded = header + std::string(118 - header.size(), ' ') + "\n";
+  npy += static_cast<char>(padded.size() & 0xff);
+  npy += static_cast<char>(padded.size() >> 8);
+  npy += padded;
+  testing::write_text(dir.file("zero.npy"), npy);
+  REQUIRE_THAT(error_of([&] { read_npy(dir.file("zero.npy")); }), Contains("zero.npy: .npy shape '(0, 18888888") &&
+                                                                         Contains("holds more than 1099511627776 bytes"));
+  // cell types: an empty file, a scalar, a missing row: yaml-cpp's InvalidNode escaped.
+  testing::write_text(dir.file("empty.yaml"), "");
+  testing::write_text(dir.file("scalar.yaml"), "x\n");
+  for (const char* name : {"empty.yaml", "scalar.yaml"}) {
+    REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file(name)); }),
+                 Contains(std::string(name) + ": a cell-type table is a YAML map"));
+  }
+  testing::write_text(dir.file("row.yaml"), "classes:\n  - {name: e, fraction: 1}\nconnection_probability:\n  i: [0.5]\n"
+                                            "synaptic_weight:\n  e: [1]\n");
+  REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file("row.yaml")); }),
+               Contains("row.yaml:4:3: connection_probability.e must be a list of 1 numbers"));
+  // matrix: an edge list naming neuron 10300 asked for a 10301 x 10301 matrix with no check
+  // against memory; RICHLAZY_MEMORY_LIMIT_GB stands in for a small machine.
+  testing::write_text(dir.file("e.csv"), "pre,post,weight\n0,10300,1\n");
+  require_one_line_error(
+      testing::run_command("RICHLAZY_MEMORY_LIMIT_GB=1 " + testing::richlazy_binary() +
+                           " init describe --spec '{name: connectome, file: " + dir.file("e.csv") + "}'"),
+      2, "the 10301 x 10301 matrix of its edges needs 1.6 GiB of memory, more than this machine's 1.0 GiB");
+}
