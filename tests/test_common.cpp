@@ -1,6 +1,8 @@
 // tests/test_common.cpp: helpers shared by the tests.
 #include "test_common.h"
 
+#include <richlazy/core/config_error.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -43,6 +45,17 @@ CommandResult run_command(const std::string& command) {
   r.out = read_text(tmp.file("out"));
   r.err = read_text(tmp.file("err"));
   return r;
+}
+
+CommandResult run_richlazy(const std::string& args) { return run_command(richlazy_binary() + " " + args); }
+
+std::string config_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 const Registries& registries() {

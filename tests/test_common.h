@@ -12,6 +12,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,11 @@ struct CommandResult {
 };
 /// Runs a shell command and captures its exit status, stdout and stderr.
 CommandResult run_command(const std::string& command);
+/// Runs the richlazy binary under test with `args` (shell words), as run_command does.
+CommandResult run_richlazy(const std::string& args);
+
+/// The message of the ConfigError that `f` throws, or "(no error)".
+std::string config_error_of(const std::function<void()>& f);
 
 /// The built-in registries, made once per test process.
 const Registries& registries();

@@ -19,19 +19,6 @@ using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-testing::CommandResult cli(const std::string& args) {
-  return testing::run_command(testing::richlazy_binary() + " " + args);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 // One line on stderr, starting "richlazy: error: ", no stack trace.
 void require_one_line_error(const testing::CommandResult& r, int status, const std::string& message) {
   INFO("stderr: " << r.err);
@@ -59,7 +46,7 @@ TEST_CASE("edge-list neuron indices are integers in range, never a cast of 1e300
   for (const auto& [index, message] : cases) {
     const std::string path = dir.file("edges_" + std::to_string(&index - &cases[0].first) + ".csv");
     testing::write_text(path, "pre,post,weight\n0,1,1.0\n" + index + ",2,1.0\n");
-    const std::string err = error_of([&] { init::load_matrix(path, "auto"); });
+    const std::string err = testing::config_error_of([&] { init::load_matrix(path, "auto"); });
     INFO(index);
     REQUIRE_THAT(err, Contains(path + ":3: ") && Contains(message));
   }
@@ -75,20 +62,20 @@ TEST_CASE("matrix and vector files: entries beyond float32's range and NaN masks
   testing::TempDir dir;
   // 1e155 used to pass; with norm: auto its squared norm overflowed and the matrix became 0.
   write_npy(dir.file("big.npy"), torch::full({4, 4}, 1e155, torch::kDouble));
-  REQUIRE_THAT(error_of([&] { init::load_matrix(dir.file("big.npy"), "auto"); }),
+  REQUIRE_THAT(testing::config_error_of([&] { init::load_matrix(dir.file("big.npy"), "auto"); }),
                Contains("big.npy: entry [0, 0] is 1e+155, outside float32's range"));
   write_npy(dir.file("nan.npy"), torch::tensor({0.0, 1.0, std::nan(""), 0.0}, torch::kDouble));
-  REQUIRE_THAT(error_of([&] { init::load_vector(dir.file("nan.npy")); }), Contains("nan.npy: entry 2 is NaN"));
+  REQUIRE_THAT(testing::config_error_of([&] { init::load_vector(dir.file("nan.npy")); }), Contains("nan.npy: entry 2 is NaN"));
   testing::write_text(dir.file("inf.txt"), "0\n1\ninf\n");
-  REQUIRE_THAT(error_of([&] { init::load_vector(dir.file("inf.txt")); }), Contains("inf.txt: entry 2 is infinite"));
+  REQUIRE_THAT(testing::config_error_of([&] { init::load_vector(dir.file("inf.txt")); }), Contains("inf.txt: entry 2 is infinite"));
 
   // Through the connectome initializer and the command line: one line, exit 2.
   write_npy(dir.file("w.npy"), torch::eye(4, torch::kDouble));
   write_npy(dir.file("mask2.npy"), torch::tensor({0.0, 1.0, 2.0, 0.0}, torch::kDouble));
-  const auto r = cli(fmt::format("init describe --spec '{{name: connectome, file: {}, inhibitory_mask: {}}}'",
+  const auto r = testing::run_richlazy(fmt::format("init describe --spec '{{name: connectome, file: {}, inhibitory_mask: {}}}'",
                                  dir.file("w.npy"), dir.file("mask2.npy")));
   require_one_line_error(r, 2, "entry 2 is 2; the mask holds 0 (excitatory) or 1 (inhibitory)");
-  const auto big = cli(fmt::format("init describe --spec '{{name: connectome, file: {}, norm: auto}}'", dir.file("big.npy")));
+  const auto big = testing::run_richlazy(fmt::format("init describe --spec '{{name: connectome, file: {}, norm: auto}}'", dir.file("big.npy")));
   require_one_line_error(big, 2, "outside float32's range");
 }
 
@@ -97,35 +84,35 @@ TEST_CASE("cell-type tables: fractions and weights must be finite", "[apps][init
   const std::string rows =
       "connection_probability:\n  e: [0.1, 0.2]\n  i: [0.3, 0.4]\nsynaptic_weight:\n  e: [1, 1]\n  i: [-1, -1]\n";
   testing::write_text(dir.file("inf.yaml"), "classes:\n  - {name: e, fraction: .inf}\n  - {name: i, fraction: 1}\n" + rows);
-  REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file("inf.yaml")); }),
+  REQUIRE_THAT(testing::config_error_of([&] { init::load_cell_types(dir.file("inf.yaml")); }),
                Contains("inf.yaml:2:25: fraction must be a finite number >= 0"));
   testing::write_text(dir.file("w.yaml"), "classes:\n  - {name: e, fraction: 1}\n  - {name: i, fraction: 1}\n"
                                           "connection_probability:\n  e: [0.1, 0.2]\n  i: [0.3, 0.4]\n"
                                           "synaptic_weight:\n  e: [1e39, 1]\n  i: [-1, -1]\n");
-  REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file("w.yaml")); }),
+  REQUIRE_THAT(testing::config_error_of([&] { init::load_cell_types(dir.file("w.yaml")); }),
                Contains("synaptic_weight.e[0] must be a finite number within float32's range"));
 }
 
 TEST_CASE("real-valued options beyond float32's range are refused at validation", "[apps][core]") {
   Params p = testing::params_from("{lr: 1e40, small: -1e39, fine: 3e38, list: [1, 1e300]}", "opt",
                                   {{"lr", "0.1", ""}, {"small", "0", ""}, {"fine", "1", ""}, {"list", "[1]", ""}});
-  REQUIRE_THAT(error_of([&] { p.get_double_above("lr", 0.0); }),
+  REQUIRE_THAT(testing::config_error_of([&] { p.get_double_above("lr", 0.0); }),
                Contains("opt.lr must lie within float32's range (|x| <= 3.40282e+38), got 1e40"));
-  REQUIRE_THAT(error_of([&] { p.get_double("small"); }), Contains("opt.small must lie within float32's range"));
+  REQUIRE_THAT(testing::config_error_of([&] { p.get_double("small"); }), Contains("opt.small must lie within float32's range"));
   REQUIRE(p.get_double("fine") == 3e38);
-  REQUIRE_THAT(error_of([&] { p.get_double_list("list"); }), Contains("opt.list must lie within float32's range"));
+  REQUIRE_THAT(testing::config_error_of([&] { p.get_double_list("list"); }), Contains("opt.list must lie within float32's range"));
 
   testing::TempDir dir;
   testing::write_text(dir.file("c.yaml"), kQuick);
   const std::string base = fmt::format("run {} --out {} ", dir.file("c.yaml"), dir.file("out"));
-  require_one_line_error(cli(base + "--set train.optimizer.lr=1e40"), 2,
+  require_one_line_error(testing::run_richlazy(base + "--set train.optimizer.lr=1e40"), 2,
                          "--set train.optimizer.lr=1e40: train.optimizer.lr must lie within float32's range");
-  require_one_line_error(cli(base + "--set task.stimulus_ms=1e300"), 2, "task.stimulus_ms must lie within float32's range");
-  require_one_line_error(cli(fmt::format("init describe --spec '{{name: gaussian, norm: 1e308}}' --size 5")), 2,
+  require_one_line_error(testing::run_richlazy(base + "--set task.stimulus_ms=1e300"), 2, "task.stimulus_ms must lie within float32's range");
+  require_one_line_error(testing::run_richlazy(fmt::format("init describe --spec '{{name: gaussian, norm: 1e308}}' --size 5")), 2,
                          "norm must lie within float32's range");
   // Trials of more steps than richlazy takes are refused before anything is allocated, and
   // the message names the --set that made them so.
-  require_one_line_error(cli(base + "--set task.dt_ms=0.001"), 2,
+  require_one_line_error(testing::run_richlazy(base + "--set task.dt_ms=0.001"), 2,
                          "task.stimulus_ms makes the trial longer than 100000 time steps of dt_ms = 0.001 (from --set "
                          "task.dt_ms=0.001)");
   REQUIRE_FALSE(fs::exists(dir.file("out")));
@@ -135,14 +122,14 @@ TEST_CASE("sizes that cannot fit in memory are refused before anything is alloca
   testing::TempDir dir;
   testing::write_text(dir.file("ts.yaml"), "experiment: ts\ntask: {name: teacher_student, dim: 2000, train_size: 100000000}\n"
                                            "model: {name: linear2}\n");
-  require_one_line_error(cli(fmt::format("run {} --out {}", dir.file("ts.yaml"), dir.file("out"))), 2,
+  require_one_line_error(testing::run_richlazy(fmt::format("run {} --out {}", dir.file("ts.yaml"), dir.file("out"))), 2,
                          "ts.yaml:2:54: task.train_size (dim 2000, train_size 100000000) needs 1490.9 GiB of memory, "
                          "more than this machine's");
   // RICHLAZY_MEMORY_LIMIT_GB stands in for a smaller machine.
   testing::write_text(dir.file("ts2.yaml"), "experiment: ts\ntask: {name: teacher_student, dim: 1000, train_size: 1000}\nmetrics: {names: [loss]}\n"
                                             "model: {name: linear2}\n");
   const std::string plan = fmt::format("run {} --out {} --dry-run", dir.file("ts2.yaml"), dir.file("out"));
-  REQUIRE(cli(plan).status == 0);
+  REQUIRE(testing::run_richlazy(plan).status == 0);
   require_one_line_error(testing::run_command("RICHLAZY_MEMORY_LIMIT_GB=0.001 " + testing::richlazy_binary() + " " + plan),
                          2, "needs 15 MiB of memory, more than this machine's 1 MiB");
   REQUIRE_FALSE(fs::exists(dir.file("out")));
@@ -154,19 +141,19 @@ TEST_CASE("empty, comment-only, /dev/null and directory configs are errors, not 
   testing::write_text(dir.file("comments.yaml"), "# nothing here\n\n# at all\n");
   const std::string out = " --out " + dir.file("out");
   for (const std::string& path : {dir.file("empty.yaml"), dir.file("comments.yaml"), std::string("/dev/null")}) {
-    require_one_line_error(cli("run " + path + out), 2, path + ": the config is empty (no keys)");
+    require_one_line_error(testing::run_richlazy("run " + path + out), 2, path + ": the config is empty (no keys)");
   }
-  require_one_line_error(cli("run " + dir.path() + out), 2, dir.path() + ": is a directory, not a file");
+  require_one_line_error(testing::run_richlazy("run " + dir.path() + out), 2, dir.path() + ": is a directory, not a file");
   REQUIRE_FALSE(fs::exists(dir.file("out")));
 }
 
 TEST_CASE("a key written twice is an error naming both lines, in a file and in a --set", "[apps][core]") {
   testing::TempDir dir;
   testing::write_text(dir.file("dup.yaml"), "experiment: d\nseed: 1\ntrain:\n  iterations: 5\n  iterations: 6\n");
-  require_one_line_error(cli("run " + dir.file("dup.yaml") + " --out " + dir.file("out")), 2,
+  require_one_line_error(testing::run_richlazy("run " + dir.file("dup.yaml") + " --out " + dir.file("out")), 2,
                          "dup.yaml:5:3: the key 'iterations' appears twice in one map, at lines 4 and 5; remove one");
   testing::write_text(dir.file("c.yaml"), kQuick);
-  require_one_line_error(cli("run " + dir.file("c.yaml") + " --out " + dir.file("out") +
+  require_one_line_error(testing::run_richlazy("run " + dir.file("c.yaml") + " --out " + dir.file("out") +
                              " --set 'train={iterations: 5, iterations: 6}'"),
                          2,
                          "--set train={iterations: 5, iterations: 6}:1:17: the key 'iterations' appears twice in one "
@@ -182,7 +169,7 @@ TEST_CASE("a key written twice is an error naming both lines, in a file and in a
                         char(c - 1));
   }
   REQUIRE_NOTHROW(load_yaml_text(bomb, "bomb"));
-  REQUIRE_THAT(error_of([] { load_yaml_text("a: 1\nb: {c: 1, d: [{e: 1, e: 2}]}\n", "t"); }),
+  REQUIRE_THAT(testing::config_error_of([] { load_yaml_text("a: 1\nb: {c: 1, d: [{e: 1, e: 2}]}\n", "t"); }),
                Contains("t:2:22: the key 'e' appears twice"));
 }
 
@@ -193,7 +180,7 @@ TEST_CASE("a sweep is planned without re-reading the file per run, errors keep t
   std::string seeds;
   for (int i = 0; i < 5000; ++i) seeds += (i ? "," : "") + std::to_string(i);
   testing::write_text(dir.file("many.yaml"), std::string(kQuick) + "sweep:\n  seed: [" + seeds + "]\n");
-  const auto r = cli("run " + dir.file("many.yaml") + " --out " + dir.file("out") + " --dry-run");
+  const auto r = testing::run_richlazy("run " + dir.file("many.yaml") + " --out " + dir.file("out") + " --dry-run");
   INFO(r.err);
   REQUIRE(r.status == 0);
   REQUIRE_THAT(r.out, Contains("experiment q: 5000 runs in") && Contains("runs: seed-0, seed-1, seed-2, seed-3, seed-4, "
@@ -201,7 +188,7 @@ TEST_CASE("a sweep is planned without re-reading the file per run, errors keep t
   REQUIRE_FALSE(fs::exists(dir.file("out")));
   // A run that fails validation is still located in the file (its copy has no positions).
   testing::write_text(dir.file("bad.yaml"), std::string(kQuick) + "sweep:\n  train.iterations: [3, 4, -1]\n");
-  require_one_line_error(cli("run " + dir.file("bad.yaml") + " --out " + dir.file("out") + " --dry-run"), 2,
+  require_one_line_error(testing::run_richlazy("run " + dir.file("bad.yaml") + " --out " + dir.file("out") + " --dry-run"), 2,
                          "bad.yaml:6:28: train.iterations must be an integer in [1, 1000000000], got -1 (in run "
                          "iterations--1 of the sweep)");
   // 1,000 x 101 runs: refused from the lists' lengths, before any run is planned.
@@ -209,27 +196,27 @@ TEST_CASE("a sweep is planned without re-reading the file per run, errors keep t
   for (int i = 1; i <= 101; ++i) sizes += (i > 1 ? "," : "") + std::to_string(i);
   testing::write_text(dir.file("over.yaml"), std::string(kQuick) + "sweep:\n  seed: [" + seeds.substr(0, seeds.find(",1000,")) +
                                                  "]\n  train.batch_size: [" + sizes + "]\n");
-  require_one_line_error(cli("run " + dir.file("over.yaml") + " --out " + dir.file("out") + " --dry-run"), 2,
+  require_one_line_error(testing::run_richlazy("run " + dir.file("over.yaml") + " --out " + dir.file("out") + " --dry-run"), 2,
                          "has more than 100000 runs");
 }
 
 TEST_CASE("an initial matrix that overflows float32 is refused by name (the guard behind validation)", "[apps][init]") {
   // Validation keeps every built-in inside float32's range; an outside initializer may not.
   REQUIRE_NOTHROW(init::require_finite_float32(torch::full({3, 3}, 3e38, torch::kDouble), "W", "{name: x}"));
-  REQUIRE_THAT(error_of([] { init::require_finite_float32(torch::full({3, 3}, 1e39, torch::kDouble), "W", "{name: x}"); }),
+  REQUIRE_THAT(testing::config_error_of([] { init::require_finite_float32(torch::full({3, 3}, 1e39, torch::kDouble), "W", "{name: x}"); }),
                Contains("W {name: x}: the initial matrix has entries that are not finite in float32"));
 }
 
 TEST_CASE("config shapes yaml-cpp could not index give one located line", "[apps]") {
   testing::TempDir dir;
   testing::write_text(dir.file("as.yaml"), std::string(kQuick) + "metrics:\n  names: [{as: x}]\n");
-  require_one_line_error(cli("run " + dir.file("as.yaml") + " --out " + dir.file("out")), 2,
+  require_one_line_error(testing::run_richlazy("run " + dir.file("as.yaml") + " --out " + dir.file("out")), 2,
                          "as.yaml:6:11: metrics.names[0] must be a metric name or {name: ..., ...}");
   testing::write_text(dir.file("nameless.yaml"), std::string(kQuick) + "sweep:\n  init.W_rec: [{rank: 1}, {rank: 2}]\n");
-  require_one_line_error(cli("run " + dir.file("nameless.yaml") + " --out " + dir.file("out")), 2,
+  require_one_line_error(testing::run_richlazy("run " + dir.file("nameless.yaml") + " --out " + dir.file("out")), 2,
                          "nameless.yaml:6:17: init.W_rec.rank is not a known key");
   // The command line itself: an unknown option is bad input (CLI11's own codes were 105-114).
-  const auto r = cli("run " + dir.file("as.yaml") + " --no-such-option");
+  const auto r = testing::run_richlazy("run " + dir.file("as.yaml") + " --no-such-option");
   REQUIRE(r.status == 2);
   REQUIRE_FALSE(fs::exists(dir.file("out")));
 }
@@ -239,7 +226,7 @@ TEST_CASE("an output folder that cannot be created is bad input: exit 2, one lin
   testing::write_text(dir.file("c.yaml"), kQuick);
   testing::write_text(dir.file("file"), "a file, not a folder\n");
   for (const std::string& out : {std::string("/proc/richlazy-no-such-dir"), dir.file("file") + "/sub"}) {
-    const auto r = cli("run " + dir.file("c.yaml") + " --out " + out);
+    const auto r = testing::run_richlazy("run " + dir.file("c.yaml") + " --out " + out);
     INFO(out);
     require_one_line_error(r, 2, out);
   }
@@ -250,7 +237,7 @@ TEST_CASE("what the fuzzers found stays fixed", "[apps][fuzz]") {
   // config: ", b" made yaml-cpp's event parser report empty documents forever (a hang).
   REQUIRE_NOTHROW(load_yaml_text(", b", "t"));
   testing::write_text(dir.file("comma.yaml"), ", b");
-  require_one_line_error(cli("run " + dir.file("comma.yaml") + " --dry-run --out " + dir.file("out")), 2,
+  require_one_line_error(testing::run_richlazy("run " + dir.file("comma.yaml") + " --dry-run --out " + dir.file("out")), 2,
                          "comma.yaml: the config is empty (no keys)");  // yaml-cpp reads it as null
   // npy: a zero dimension next to dimensions whose product overflows: LibTorch's strides did.
   const std::string header = "{'descr': '<f8', 'fortran_order': True, 'shape': (0, 18888888, 888, 1, 88881, 28881, 2, 32), }";
@@ -260,18 +247,18 @@ TEST_CASE("what the fuzzers found stays fixed", "[apps][fuzz]") {
   npy += static_cast<char>(padded.size() >> 8);
   npy += padded;
   testing::write_text(dir.file("zero.npy"), npy);
-  REQUIRE_THAT(error_of([&] { read_npy(dir.file("zero.npy")); }), Contains("zero.npy: .npy shape '(0, 18888888") &&
+  REQUIRE_THAT(testing::config_error_of([&] { read_npy(dir.file("zero.npy")); }), Contains("zero.npy: .npy shape '(0, 18888888") &&
                                                                          Contains("holds more than 1099511627776 bytes"));
   // cell types: an empty file, a scalar, a missing row: yaml-cpp's InvalidNode escaped.
   testing::write_text(dir.file("empty.yaml"), "");
   testing::write_text(dir.file("scalar.yaml"), "x\n");
   for (const char* name : {"empty.yaml", "scalar.yaml"}) {
-    REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file(name)); }),
+    REQUIRE_THAT(testing::config_error_of([&] { init::load_cell_types(dir.file(name)); }),
                  Contains(std::string(name) + ": a cell-type table is a YAML map"));
   }
   testing::write_text(dir.file("row.yaml"), "classes:\n  - {name: e, fraction: 1}\nconnection_probability:\n  i: [0.5]\n"
                                             "synaptic_weight:\n  e: [1]\n");
-  REQUIRE_THAT(error_of([&] { init::load_cell_types(dir.file("row.yaml")); }),
+  REQUIRE_THAT(testing::config_error_of([&] { init::load_cell_types(dir.file("row.yaml")); }),
                Contains("row.yaml:4:3: connection_probability.e must be a list of 1 numbers"));
   // matrix: an edge list naming neuron 10300 asked for a 10301 x 10301 matrix with no check
   // against memory; RICHLAZY_MEMORY_LIMIT_GB stands in for a small machine.

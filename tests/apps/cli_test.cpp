@@ -29,10 +29,6 @@ struct Case {
   std::string yaml;  // "" = no file at all
   std::string message;
 };
-
-testing::CommandResult cli(const std::string& args) {
-  return testing::run_command(testing::richlazy_binary() + " " + args);
-}
 }  // namespace
 
 TEST_CASE("each kind of bad config gives its message, a non-zero exit and no output", "[apps]") {
@@ -72,7 +68,7 @@ TEST_CASE("each kind of bad config gives its message, a non-zero exit and no out
     testing::TempDir tmp;
     const std::string path = tmp.file("exp.yaml");
     if (!c.yaml.empty()) testing::write_text(path, c.yaml);
-    const auto r = cli("run " + path + " --out " + tmp.file("out") + " --quiet");
+    const auto r = testing::run_richlazy("run " + path + " --out " + tmp.file("out") + " --quiet");
     REQUIRE(r.status == 2);
     REQUIRE_THAT(r.err, Contains("richlazy: error: " + path + c.message));
     REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one message
@@ -87,7 +83,7 @@ TEST_CASE("overwriting deletes only experiment folders, and only once the new ru
   // A folder richlazy did not write is never deleted.
   fs::create_directories(tmp.file("out/tiny"));
   testing::write_text(tmp.file("out/tiny/thesis.tex"), "precious");
-  const auto refused = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --overwrite --quiet");
+  const auto refused = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --overwrite --quiet");
   REQUIRE(refused.status == 2);
   REQUIRE_THAT(refused.err, Contains(tmp.file("out/tiny") + ": not an experiment folder richlazy wrote (it has no "
                                      "experiment.yaml), so --overwrite will not delete it"));
@@ -95,7 +91,7 @@ TEST_CASE("overwriting deletes only experiment folders, and only once the new ru
   fs::remove_all(tmp.file("out"));
 
   // A rerun with --overwrite that is killed leaves the earlier results whole.
-  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet --no-report").status == 0);
+  REQUIRE(testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet --no-report").status == 0);
   const std::string before = testing::read_text(tmp.file("out/tiny/summary.csv"));
   const std::string weights = "runs/rank-20/weights/W_rec_final.npy";
   const std::string before_w = testing::read_text(tmp.file("out/tiny/" + weights));
@@ -119,7 +115,7 @@ exit 0
   REQUIRE(testing::read_text((aside[0] / "summary.csv").string()) == before);
   REQUIRE(testing::read_text((aside[0] / weights).string()) == before_w);
   // A rerun that ends replaces the results and deletes its own copy of the earlier ones.
-  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --overwrite --quiet --no-report")
+  REQUIRE(testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --overwrite --quiet --no-report")
               .status == 0);
   REQUIRE(testing::read_text(tmp.file("out/tiny/" + weights)) == before_w);  // the same network again
   std::size_t copies = 0;
@@ -136,7 +132,7 @@ TEST_CASE("two runs never write into one experiment folder at once", "[apps]") {
   {
     // This process holds the experiment's lock, as a running `richlazy run` would.
     const FolderLock held(lock, "test");
-    const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");
+    const auto r = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");
     REQUIRE(r.status == 2);
     const std::string me = FolderLock::holder_text();
     const std::string host = me.substr(0, me.find(' ')), pid = me.substr(me.find(' ') + 1);
@@ -147,7 +143,7 @@ TEST_CASE("two runs never write into one experiment folder at once", "[apps]") {
   }
   // A lock file left by a process that died holds no lock: the next run goes ahead.
   testing::write_text(lock, "elsewhere 999999\n");
-  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet --no-report").status == 0);
+  REQUIRE(testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet --no-report").status == 0);
   REQUIRE(fs::exists(tmp.file("out/tiny/summary.csv")));
   REQUIRE_FALSE(fs::exists(lock));  // released on exit
 }
@@ -155,7 +151,7 @@ TEST_CASE("two runs never write into one experiment folder at once", "[apps]") {
 TEST_CASE("set overrides are validated and located by the --set", "[apps]") {
   testing::TempDir tmp;
   testing::write_text(tmp.file("exp.yaml"), kTiny);
-  const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") +
+  const auto r = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") +
                           " --set train.batch_size=-3");
   REQUIRE(r.status == 2);
   REQUIRE_THAT(r.err, Contains("--set train.batch_size=-3: train.batch_size must be an integer in "
@@ -165,19 +161,19 @@ TEST_CASE("set overrides are validated and located by the --set", "[apps]") {
   // be parsed is bad input too (status 2).
   for (const std::string pack : {"0", "''", "abc"}) {
     INFO("--pack " << pack);
-    const auto p = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --pack " + pack);
+    const auto p = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --pack " + pack);
     REQUIRE(p.status == 2);
     REQUIRE_THAT(p.err, Contains("train.pack must be auto or an integer in [1, 4096]"));
   }
-  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --pack").status == 2);
-  REQUIRE(cli("run " + tmp.file("exp.yaml") + " --no-such-option").status == 2);
+  REQUIRE(testing::run_richlazy("run " + tmp.file("exp.yaml") + " --pack").status == 2);
+  REQUIRE(testing::run_richlazy("run " + tmp.file("exp.yaml") + " --no-such-option").status == 2);
   REQUIRE_FALSE(fs::exists(tmp.file("out")));
 }
 
 TEST_CASE("richlazy run trains, prints the table and writes the layout", "[apps]") {
   testing::TempDir tmp;
   testing::write_text(tmp.file("exp.yaml"), kTiny);
-  const auto r = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --jobs 1");
+  const auto r = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --jobs 1");
   REQUIRE(r.status == 0);
   REQUIRE_THAT(r.out, Contains("rank-1"));
   REQUIRE_THAT(r.out, Contains("dw_rec"));
@@ -188,10 +184,10 @@ TEST_CASE("richlazy run trains, prints the table and writes the layout", "[apps]
   REQUIRE_THAT(r.err, Contains("2 runs in 1 pack, 1 at a time"));
   REQUIRE_THAT(r.err, Contains("pack 1/1 (2 networks trained together): rank-1, rank-20"));
   // A second run into the same folder is refused, then allowed with --overwrite.
-  const auto again = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");
+  const auto again = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") + " --quiet");
   REQUIRE(again.status == 2);
   REQUIRE_THAT(again.err, Contains("already exists"));
-  const auto over = cli("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") +
+  const auto over = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out") +
                              " --quiet --overwrite");
   INFO("stderr: " << over.err);
   REQUIRE(over.status == 0);
@@ -199,18 +195,18 @@ TEST_CASE("richlazy run trains, prints the table and writes the layout", "[apps]
 }
 
 TEST_CASE("richlazy list prints every component with its parameters", "[apps]") {
-  const auto r = cli("list");
+  const auto r = testing::run_richlazy("list");
   REQUIRE(r.status == 0);
   for (const char* s : {"2AF", "ctrnn", "gaussian", "low_rank", "torch_default", "dw_rec", "sgd",
                         "rank (required)", "gain = 1.25", "hidden_size = 300"}) {
     REQUIRE_THAT(r.out, Contains(s));
   }
-  REQUIRE_THAT(cli("list tasks").out, Contains("2AF"));
-  REQUIRE(cli("list bogus").status != 0);
+  REQUIRE_THAT(testing::run_richlazy("list tasks").out, Contains("2AF"));
+  REQUIRE(testing::run_richlazy("list bogus").status != 0);
 }
 
 TEST_CASE("richlazy info says what the build runs on", "[apps]") {
-  const auto r = cli("info");
+  const auto r = testing::run_richlazy("info");
   REQUIRE(r.status == 0);
   REQUIRE_THAT(r.out, Contains(std::string("LibTorch ") + TORCH_VERSION));
   REQUIRE_THAT(r.out, Contains(built_with_cuda() ? "built with CUDA yes" : "built with CUDA no"));
@@ -221,12 +217,12 @@ TEST_CASE("richlazy info says what the build runs on", "[apps]") {
     REQUIRE_THAT(r.out, Contains("CUDA available  no"));
   }
   REQUIRE_THAT(r.out, Contains("CPU BLAS"));
-  REQUIRE(cli("info --bogus").status == 2);
+  REQUIRE(testing::run_richlazy("info --bogus").status == 2);
 }
 
 TEST_CASE("richlazy tasks stats writes the PRODUCT.md schema", "[apps]") {
   testing::TempDir tmp;
-  const auto r = cli("tasks stats 2AF --trials 5000 --seed 3 --json " + tmp.file("s.json"));
+  const auto r = testing::run_richlazy("tasks stats 2AF --trials 5000 --seed 3 --json " + tmp.file("s.json"));
   REQUIRE(r.status == 0);
   REQUIRE_THAT(r.out, Contains("decision steps [7, 8)"));
   const YAML::Node j = YAML::LoadFile(tmp.file("s.json"));
@@ -240,14 +236,14 @@ TEST_CASE("richlazy tasks stats writes the PRODUCT.md schema", "[apps]") {
   REQUIRE(j["input_mean"].size() == 8);
   REQUIRE(j["input_std"][0].size() == 3);
   REQUIRE(j["label_fraction"][7].size() == 3);
-  const auto bad = cli("tasks stats 2AFF");
+  const auto bad = testing::run_richlazy("tasks stats 2AFF");
   REQUIRE(bad.status == 2);
   REQUIRE_THAT(bad.err, Contains("unknown task '2AFF' (did you mean '2AF'?)"));
 }
 
 TEST_CASE("richlazy init describe reports rank, norms and effective ranks", "[apps]") {
   testing::TempDir tmp;
-  const auto r = cli("init describe --spec '{name: low_rank, rank: 30}' --size 300 --seed 4 "
+  const auto r = testing::run_richlazy("init describe --spec '{name: low_rank, rank: 30}' --size 300 --seed 4 "
                           "--json " + tmp.file("d.json") + " --npy " + tmp.file("w.npy"));
   REQUIRE(r.status == 0);
   const YAML::Node j = YAML::LoadFile(tmp.file("d.json"));
@@ -263,15 +259,15 @@ TEST_CASE("richlazy init describe reports rank, norms and effective ranks", "[ap
   REQUIRE(fs::file_size(tmp.file("w.npy")) == 128 + 300 * 300 * 4);
   // --config builds the matrix a run of that config starts from.
   testing::write_text(tmp.file("exp.yaml"), kTiny);
-  const auto c = cli("init describe --config " + tmp.file("exp.yaml") + " --json " + tmp.file("c.json"));
+  const auto c = testing::run_richlazy("init describe --config " + tmp.file("exp.yaml") + " --json " + tmp.file("c.json"));
   REQUIRE(c.status == 0);
   REQUIRE(YAML::LoadFile(tmp.file("c.json"))["rank"].as<int>() == 1);  // first run of the sweep
-  const auto bad = cli("init describe --spec '{name: low_rank, rank: 400}'");
+  const auto bad = testing::run_richlazy("init describe --spec '{name: low_rank, rank: 400}'");
   REQUIRE(bad.status == 2);
   REQUIRE_THAT(bad.err, Contains("rank must be an integer in [1, 300], got 400"));
   // A norm that overflows float32 is refused at validation, before any matrix is built
   // (eigvals crashed on the all-inf matrix it made).
-  const auto inf = cli("init describe --spec '{name: gaussian, norm: 1e300}' --size 50");
+  const auto inf = testing::run_richlazy("init describe --spec '{name: gaussian, norm: 1e300}' --size 50");
   REQUIRE(inf.status == 2);
   REQUIRE_THAT(inf.err, Contains("--spec:1:24: norm must lie within float32's range (<= 3.40282e+38), got 1e300"));
   REQUIRE(std::count(inf.err.begin(), inf.err.end(), '\n') == 1);

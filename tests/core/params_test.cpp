@@ -13,15 +13,6 @@ const std::vector<ParamSpec> kSpecs{
     {"count", "4", "a count"},     {"scale", "1.5", "a scale"}, {"flag", "false", "a flag"},
     {"mode", "fast", "fast|slow"}, {"values", "[1, 2]", "numbers"}, {"needed", "", "required"},
 };
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 }  // namespace
 
 TEST_CASE("params read typed values and fill defaults", "[core]") {
@@ -39,22 +30,22 @@ TEST_CASE("params read typed values and fill defaults", "[core]") {
 
 TEST_CASE("params errors name file, line, column, dotted key and what was expected", "[core]") {
   const std::string yaml = "count: 500\nscale: -2\nflag: maybe\nmode: medium\nvalues: []\n";
-  REQUIRE(error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_int("count", 1, 300); }) ==
+  REQUIRE(testing::config_error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_int("count", 1, 300); }) ==
           "test.yaml:1:8: a.b.count must be an integer in [1, 300], got 500");
-  REQUIRE(error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_double_above("scale", 0); }) ==
+  REQUIRE(testing::config_error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_double_above("scale", 0); }) ==
           "test.yaml:2:8: a.b.scale must be a number > 0, got -2");
-  REQUIRE(error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_bool("flag"); }) ==
+  REQUIRE(testing::config_error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_bool("flag"); }) ==
           "test.yaml:3:7: a.b.flag must be true or false, got maybe");
-  REQUIRE(error_of([&] {
+  REQUIRE(testing::config_error_of([&] {
             testing::params_from(yaml, "a.b", kSpecs).get_choice("mode", {"fast", "slow"});
           }) == "test.yaml:4:7: a.b.mode must be one of fast, slow, got medium");
-  REQUIRE(error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_double_list("values"); }) ==
+  REQUIRE(testing::config_error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_double_list("values"); }) ==
           "test.yaml:5:9: a.b.values must be a non-empty list of finite numbers, got []");
-  REQUIRE_THAT(error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_string("needed"); }),
+  REQUIRE_THAT(testing::config_error_of([&] { testing::params_from(yaml, "a.b", kSpecs).get_string("needed"); }),
                Contains("a.b.needed is required"));
-  REQUIRE(error_of([&] { testing::params_from("count: 2.5", "", kSpecs).get_int("count"); }) ==
+  REQUIRE(testing::config_error_of([&] { testing::params_from("count: 2.5", "", kSpecs).get_int("count"); }) ==
           "test.yaml:1:8: count must be an integer, got 2.5");
-  REQUIRE(error_of([&] { testing::params_from("scale: .nan", "", kSpecs).get_double("scale"); }) ==
+  REQUIRE(testing::config_error_of([&] { testing::params_from("scale: .nan", "", kSpecs).get_double("scale"); }) ==
           "test.yaml:1:8: scale must be a finite number, got .nan");
 }
 
@@ -62,13 +53,13 @@ TEST_CASE("unread keys are errors with a suggestion", "[core]") {
   Params p = testing::params_from("{count: 1, cuont: 2, needed: y}", "s", kSpecs);
   p.get_int("count");
   p.get_string("needed");
-  REQUIRE(error_of([&] { p.finish(); }) ==
+  REQUIRE(testing::config_error_of([&] { p.finish(); }) ==
           "test.yaml:1:12: s.cuont is not a known key (did you mean 'count'?); known keys: "
           "count, scale, flag, mode, values, needed");
 }
 
 TEST_CASE("a section that is not a map is rejected", "[core]") {
-  REQUIRE(error_of([] { testing::params_from("[1, 2]", "train", kSpecs); }) ==
+  REQUIRE(testing::config_error_of([] { testing::params_from("[1, 2]", "train", kSpecs); }) ==
           "test.yaml:1:1: train must be a map of keys to values, got [1, 2]");
 }
 
@@ -79,7 +70,7 @@ TEST_CASE("overridden values are located by their origin", "[core]") {
   source->set_origin("train.iterations", "--set train.iterations=abc");
   source->set_context("(in run r1)");
   Params p(root["train"], "train", source, {{"iterations", "1", "n"}});
-  REQUIRE(error_of([&] { p.get_int("iterations", 1, 5); }) ==
+  REQUIRE(testing::config_error_of([&] { p.get_int("iterations", 1, 5); }) ==
           "--set train.iterations=abc: train.iterations must be an integer in [1, 5], got abc "
           "(in run r1)");
 }
@@ -99,10 +90,10 @@ TEST_CASE("dotted paths create maps, refuse scalars, and keep sweep keys whole",
 
 TEST_CASE("YAML files: missing and malformed ones name the file", "[core]") {
   testing::TempDir tmp;
-  REQUIRE_THAT(error_of([&] { load_yaml_file(tmp.file("nope.yaml")); }),
+  REQUIRE_THAT(testing::config_error_of([&] { load_yaml_file(tmp.file("nope.yaml")); }),
                Contains("nope.yaml: cannot open the file"));
   testing::write_text(tmp.file("bad.yaml"), "a: 1\nb: [1, 2\n");
-  REQUIRE_THAT(error_of([&] { load_yaml_file(tmp.file("bad.yaml")); }),
+  REQUIRE_THAT(testing::config_error_of([&] { load_yaml_file(tmp.file("bad.yaml")); }),
                Contains("bad.yaml:3:1: malformed YAML"));
 }
 
