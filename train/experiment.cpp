@@ -20,6 +20,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -188,6 +189,15 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
     }
     base_tree["sweep"] = keys_only;
   }
+  // A run's id and its swept values as text.
+  auto name_run = [&](PlannedRun& run, const std::vector<std::size_t>& index) {
+    std::vector<std::string> id_parts;
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      run.swept.emplace_back(axes[k].key, node_text(axis_values[k][index[k]]));
+      id_parts.push_back(axes[k].short_name + "-" + axes[k].labels[index[k]]);
+    }
+    run.id = id_parts.empty() ? "run" : join_names(id_parts, "_");
+  };
   auto plan_run = [&](const std::vector<std::size_t>& index, bool from_file) {
     auto source = std::make_shared<ConfigSource>(o.config_path);
     YAML::Node tree = from_file ? load_tree(o, overrides, *source) : YAML::Clone(base_tree);
@@ -195,7 +205,7 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
       for (const auto& ov : overrides) source->set_origin(ov.key, ov.origin);
     }
     PlannedRun run;
-    std::vector<std::string> id_parts;
+    name_run(run, index);
     for (std::size_t k = 0; k < axes.size(); ++k) {
       const SweepAxis& a = axes[k];
       const YAML::Node value =
@@ -206,22 +216,50 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
                       sweep_origin.empty() ? source->locate("sweep." + a.key, mark) : sweep_origin);
       // A value from the file keeps its own position; one from --set names the --set.
       if (!sweep_origin.empty()) source->set_origin(a.key, sweep_origin);
-      run.swept.emplace_back(a.key, node_text(value));
-      id_parts.push_back(a.short_name + "-" + a.labels[index[k]]);
     }
-    run.id = id_parts.empty() ? "run" : join_names(id_parts, "_");
     if (count > 1) source->set_context(fmt::format("(in run {} of the sweep)", run.id));
     run.config = parse_run_config(tree, source, reg, file_stem(o.config_path));
     return run;
   };
 
+  // The seed reaches only a run's random streams, never its components, so runs that differ
+  // only in the seed share one validation: the first seed's run is planned in full, and the
+  // others copy it once their seed passes the same check (>= 0). This is what plans a sweep of
+  // 100,000 seeds in seconds; every other swept key is validated run by run.
+  std::size_t seed_axis = axes.size();
+  std::size_t seed_stride = 1;  // runs between consecutive values of the seed axis
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    if (axes[k].key == "seed") seed_axis = k;
+  }
+  for (std::size_t k = seed_axis + 1; k < axes.size(); ++k) seed_stride *= axes[k].labels.size();
+  const auto seed_source = std::make_shared<ConfigSource>(o.config_path);
+  auto seed_of = [&](const YAML::Node& value) -> std::optional<uint64_t> {
+    YAML::Node one(YAML::NodeType::Map);
+    one["seed"] = YAML::Clone(value);  // assigning the node itself would merge its tree's node pool
+    try {
+      Params p(one, "", seed_source, config_schema());
+      return static_cast<uint64_t>(p.get_int("seed", 0));
+    } catch (const ConfigError&) {
+      return std::nullopt;
+    }
+  };
+
   std::vector<std::size_t> index(axes.size(), 0);
   plan.runs.reserve(count);
   for (std::size_t r = 0; r < count; ++r) {
-    try {
-      plan.runs.push_back(plan_run(index, false));
-    } catch (const ConfigError&) {
-      plan.runs.push_back(plan_run(index, true));  // throws again, with the file position
+    std::optional<uint64_t> seed;
+    if (seed_axis < axes.size() && index[seed_axis] > 0) seed = seed_of(axis_values[seed_axis][index[seed_axis]]);
+    if (seed) {
+      PlannedRun run;
+      name_run(run, index);
+      run.config = plan.runs[r - index[seed_axis] * seed_stride].config.with_seed(*seed);
+      plan.runs.push_back(std::move(run));
+    } else {
+      try {
+        plan.runs.push_back(plan_run(index, false));
+      } catch (const ConfigError&) {
+        plan.runs.push_back(plan_run(index, true));  // throws again, with the file position
+      }
     }
     // Odometer: the last axis varies fastest.
     for (std::size_t k = axes.size(); k-- > 0;) {
@@ -356,17 +394,27 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
   const int64_t E = static_cast<int64_t>(pack.runs.size());
   std::vector<PlannedRun*> members;
   for (const std::size_t i : pack.runs) members.push_back(&plan.runs[i]);
-  RunConfig& first = members.front()->config;
+  const RunConfig& first = members.front()->config;
   std::vector<fs::path> dirs;
   std::vector<RunResult> results(E);
+  // Hooks are stateful: each pack makes its own. Made here so that their columns are known
+  // if training fails; a failure to make them fails the pack, as any other failure does.
+  std::vector<NamedHook> hooks;
+  std::string hooks_error;
+  try {
+    hooks = first.make_metrics();
+  } catch (const std::exception& e) {
+    hooks_error = e.what();
+  }
   std::vector<std::string> columns;
-  for (const auto& h : first.metrics) columns.push_back(h.name);
+  for (const auto& h : hooks) columns.push_back(h.name);
   for (int64_t e = 0; e < E; ++e) {
     dirs.push_back(fs::path(plan.dir) / "runs" / members[e]->id);
     results[e].id = members[e]->id;
     results[e].swept = members[e]->swept;
     results[e].columns = columns;
     results[e].final_values.assign(columns.size(), std::nan(""));
+    results[e].initial_values.assign(columns.size(), std::nan(""));
     results[e].pack = static_cast<int64_t>(pack_index);
     results[e].pack_size = E;
   }
@@ -374,9 +422,10 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
     return fmt::format("[{}/{}] {}", pack.runs[e] + 1, plan.runs.size(), members[e]->id);
   };
   try {
+    if (!hooks_error.empty()) throw std::runtime_error("cannot make the metric hooks: " + hooks_error);
     for (int64_t e = 0; e < E; ++e) {
       fs::create_directories(dirs[e] / "weights");
-      write_file_atomic((dirs[e] / "config.yaml").string(), yaml_text(members[e]->config.resolved));
+      write_file_atomic((dirs[e] / "config.yaml").string(), yaml_text(members[e]->config.resolved_tree()));
     }
     std::shared_ptr<models::Model> model = first.model->build(E);
     for (int64_t e = 0; e < E; ++e) {
@@ -405,7 +454,7 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
       seeds.push_back(m->config.seed);
       optimizers.push_back(m->config.optimizer.get());
     }
-    Trainer trainer(*model, *first.task, seeds, optimizers, std::move(first.metrics), first.train,
+    Trainer trainer(*model, *first.task, seeds, optimizers, std::move(hooks), first.train,
                     first.device);
     const TrainOutcome outcome = trainer.run(
         [&](int64_t step, double loss) { reporter.step(pack_index, step, loss); },
@@ -427,7 +476,10 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
       r.status = m.status;
       r.reason = m.reason;
       r.steps_done = m.steps_done;
-      if (!trainer.log(e).rows.empty()) r.final_values = trainer.log(e).rows.back();
+      if (!trainer.log(e).rows.empty()) {
+        r.final_values = trainer.log(e).rows.back();
+        if (trainer.log(e).steps.front() == 0) r.initial_values = trainer.log(e).rows.front();
+      }
       // The pack's cost, shared among its members.
       r.metric_seconds = outcome.hook_seconds / E;
       if (outcome.iterations_run > 0) {

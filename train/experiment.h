@@ -51,6 +51,8 @@ inline constexpr std::size_t kMaxSweepRuns = 100000;
 
 /// Loads the config, applies the overrides, expands the sweep, validates every run and
 /// groups the runs into packs. Throws ConfigError on the first problem; writes nothing.
+/// `registries` must outlive the plan: its runs make their metric hooks from them when they
+/// train (RunConfig::make_metrics).
 ExperimentPlan plan_experiment(const ExperimentOptions& options, const Registries& registries);
 
 /// Throws ConfigError when the plan's output folder exists and `options.overwrite` is off, or
@@ -71,6 +73,7 @@ struct RunResult {
   std::vector<init::InitReport> init;  ///< the initial weights' rank, norm, effective rank
   std::vector<std::string> columns;
   std::vector<double> final_values;  ///< last logged row (NaN where none)
+  std::vector<double> initial_values;  ///< the row at step 0, before any update (NaN where none)
   int64_t steps_done = 0;
   double wall_seconds = 0;
   double ms_per_iteration = 0;  ///< training time per update, metric hooks excluded (a pack's divided by its members)

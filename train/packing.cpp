@@ -7,21 +7,45 @@
 namespace richlazy::train {
 
 std::string pack_key(const RunConfig& config) {
-  YAML::Node key = YAML::Clone(config.resolved);
-  key.remove("seed");
-  key.remove("init");
-  YAML::Node train = key["train"];
-  if (train.IsMap()) {
-    YAML::Node optimizer = train["optimizer"];
-    if (optimizer.IsMap()) {
-      const YAML::Node name = YAML::Clone(optimizer["name"]);
-      train["optimizer"] = YAML::Node(YAML::NodeType::Map);
-      train["optimizer"]["name"] = name;
-    }
+  return config.pack_key ? *config.pack_key : compute_pack_key(config);
+}
+
+namespace {
+/// Appends an unambiguous text of `node` (every scalar length-prefixed), leaving out the keys
+/// `skip` says to at each path. Walking the tree is much faster than cloning and emitting it.
+void append_key(const YAML::Node& node, const std::string& path, std::string& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      out += std::to_string(node.Scalar().size()) + ':' + node.Scalar();
+      return;
+    case YAML::NodeType::Sequence:
+      out += '[';
+      for (const auto& item : node) append_key(item, path + "[]", out);
+      out += ']';
+      return;
+    case YAML::NodeType::Map:
+      out += '{';
+      for (const auto& kv : node) {
+        const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+        const std::string child = path.empty() ? key : path + "." + key;
+        if (child == "seed" || child == "init") continue;
+        // The optimizer's hyperparameters are per member; its name is not.
+        if (path == "train.optimizer" && key != "name") continue;
+        append_key(kv.first, path + "{}", out);
+        append_key(kv.second, child, out);
+      }
+      out += '}';
+      return;
+    default:
+      out += '~';
   }
-  YAML::Emitter out;
-  out << YAML::Flow << key;
-  return out.c_str();
+}
+}  // namespace
+
+std::string compute_pack_key(const RunConfig& config) {
+  std::string out;
+  append_key(config.resolved, "", out);
+  return out;
 }
 
 namespace {
@@ -41,7 +65,10 @@ bool logs_kernel(const RunConfig& config) {
   if (!names.IsSequence()) return false;
   for (const auto& item : names) {
     const YAML::Node name = item.IsMap() ? item["name"] : item;
-    if (name.IsDefined() && name.IsScalar() && name.Scalar() == "kernel_alignment") return true;
+    if (name.IsDefined() && name.IsScalar() &&
+        (name.Scalar() == "kernel_alignment" || name.Scalar() == "kernel_task_alignment")) {
+      return true;
+    }
   }
   return false;
 }

@@ -29,7 +29,10 @@ inline constexpr int64_t kAutoPackWeightBudget = 700000;
 /// What a run must share with another to be packed with it: its resolved config without
 /// `seed`, `init` and the optimizer's hyperparameters (the optimizer's name stays), as text.
 /// (`train.pack` stays too: runs that ask for different packing are packed apart.)
+/// Reads the key parse_run_config stored in the config, else computes it.
 std::string pack_key(const RunConfig& config);
+/// Computes the key from the config's resolved tree.
+std::string compute_pack_key(const RunConfig& config);
 
 /// On the CPU, `auto` also keeps a pack's estimated memory (member_bytes per member) under
 /// this: a pack holds the state of all its networks at once, the tangent kernels of

@@ -4,10 +4,12 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/csv.h>
 #include <richlazy/core/device.h>
+#include <richlazy/train/packing.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 #include <regex>
 #include <set>
 
@@ -47,6 +49,8 @@ const std::vector<ParamSpec>& train_schema() {
 const std::vector<ParamSpec>& metrics_schema() {
   static const std::vector<ParamSpec> specs{
       {"every", "500", "log the metrics every this many updates (and at step 0 and the end)"},
+      {"schedule", "every", "every: log every `every` updates; log: also at 1, 2, 5, 10, 20, 50, 100, ... "
+                            "updates, to see learning's first steps"},
       {"probe_trials", "320", "fixed probe trials for rep_alignment and sign_similarity"},
       {"kernel_trials", "32", "the first this many probe trials form the tangent kernel"},
       {"test_trials", "2000", "held-out trials for test_loss / test_accuracy when the task has no "
@@ -61,8 +65,9 @@ namespace {
 /// Columns that metrics.csv (step) and summary.csv (run_id, status, steps, timings) write
 /// themselves, so no metric may be called so.
 const std::vector<std::string>& reserved_columns() {
-  static const std::vector<std::string> names{"step",  "run_id",       "status",           "steps",
-                                              "wall_seconds", "ms_per_iteration", "metric_seconds"};
+  static const std::vector<std::string> names{"step",           "run_id",           "status",
+                                              "steps",          "wall_seconds",     "ms_per_iteration",
+                                              "metric_seconds", "init_spectral_radius", "init_erank_eig"};
   return names;
 }
 
@@ -92,6 +97,22 @@ std::string column_problem(const std::string& column, const std::string& own, co
     return "is a swept key, which has a column of its own in summary.csv; choose another name";
   }
   return "";
+}
+
+/// What it takes to make a run's metric hooks again (see RunConfig::make_metrics).
+struct MetricsRecipe {
+  YAML::Node section;  ///< the metrics: section as validated, a tree of its own
+  std::shared_ptr<const ConfigSource> source;
+  const Registries* registries = nullptr;  ///< outlives every config parsed with it
+  std::vector<models::ParameterInfo> parameters;
+  std::shared_ptr<const tasks::Task> task;
+  std::string model;
+  std::vector<std::string> sweep_keys;
+};
+
+std::mutex& shared_yaml_mutex() {
+  static std::mutex m;
+  return m;
 }
 
 std::vector<NamedHook> parse_metrics(Params& section, const Registries& reg,
@@ -209,6 +230,7 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
 
   Params metrics = p.child("metrics", metrics_schema());
   rc.train.log_every = metrics.get_int("every", 1);
+  rc.train.log_schedule = metrics.get_choice("schedule", {"every", "log"}) == "log";
   rc.train.probe_trials = metrics.get_int("probe_trials", 1, 1000000);
   rc.train.kernel_trials = metrics.get_int("kernel_trials", 1, rc.train.probe_trials);
   rc.train.test_trials = metrics.get_int("test_trials", 1, 10000000);
@@ -219,16 +241,48 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
       if (kv.first.IsScalar()) sweep_keys.push_back(kv.first.Scalar());
     }
   }
-  rc.metrics = parse_metrics(
-      metrics, reg,
-      metrics::MetricTarget{parameters, *rc.task, model_name.IsScalar() ? "model " + model_name.Scalar() : "the model"},
-      sweep_keys);
+  // Validated here, once; each pack makes fresh hooks from the same section when it starts.
+  auto recipe = std::make_shared<MetricsRecipe>();
+  recipe->section = YAML::Clone(metrics.node());
+  recipe->source = source;
+  recipe->registries = &reg;
+  recipe->parameters = parameters;
+  recipe->task = rc.task;
+  recipe->model = model_name.IsScalar() ? "model " + model_name.Scalar() : "the model";
+  recipe->sweep_keys = sweep_keys;
+  parse_metrics(metrics, reg, metrics::MetricTarget{parameters, *rc.task, recipe->model}, sweep_keys);
   metrics.finish();
+  rc.make_metrics = [recipe = std::shared_ptr<const MetricsRecipe>(recipe)] {
+    // Runs that differ only in their seed share the recipe, and packs start on many threads:
+    // yaml-cpp nodes are not safe to read from two threads at once.
+    std::lock_guard<std::mutex> lock(shared_yaml_mutex());
+    Params section(YAML::Clone(recipe->section), "metrics", recipe->source, metrics_schema());
+    return parse_metrics(section, *recipe->registries,
+                         metrics::MetricTarget{recipe->parameters, *recipe->task, recipe->model},
+                         recipe->sweep_keys);
+  };
 
   p.skip("sweep");
   p.finish();
   rc.resolved = p.resolved();
+  rc.pack_key = std::make_shared<const std::string>(compute_pack_key(rc));
   return rc;
+}
+
+YAML::Node RunConfig::resolved_tree() const {
+  YAML::Node tree;
+  {
+    std::lock_guard<std::mutex> lock(shared_yaml_mutex());
+    tree = YAML::Clone(resolved);
+  }
+  tree["seed"] = seed;
+  return tree;
+}
+
+RunConfig RunConfig::with_seed(uint64_t new_seed) const {
+  RunConfig copy = *this;
+  copy.seed = new_seed;
+  return copy;
 }
 
 }  // namespace richlazy::train

@@ -10,20 +10,17 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace richlazy::train {
 
-/// Everything one run needs, validated. Building it allocates no tensors.
+/// Everything one run needs, validated. Building it allocates no tensors. A copy shares the
+/// validated components (they are immutable) and the resolved tree, so runs of a sweep that
+/// differ only in their seed are planned by copying one (see with_seed).
 struct RunConfig {
-  RunConfig() = default;
-  RunConfig(RunConfig&&) = default;
-  RunConfig& operator=(RunConfig&&) = default;
-  RunConfig(const RunConfig&) = delete;  // holds stateful metric hooks
-  RunConfig& operator=(const RunConfig&) = delete;
-
   std::string experiment;
   uint64_t seed = 0;
   std::string device_choice;  ///< cpu | cuda | auto, as configured
@@ -35,8 +32,22 @@ struct RunConfig {
   std::shared_ptr<const OptimizerBuilder> optimizer;
   int64_t pack = 0;                ///< train.pack: most networks per pack; 0 = auto
   bool tf32 = false;               ///< train.tf32: TF32 matrix products on a GPU
-  std::vector<NamedHook> metrics;  ///< fresh hooks, used by one run
-  YAML::Node resolved;             ///< the config as run, every default filled in
+  /// Fresh metric hooks for one pack, in column order (hooks are stateful, so each pack makes
+  /// its own when it starts). Validated when the config was parsed; safe to call from any thread.
+  std::function<std::vector<NamedHook>()> make_metrics;
+  /// The config as run, every default filled in. Shared by the copies of with_seed, whose
+  /// own seed it does not show: read it through resolved_tree().
+  YAML::Node resolved;
+
+  /// What runs must share to train as one pack (see pack_key in packing.h), computed once by
+  /// parse_run_config and shared by the copies of with_seed.
+  std::shared_ptr<const std::string> pack_key;
+
+  /// This run's resolved config as a tree of its own (with its seed). Thread-safe.
+  YAML::Node resolved_tree() const;
+  /// A copy of this run with another seed, which validation allows for any seed >= 0: the seed
+  /// reaches only the run's random streams, never its components.
+  RunConfig with_seed(uint64_t seed) const;
 };
 
 /// The top-level keys of a config, with defaults and documentation.
@@ -47,6 +58,7 @@ const std::vector<ParamSpec>& metrics_schema();
 
 /// Parses and validates a run's config tree (overrides and sweep values already applied;
 /// a top-level `sweep:` is ignored here). Throws ConfigError on the first problem.
+/// `registries` must outlive the config (make_metrics uses them).
 /// `default_experiment` names the experiment when the config does not.
 RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigSource> source,
                            const Registries& registries, const std::string& default_experiment);

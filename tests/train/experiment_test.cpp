@@ -2,11 +2,14 @@
 #include "../test_common.h"
 
 #include <richlazy/core/config_error.h>
+#include <nlohmann/json.hpp>
+#include <richlazy/report/experiment_data.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/seeding.h>
 #include <richlazy/models/ctrnn.h>
 #include <richlazy/tasks/scoring.h>
 #include <richlazy/train/experiment.h>
+#include <richlazy/train/packing.h>
 #include <richlazy/train/summary.h>
 
 #include <filesystem>
@@ -87,6 +90,56 @@ TEST_CASE("every run of a sweep is validated before anything is written", "[trai
   yaml.replace(yaml.find("seed: [0, 1]"), 12, "seed: [0, 0]");
   REQUIRE_THROWS_WITH(train::plan_experiment(options_for(tmp, yaml), registries()),
                       Contains("sweep.seed lists the value 0 twice"));
+}
+
+TEST_CASE("runs that differ only in the seed are planned as the same run would be alone", "[train]") {
+  // Planning copies the first seed's validated run for the other seeds; each copy must equal
+  // the run planned on its own (seed first, so copies are not next to their original).
+  testing::TempDir tmp;
+  const std::string yaml = R"(experiment: seeds
+model: {name: ctrnn, hidden_size: 20}
+init:
+  W_rec: {name: low_rank, rank: 2}
+train: {iterations: 5}
+metrics: {names: [loss, {name: dw, param: W_in, as: dw_input}]}
+sweep:
+  seed: [7, 0x10, 3]
+  init.W_rec.rank: [1, 2]
+)";
+  const auto o = options_for(tmp, yaml);
+  const auto plan = train::plan_experiment(o, registries());
+  REQUIRE(plan.runs.size() == 6);
+  const std::vector<uint64_t> seeds{7, 7, 16, 16, 3, 3};
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const auto& run = plan.runs[i];
+    INFO(run.id);
+    REQUIRE(run.config.seed == seeds[i]);
+    auto solo = o;
+    solo.sets = {fmt::format("seed={}", seeds[i]), "init.W_rec.rank=" + run.swept[1].second, "sweep={}"};
+    const auto alone = train::plan_experiment(solo, registries());
+    REQUIRE(node_text(run.config.resolved_tree()) == node_text(alone.runs[0].config.resolved_tree()));
+    REQUIRE(train::pack_key(run.config) == train::compute_pack_key(alone.runs[0].config));
+    REQUIRE(run.config.resolved_tree()["seed"].as<uint64_t>() == seeds[i]);
+    // Fresh hooks each time (they are stateful), with the run's columns.
+    const auto a = run.config.make_metrics();
+    const auto b = run.config.make_metrics();
+    REQUIRE(a.size() == 2);
+    REQUIRE(a[1].name == "dw_input");
+    REQUIRE(a[0].hook.get() != b[0].hook.get());
+  }
+  REQUIRE(plan.packs.size() == 2);  // one per rank: the seeds train together
+
+  // A bad seed among the copied ones is still located in the file.
+  std::string bad = yaml;
+  bad.replace(bad.find("0x10"), 4, "-1");
+  try {
+    train::plan_experiment(options_for(tmp, bad), registries());
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    REQUIRE(std::string(e.what()) == tmp.file("exp.yaml") +
+                                         ":8:13: seed must be an integer >= 0, got -1 (in run seed--1_rank-1 of "
+                                         "the sweep)");
+  }
 }
 
 TEST_CASE("runs of a rank sweep differ only in the rank", "[train]") {
@@ -256,7 +309,7 @@ TEST_CASE("metric columns can be renamed with as: and must be unique", "[train]"
   o.sets = {"metrics.names=[loss, {name: dw, param: W_in, as: dw_input}, {name: dw, param: W_rec, relative: true}]",
             "sweep={}"};
   const auto plan = train::plan_experiment(o, registries());
-  const auto& m = plan.runs[0].config.metrics;
+  const auto m = plan.runs[0].config.make_metrics();
   REQUIRE(m.size() == 3);
   REQUIRE(m[1].name == "dw_input");
   REQUIRE(m[2].name == "dw");
@@ -390,4 +443,98 @@ TEST_CASE("metrics.csv and summary.csv columns stay intact with as: names", "[tr
   REQUIRE(metrics.rfind("step,loss,dw@rec.v-1\n", 0) == 0);
   const std::string summary = testing::read_text(tmp.file("out/small/summary.csv"));
   REQUIRE(summary.rfind("run_id,init.W_rec.rank,status,loss,dw@rec.v-1,steps,", 0) == 0);
+}
+
+TEST_CASE("every run logs its initial spectral radius and erank_eig, and erank_rec can measure eig", "[train]") {
+  testing::TempDir tmp;
+  const std::string yaml = R"(experiment: spectra
+model: {name: ctrnn, hidden_size: 30}
+init:
+  W_rec: {name: low_rank, rank: 3, norm: {spectral_radius: 0.9}}
+train: {iterations: 4}
+metrics: {every: 2, names: [loss, {name: erank_rec, measure: eig}]}
+sweep:
+  seed: [0, 1]
+)";
+  auto o = options_for(tmp, yaml);
+  auto plan = train::plan_experiment(o, registries());
+  train::run_experiment(plan, o);
+  const auto table = report::parse_csv(testing::read_text(plan.dir + "/summary.csv"), "summary.csv");
+  const auto& header = table[0];
+  REQUIRE(header.back() == "init_erank_eig");
+  REQUIRE(header[header.size() - 2] == "init_spectral_radius");
+  for (std::size_t r = 1; r < table.size(); ++r) {
+    const std::string run = plan.dir + "/runs/" + table[r][0];
+    INFO(run);
+    // Independently: the eigenvalues of the saved initial weight (float32, as trained).
+    const torch::Tensor w = read_npy(run + "/weights/W_rec_init.npy").to(torch::kDouble);
+    const torch::Tensor moduli = torch::linalg_eigvals(w).abs();
+    const double radius = moduli.max().item<double>();
+    const double erank = moduli.sum().item<double>() / (radius * 30);
+    REQUIRE(radius == Approx(0.9).epsilon(1e-6));
+    REQUIRE(std::stod(table[r][header.size() - 2]) == Approx(radius).epsilon(1e-9));
+    REQUIRE(std::stod(table[r].back()) == Approx(erank).epsilon(1e-9));
+    const auto json = nlohmann::json::parse(testing::read_text(run + "/summary.json"));
+    bool found = false;
+    for (const auto& i : json["init"]) {
+      if (i["param"] == "W_rec") {
+        found = true;
+        REQUIRE(i["spectral_radius"].get<double>() == Approx(radius).epsilon(1e-9));
+        REQUIRE(i["erank_eig"].get<double>() == Approx(erank).epsilon(1e-9));
+      } else {
+        REQUIRE(i["spectral_radius"].is_null());  // W_in and W_out are not square
+      }
+    }
+    REQUIRE(found);
+    // The metric at step 0 is the same measure of the same matrix, and summary.json's
+    // `initial` block holds the step-0 row.
+    const auto metrics = report::parse_csv(testing::read_text(run + "/metrics.csv"), "metrics.csv");
+    REQUIRE(metrics[0][2] == "erank_rec");
+    REQUIRE(std::stod(metrics[1][2]) == Approx(erank).epsilon(1e-9));
+    REQUIRE(metrics[1][0] == "0");
+    REQUIRE(json["initial"]["loss"].get<double>() == Approx(std::stod(metrics[1][1])).epsilon(1e-12));
+    REQUIRE(json["initial"]["erank_rec"].get<double>() == Approx(std::stod(metrics[1][2])).epsilon(1e-12));
+    REQUIRE(json["final"]["loss"].get<double>() == Approx(std::stod(metrics.back()[1])).epsilon(1e-12));
+    REQUIRE(json["initial"]["loss"].get<double>() != json["final"]["loss"].get<double>());
+  }
+  o.sets = {"metrics.names=[{name: erank_rec, param: W_in, measure: eig}]"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()),
+                      Contains("metrics.names[0].measure eig needs a square weight, and W_in is 30 x 3"));
+}
+
+TEST_CASE("metrics.schedule log also logs at 1 2 5 10 20 50 and so on updates", "[train]") {
+  train::TrainSettings s;
+  s.iterations = 120;
+  s.log_every = 50;
+  auto logged = [&] {
+    std::vector<int64_t> steps;
+    for (int64_t k = 1; k <= s.iterations; ++k) {
+      if (train::is_logged_step(s, k)) steps.push_back(k);
+    }
+    return steps;
+  };
+  REQUIRE(logged() == std::vector<int64_t>{50, 100, 120});
+  s.log_schedule = true;
+  REQUIRE(logged() == std::vector<int64_t>{1, 2, 5, 10, 20, 50, 100, 120});
+  s.iterations = 2000000;
+  s.log_every = 1000000000;
+  const auto many = logged();
+  REQUIRE(many.size() == 20);  // 1, 2, 5 in each of six decades, 1e6 and 2e6
+  REQUIRE(many.back() == 2000000);
+
+  // In a run: metrics.csv has a row at step 0 and at each of these steps.
+  testing::TempDir tmp;
+  auto o = options_for(tmp, R"(experiment: logsched
+model: {name: ctrnn, hidden_size: 10}
+train: {iterations: 120}
+metrics: {every: 50, schedule: log, names: [loss, dw_rec]}
+)");
+  auto plan = train::plan_experiment(o, registries());
+  train::run_experiment(plan, o);
+  const auto rows = report::parse_csv(testing::read_text(plan.dir + "/runs/run/metrics.csv"), "metrics.csv");
+  std::vector<std::string> steps;
+  for (std::size_t r = 1; r < rows.size(); ++r) steps.push_back(rows[r][0]);
+  REQUIRE(steps == std::vector<std::string>{"0", "1", "2", "5", "10", "20", "50", "100", "120"});
+  o.sets = {"metrics.schedule=geometric"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()), Contains("metrics.schedule must be one of"));
 }
