@@ -1,5 +1,6 @@
 // init/cell_types.cpp: cell-type block model.
 #include <richlazy/init/cell_types.h>
+#include <richlazy/init/matrix_file.h>
 
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/config_source.h>
@@ -21,6 +22,7 @@ constexpr int64_t kMaxClasses = 1000;  // tables in the literature have tens of 
 
 namespace {
 CellTypeTable read_cell_types(const std::string& path) {
+  require_data_file(path);
   const YAML::Node root = load_yaml_file(path);
   if (!root.IsMap()) {
     throw ConfigError(fmt::format("{}: a cell-type table is a YAML map with classes, connection_probability "

@@ -1,5 +1,5 @@
 // richlazy/init/cell_types.h: a cell-type block model of connectivity (e.g. Billeh et al.
-// 2020's mouse V1 rules, ../shared/data/billeh_v1).
+// 2020's mouse V1 rules, data/billeh_v1).
 #pragma once
 
 #include <ATen/core/Generator.h>

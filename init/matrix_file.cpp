@@ -21,8 +21,32 @@
 
 namespace richlazy::init {
 
+void require_data_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return;
+  // The data richlazy ships, by the folder it lives in.
+  static const std::vector<std::pair<std::string, std::string>> known{
+      {"celegans", "the C. elegans connectome of Varshney et al. 2011, as packaged by Kim et al. 2019"},
+      {"billeh_v1", "the mouse V1 cell classes of Billeh et al. 2020"},
+  };
+  const std::string folder = std::filesystem::path(path).parent_path().filename().string();
+  for (const auto& [name, what] : known) {
+    if (folder == name) {
+      throw ConfigError(fmt::format("{}: no such file ({} ships with richlazy: data/{}/ in its source tree, "
+                                    "share/richlazy/data/{}/ when installed; data/{}/SOURCE.md says where it "
+                                    "comes from)",
+                                    path, what, name, name, name));
+    }
+  }
+  throw ConfigError(fmt::format("{}: no such file (paths in a config file are relative to it, on the command "
+                                "line to the working directory; the data richlazy ships is in data/ of its "
+                                "source tree, see data/README.md)",
+                                path));
+}
+
 namespace {
 std::vector<std::string> read_lines(const std::string& path) {
+  require_data_file(path);
   std::ifstream in(path);
   if (!in) throw ConfigError(fmt::format("{}: cannot open the file", path));
   std::vector<std::string> lines;
@@ -151,9 +175,7 @@ torch::Tensor load_matrix(const std::string& path, const std::string& format,
     std::lock_guard<std::mutex> lock(mu);
     if (auto it = cache.find(key); it != cache.end()) return it->second;
   }
-  if (!std::filesystem::exists(path)) {
-    throw ConfigError(fmt::format("{}: no such file", path));
-  }
+  require_data_file(path);
   std::string kind = format;
   if (kind == "auto") {
     if (std::filesystem::path(path).extension() == ".npy") {
@@ -214,7 +236,7 @@ torch::Tensor require_finite_vector(const torch::Tensor& v, const std::string& p
 }  // namespace
 
 torch::Tensor load_vector(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw ConfigError(fmt::format("{}: no such file", path));
+  require_data_file(path);
   if (std::filesystem::path(path).extension() == ".npy") {
     const torch::Tensor v = read_npy(path).to(torch::kDouble);
     if (v.squeeze().dim() > 1) {

@@ -8,6 +8,10 @@
 
 namespace richlazy::init {
 
+/// Throws ConfigError when `path` does not exist, saying where richlazy's own data lives (and,
+/// for a file of its data folders, where that data comes from).
+void require_data_file(const std::string& path);
+
 /// A matrix from `path`, float64 on the CPU. `format`: npy (any dtype and order .npy reads),
 /// csv (dense: one row per line, comma- or whitespace-separated numbers), edges (lines
 /// "pre,post,weight" with 0-based neuron indices, or neuron names when `names` is given;

@@ -65,7 +65,7 @@ const Registries& registries() {
 
 std::string richlazy_binary() { return RICHLAZY_TEST_BINARY; }
 std::string source_dir() { return RICHLAZY_TEST_SOURCE_DIR; }
-std::string shared_data_dir() { return std::string(RICHLAZY_TEST_SOURCE_DIR) + "/../shared/data"; }
+std::string data_dir() { return std::string(RICHLAZY_TEST_SOURCE_DIR) + "/data"; }
 
 std::unique_ptr<train::OptimizerBuilder> make_optimizer(const std::string& yaml) {
   Params p = params_from(yaml, "train.optimizer");

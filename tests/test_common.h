@@ -52,10 +52,10 @@ std::string config_error_of(const std::function<void()>& f);
 /// The built-in registries, made once per test process.
 const Registries& registries();
 
-/// Path of the richlazy binary under test, the source tree and ../shared/data.
+/// Path of the richlazy binary under test, the source tree and the data/ it ships.
 std::string richlazy_binary();
 std::string source_dir();
-std::string shared_data_dir();
+std::string data_dir();
 
 /// The optimizer a `train.optimizer` spec names, e.g. "{name: sgd, lr: 0.1}".
 std::unique_ptr<train::OptimizerBuilder> make_optimizer(const std::string& yaml);

@@ -128,7 +128,7 @@ TEST_CASE("npy reader survives huge header fields and shapes that overflow", "[c
 }
 
 TEST_CASE("npy reader reads the real C. elegans connectome", "[core]") {
-  const std::string path = testing::shared_data_dir() + "/celegans/Gs.npy";
+  const std::string path = testing::data_dir() + "/celegans/Gs.npy";
   if (!std::filesystem::exists(path)) {
     WARN("shared data not found at " << path << "; skipping");
     return;
@@ -138,7 +138,7 @@ TEST_CASE("npy reader reads the real C. elegans connectome", "[core]") {
   REQUIRE(gs.scalar_type() == torch::kDouble);
   REQUIRE(gs.ne(0).sum().item<int64_t>() == 2305);  // SOURCE.md: 2305 nonzero entries
   REQUIRE(gs.sum().item<double>() == 6932);         // and 6932 synapses
-  const torch::Tensor mask = read_npy(testing::shared_data_dir() + "/celegans/emask.npy");
+  const torch::Tensor mask = read_npy(testing::data_dir() + "/celegans/emask.npy");
   REQUIRE(mask.sum().item<int64_t>() == 26);        // 26 inhibitory neurons
 }
 
