@@ -115,10 +115,8 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
   const Built built = a.config_path.empty() ? matrix_from_spec(a, reg) : matrix_from_config(a, reg);
   const torch::Tensor& w = built.matrix;
   const metrics::SpectrumMeasures m = metrics::spectrum_measures(w);
-  const torch::Tensor w64 = w.to(torch::kDouble);
-  const double spectral_radius =
-      w.size(0) == w.size(1) ? torch::linalg_eigvals(w64).abs().max().item<double>()
-                             : std::nan("");
+  const metrics::EigenvalueMeasures eig = metrics::eigenvalue_measures(w);  // NaN unless square
+  const double spectral_radius = eig.spectral_radius;
   std::vector<double> top(m.singular_values.begin(),
                           m.singular_values.begin() +
                               std::min<std::size_t>(10, m.singular_values.size()));
@@ -132,6 +130,7 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
   out += fmt::format("  nuclear / (spectral * n)       {:.6g}\n", m.nuclear_ratio);
   out += fmt::format("  participation ratio            {:.6g}\n", m.participation_ratio);
   out += fmt::format("  stable rank                    {:.6g}\n", m.stable_rank);
+  out += fmt::format("  eigenvalue erank (erank_eig)   {:.6g}\n", eig.erank_eig);
   std::fputs(out.c_str(), stdout);
 
   if (!a.npy_path.empty()) write_npy(a.npy_path, w);
@@ -144,7 +143,8 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
                            {"erank_roy_vetterli", m.roy_vetterli},
                            {"erank_nuclear_ratio", m.nuclear_ratio},
                            {"participation_ratio", m.participation_ratio},
-                           {"stable_rank", m.stable_rank}};
+                           {"stable_rank", m.stable_rank},
+                           {"erank_eig", eig.erank_eig}};
     write_file_atomic(a.json_path, j.dump(2) + "\n");
   }
   return 0;

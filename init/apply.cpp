@@ -120,8 +120,9 @@ std::vector<InitReport> apply_initializers(models::Model& model, const std::vect
     param.copy_(value.reshape(param.sizes()));
     done[step.param] = param.detach().to(torch::kCPU, torch::kDouble).reshape({rows, cols});
     const auto m = metrics::spectrum_measures(done[step.param]);
+    const auto eig = metrics::eigenvalue_measures(done[step.param]);
     reports.push_back({step.param, step.role, step.spec, rows, cols, m.rank, m.frobenius_norm,
-                       m.roy_vetterli});
+                       m.roy_vetterli, eig.spectral_radius, eig.erank_eig});
   }
   return reports;
 }
@@ -145,9 +146,12 @@ std::string InitTarget::describe_parameters() const {
 }
 
 std::string format_init_report(const InitReport& r) {
-  return fmt::format("{} [{} x {}] {}: rank {}, Frobenius norm {:.4f}, effective rank (Roy-Vetterli) {:.2f}",
-                     r.param, r.rows, r.cols, r.spec, r.rank, r.frobenius_norm,
-                     r.erank_roy_vetterli);
+  std::string out = fmt::format("{} [{} x {}] {}: rank {}, Frobenius norm {:.4f}, effective rank (Roy-Vetterli) {:.2f}",
+                                r.param, r.rows, r.cols, r.spec, r.rank, r.frobenius_norm, r.erank_roy_vetterli);
+  if (!std::isnan(r.spectral_radius)) {
+    out += fmt::format(", spectral radius {:.4f}, erank_eig {:.4f}", r.spectral_radius, r.erank_eig);
+  }
+  return out;
 }
 
 }  // namespace richlazy::init

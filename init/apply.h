@@ -5,6 +5,7 @@
 #include <richlazy/init/initializer.h>
 #include <richlazy/models/model.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct InitReport {
   int64_t rank = 0;
   double frobenius_norm = 0;
   double erank_roy_vetterli = 0;
+  double spectral_radius = std::nan("");  ///< square matrices only (NaN otherwise)
+  double erank_eig = std::nan("");        ///< sum |lambda_i| / (|lambda_1| n), square only
 };
 
 /// Builds one initializer per model parameter, from `init.<param>` where the config names

@@ -22,7 +22,9 @@ std::vector<ParamSpec> with_norm_options(std::vector<ParamSpec> specs, const std
   if (!has_norm) {
     specs.push_back({"norm", default_norm,
                      "Frobenius norm: a number, auto (gain * sqrt(rows), the reference Gaussian's "
-                     "expected norm) or none (keep the initializer's own scale)"});
+                     "expected norm) or none (keep the initializer's own scale); or "
+                     "{spectral_radius: r} (largest |eigenvalue|, square matrices) or "
+                     "{spectral_norm: s} (largest singular value)"});
   }
   if (!has_gain) specs.push_back({"gain", "1.25", "gain g of the reference norm g * sqrt(rows)"});
   return specs;
@@ -41,19 +43,56 @@ torch::Tensor scaled_to_norm(const torch::Tensor& matrix, double norm) {
   return matrix * (norm / current);
 }
 
+torch::Tensor scaled_to_spectral_radius(const torch::Tensor& matrix, double radius) {
+  const torch::Tensor w = matrix.to(torch::kDouble);
+  if (w.dim() != 2 || w.size(0) != w.size(1)) {
+    throw std::runtime_error("a spectral radius needs a square matrix");
+  }
+  const double current = torch::linalg_eigvals(w).abs().max().item<double>();
+  // A nilpotent matrix (every eigenvalue 0; e.g. a rank-1 u v^T with v orthogonal to u) has
+  // no spectral radius to rescale. Its computed eigenvalues are not 0 but rounding, amplified
+  // by the matrix being defective: about sqrt(eps) ||W|| = 1e-8 ||W|| for a Jordan block of
+  // size 2, eps^(1/3) = 6e-6 ||W|| of size 3. Below 1e-5 ||W||_F a radius cannot be told from
+  // rounding, and rescaling it would blow up the matrix by 1e5 or more.
+  const double frobenius = w.norm().item<double>();
+  if (!(current > kNilpotentTolerance * frobenius)) {
+    throw std::runtime_error(fmt::format("cannot rescale to spectral radius {}: the matrix's spectral radius is "
+                                         "{:.3g} (Frobenius norm {:.3g}), numerically nilpotent",
+                                         radius, current, frobenius));
+  }
+  return matrix * (radius / current);
+}
+
+torch::Tensor scaled_to_spectral_norm(const torch::Tensor& matrix, double norm) {
+  const double current = torch::linalg_svdvals(matrix.to(torch::kDouble)).max().item<double>();
+  if (!(current > 0)) throw std::runtime_error("cannot rescale an all-zero matrix to a spectral norm");
+  return matrix * (norm / current);
+}
+
 namespace {
+enum class Scale { frobenius, spectral_radius, spectral_norm };
+
 class Normalized final : public Initializer {
  public:
-  Normalized(std::unique_ptr<Initializer> raw, double norm) : raw_(std::move(raw)), norm_(norm) {}
+  Normalized(std::unique_ptr<Initializer> raw, Scale scale, double value)
+      : raw_(std::move(raw)), scale_(scale), value_(value) {}
   torch::Tensor make(const InitInputs& in) const override {
-    return scaled_to_norm(raw_->make(in), norm_);
+    const torch::Tensor w = raw_->make(in);
+    switch (scale_) {
+      case Scale::spectral_radius: return scaled_to_spectral_radius(w, value_);
+      case Scale::spectral_norm: return scaled_to_spectral_norm(w, value_);
+      default: return scaled_to_norm(w, value_);
+    }
   }
   std::vector<std::string> depends_on() const override { return raw_->depends_on(); }
 
  private:
   std::unique_ptr<Initializer> raw_;
-  double norm_;
+  Scale scale_;
+  double value_;
 };
+
+constexpr double kFloatMax = static_cast<double>(std::numeric_limits<float>::max());
 }  // namespace
 
 std::unique_ptr<Initializer> with_norm(Params&, const InitTarget&, std::unique_ptr<Initializer> raw) {
@@ -63,7 +102,26 @@ std::unique_ptr<Initializer> with_norm(Params&, const InitTarget&, std::unique_p
 std::unique_ptr<Initializer> apply_norm(Params& p, const InitTarget& t, std::unique_ptr<Initializer> raw) {
   const double gain = p.get_double_above("gain", 0.0);
   const YAML::Node v = p.raw("norm");
-  const std::string rule = "must be a number > 0, auto or none";
+  const std::string rule = "must be a number > 0, auto, none, {spectral_radius: r} or {spectral_norm: s}";
+  if (v.IsMap()) {
+    if (v.size() != 1 || !v.begin()->first.IsScalar()) p.fail("norm", rule);
+    const std::string kind = v.begin()->first.Scalar();
+    if (kind != "spectral_radius" && kind != "spectral_norm") p.fail("norm", rule);
+    double value = 0;
+    const YAML::Node x = v.begin()->second;
+    if (!x.IsScalar() || !YAML::convert<double>::decode(x, value) || !std::isfinite(value) || !(value > 0) ||
+        value > kFloatMax) {
+      p.fail("norm", fmt::format("{} must be a number > 0 within float32's range", kind));
+    }
+    if (kind == "spectral_radius" && t.rows != t.cols) {
+      p.fail("norm", fmt::format("spectral_radius needs a square matrix, and this one is {} x {} (use "
+                                 "spectral_norm)",
+                                 t.rows, t.cols));
+    }
+    return std::make_unique<Normalized>(std::move(raw),
+                                        kind == "spectral_radius" ? Scale::spectral_radius : Scale::spectral_norm,
+                                        value);
+  }
   if (!v.IsScalar()) p.fail("norm", rule);
   if (v.Scalar() == "none") return raw;
   double norm = 0;
@@ -71,12 +129,11 @@ std::unique_ptr<Initializer> apply_norm(Params& p, const InitTarget& t, std::uni
     norm = gain * std::sqrt(static_cast<double>(t.rows));
   } else if (!YAML::convert<double>::decode(v, norm) || !std::isfinite(norm) || !(norm > 0)) {
     p.fail("norm", rule);
-  } else if (norm > static_cast<double>(std::numeric_limits<float>::max())) {
+  } else if (norm > kFloatMax) {
     // The matrix is float32: a larger Frobenius norm cannot be represented.
-    p.fail("norm", fmt::format("must lie within float32's range (<= {:.6g})",
-                               static_cast<double>(std::numeric_limits<float>::max())));
+    p.fail("norm", fmt::format("must lie within float32's range (<= {:.6g})", kFloatMax));
   }
-  return std::make_unique<Normalized>(std::move(raw), norm);
+  return std::make_unique<Normalized>(std::move(raw), Scale::frobenius, norm);
 }
 
 std::unique_ptr<Initializer> base_initializer(Params& p, const InitTarget& t) {

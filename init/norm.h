@@ -1,7 +1,9 @@
 // richlazy/init/norm.h: the options every initializer shares, and helpers for building them.
 // `norm` sets the Frobenius norm of the matrix: a number, `auto` (gain * sqrt(rows), the
 // expected norm of the reference Gaussian of that shape, entries of variance gain^2 / cols)
-// or `none` (keep what the initializer produces). Comparing structures at one norm is how
+// or `none` (keep what the initializer produces); `{spectral_radius: r}` and
+// `{spectral_norm: s}` scale to a largest |eigenvalue| or singular value instead (the
+// dynamics of a network follow its spectral radius). Comparing structures at one norm is how
 // the paper separates structure from scale. The registry (InitializerRegistry) gives `norm`
 // and `gain` to every entry and applies `norm` itself; an entry only chooses its default.
 #pragma once
@@ -34,6 +36,17 @@ std::unique_ptr<Initializer> with_norm(Params& p, const InitTarget& target,
 
 /// `matrix` scaled to Frobenius norm `norm` (throws std::runtime_error for a zero matrix).
 torch::Tensor scaled_to_norm(const torch::Tensor& matrix, double norm);
+/// A spectral radius below this fraction of the Frobenius norm is taken for rounding (the
+/// computed eigenvalues of a nilpotent matrix are about eps^(1/k) of its norm, k the size of
+/// its Jordan blocks).
+inline constexpr double kNilpotentTolerance = 1e-5;
+
+/// `matrix` (square) scaled so that its largest |eigenvalue| is `radius`; throws
+/// std::runtime_error for a numerically nilpotent matrix (radius below kNilpotentTolerance
+/// of its Frobenius norm), which no scale brings to a spectral radius.
+torch::Tensor scaled_to_spectral_radius(const torch::Tensor& matrix, double radius);
+/// `matrix` scaled so that its largest singular value is `norm`.
+torch::Tensor scaled_to_spectral_norm(const torch::Tensor& matrix, double norm);
 
 /// The `base: {...}` option of a wrapper: the wrapped initializer, built for the same target.
 std::unique_ptr<Initializer> base_initializer(Params& p, const InitTarget& target);

@@ -49,7 +49,36 @@ SpectrumMeasures spectrum_measures(const torch::Tensor& matrix) {
   return spectrum_measures_from_singular_values(std::vector<double>(p, p + s.numel()));
 }
 
+namespace {
+/// |eigenvalues| of each square matrix of a stack [E, n, n] in float64 on their device: [E, n].
+/// A matrix with a non-finite entry gets a row of NaN.
+torch::Tensor eigenvalue_moduli(const torch::Tensor& matrices) {
+  const torch::Tensor w = matrices.detach().to(torch::kDouble);
+  const torch::Tensor finite = torch::isfinite(w).flatten(1).all(1);  // [E]
+  // The decomposition of a non-finite matrix fails for the whole batch: decompose zeros there.
+  const torch::Tensor a = torch::linalg_eigvals(torch::where(finite.view({-1, 1, 1}), w, torch::zeros_like(w))).abs();
+  return torch::where(finite.view({-1, 1}), a, torch::full_like(a, std::nan("")));
+}
+
+/// sum_i |lambda_i| / (|lambda_1| n) of each row of moduli [E, n]: 0 for a nilpotent matrix.
+torch::Tensor erank_eig_of(const torch::Tensor& moduli) {
+  const torch::Tensor radius = std::get<0>(moduli.max(1));
+  const torch::Tensor value = moduli.sum(1) / (radius * static_cast<double>(moduli.size(1)));
+  return torch::where(radius > 0, value, torch::where(torch::isnan(radius), radius, torch::zeros_like(radius)));
+}
+}  // namespace
+
+EigenvalueMeasures eigenvalue_measures(const torch::Tensor& matrix) {
+  EigenvalueMeasures m;
+  if (matrix.dim() != 2 || matrix.size(0) != matrix.size(1) || matrix.size(0) == 0) return m;
+  const torch::Tensor moduli = eigenvalue_moduli(matrix.detach().to(torch::kCPU).unsqueeze(0));
+  m.spectral_radius = moduli.max().item<double>();
+  m.erank_eig = erank_eig_of(moduli).item<double>();
+  return m;
+}
+
 torch::Tensor member_effective_rank(const torch::Tensor& matrices, const std::string& measure) {
+  if (measure == "eig") return erank_eig_of(eigenvalue_moduli(matrices));
   const torch::Tensor w = matrices.detach().to(torch::kDouble);
   const torch::Tensor finite = torch::isfinite(w).flatten(1).all(1);  // [E]
   // The decomposition of a non-finite matrix fails for the whole batch: decompose zeros there.

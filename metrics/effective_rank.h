@@ -4,10 +4,15 @@
 //   nuclear/spectral ratio: sum_i s_i / (s_1 n)            (normalized, in (0, 1])
 //   participation ratio:    (sum_i s_i^2)^2 / sum_i s_i^4
 //   stable rank:            sum_i s_i^2 / s_1^2
+// and, for a square matrix with eigenvalues |lambda_1| >= ... >= |lambda_n| (the paper's
+// appendix measure for connectomes, where one outlier eigenvalue makes a matrix "low rank"):
+//   spectral radius:        |lambda_1|
+//   eigenvalue erank:       sum_i |lambda_i| / (|lambda_1| n)   (`erank_eig`, in [0, 1])
 #pragma once
 
 #include <torch/types.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,10 +36,19 @@ constexpr double kRankTolerance = 1e-6;
 /// and effective ranks 0; a matrix with a non-finite entry NaN measures.
 SpectrumMeasures spectrum_measures(const torch::Tensor& matrix);
 
-/// One measure ("roy_vetterli", "nuclear_ratio", "participation_ratio" or "stable_rank") of
-/// each matrix of a stack [E, rows, cols], computed in float64 on the matrices' own device
-/// (nothing is read back to the host): [E]. A zero matrix measures 0, a matrix with a
-/// non-finite entry NaN.
+/// Spectral radius and eigenvalue effective rank of a square matrix, in float64 on the CPU;
+/// NaN for a matrix that is not square or has a non-finite entry. A nilpotent matrix (every
+/// eigenvalue 0) has radius 0 and erank_eig 0.
+struct EigenvalueMeasures {
+  double spectral_radius = std::nan("");
+  double erank_eig = std::nan("");
+};
+EigenvalueMeasures eigenvalue_measures(const torch::Tensor& matrix);
+
+/// One measure ("roy_vetterli", "nuclear_ratio", "participation_ratio", "stable_rank", or
+/// "eig" for square matrices: erank_eig above) of each matrix of a stack [E, rows, cols],
+/// computed in float64 on the matrices' own device (nothing is read back to the host): [E].
+/// A zero matrix measures 0, a matrix with a non-finite entry NaN.
 torch::Tensor member_effective_rank(const torch::Tensor& matrices, const std::string& measure);
 
 /// The measures of given singular values (any order, non-negative).

@@ -134,3 +134,38 @@ torch::Tensor tangent_kernel(models::Model& model, const std::string& param,
 }
 
 }  // namespace richlazy::metrics
+
+namespace richlazy::metrics {
+
+torch::Tensor kernel_task_alignment(const torch::Tensor& kernels, const torch::Tensor& targets, bool centred) {
+  // One member at a time, in float64, as member_cosine does.
+  const int64_t E = kernels.size(0);
+  torch::Tensor out = torch::empty({E}, kernels.options().dtype(torch::kDouble));
+  for (int64_t e = 0; e < E; ++e) {
+    const torch::Tensor k = kernels[e].detach().to(torch::kDouble);
+    torch::Tensor y = targets[e].detach().to(k.device(), torch::kDouble);
+    torch::Tensor trace = k.diagonal().sum();
+    if (centred) {
+      // y^T H K H y = yc^T K yc with yc = H y; tr(H K H) = tr K - 1^T K 1 / R.
+      y = y - y.mean();
+      trace = trace - k.sum() / static_cast<double>(k.size(0));
+    }
+    out[e] = torch::matmul(y, torch::matmul(k, y)) / (y.dot(y) * trace);
+  }
+  return out;
+}
+
+torch::Tensor kernel_targets(const torch::Tensor& targets, const std::vector<int64_t>& steps, int64_t outputs) {
+  const torch::Tensor index = torch::tensor(steps, torch::TensorOptions().dtype(torch::kLong)).to(targets.device());
+  const torch::Tensor t = targets.index_select(0, index);  // [S, E, B] or [S, E, B, O]
+  torch::Tensor y;
+  if (t.dim() == 3) {
+    y = torch::one_hot(t, outputs).to(torch::kDouble);  // [S, E, B, O]
+  } else {
+    y = t.to(torch::kDouble);
+  }
+  // Rows (step, trial, output) of each member: [E, S * B * O].
+  return y.permute({1, 0, 2, 3}).reshape({y.size(1), -1});
+}
+
+}  // namespace richlazy::metrics

@@ -43,4 +43,18 @@ torch::Tensor tangent_kernel_bruteforce(models::Model& model, const std::string&
 torch::Tensor tangent_kernel(models::Model& model, const std::string& param,
                              const torch::Tensor& inputs, const std::vector<int64_t>& steps);
 
+/// Kernel-task alignment of each member: y^T K y / (||y||^2 tr K) for kernels K [E, R, R]
+/// and targets y [E, R], in float64 ([E]). In [0, 1] for a positive semi-definite K: the
+/// fraction of the kernel's trace along the targets. `centred`: the same with K and y centred
+/// over the rows (H K H and H y, H = I - 1 1^T / R), which discounts the common mode. NaN
+/// where y or tr K is zero.
+torch::Tensor kernel_task_alignment(const torch::Tensor& kernels, const torch::Tensor& targets,
+                                    bool centred = false);
+
+/// The target vector y of a tangent kernel's rows (step i of `steps`, trial b, output k, as
+/// tangent_kernel orders them) for trials `targets` in the member layout: one-hot class
+/// labels [T, E, B] (classification) or values [T, E, B, O] (regression): [E, R] float64.
+torch::Tensor kernel_targets(const torch::Tensor& targets, const std::vector<int64_t>& steps,
+                             int64_t outputs);
+
 }  // namespace richlazy::metrics

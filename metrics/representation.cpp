@@ -1,6 +1,8 @@
-// metrics/representation.cpp: rep_alignment, sign_similarity and kernel_alignment hooks.
+// metrics/representation.cpp: rep_alignment, sign_similarity, kernel_alignment and the other
+// measures on the probe trials (kernel_task_alignment, hidden_norm_ratio, grad_norm).
 #include <richlazy/metrics/laziness.h>
 #include <richlazy/metrics/metric_hook.h>
+#include <richlazy/tasks/scoring.h>
 
 #include <torch/torch.h>
 
@@ -43,30 +45,95 @@ class SignSimilarity final : public MetricHook {
   torch::Tensor initial_;
 };
 
+/// The tangent kernels of the kernel probe trials w.r.t. `params`, [E, R, R]: with several
+/// parameters the sum of their kernels (J = [J_1, J_2]).
+torch::Tensor probe_kernel(const HookContext& ctx, const std::vector<std::string>& params) {
+  torch::Tensor k;
+  for (const auto& param : params) {
+    const torch::Tensor kp = tangent_kernel(ctx.model, param, ctx.probe.kernel_inputs(), ctx.probe.kernel_steps());
+    k = k.defined() ? k + kp : kp;
+  }
+  return k;
+}
+
 /// Cosine similarity of the empirical tangent kernel w.r.t. `param` at step 0 and now: every
 /// logit at every scored step of the kernel probe trials (8 x 32 x 3 = 768 rows for 2AF).
 class KernelAlignment final : public MetricHook {
  public:
   explicit KernelAlignment(std::vector<std::string> params) : params_(std::move(params)) {}
-  void on_train_begin(const HookContext& ctx) override { initial_ = kernel(ctx); }
+  void on_train_begin(const HookContext& ctx) override { initial_ = probe_kernel(ctx, params_); }
   torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
-    return member_cosine(initial_, kernel(ctx));
+    return member_cosine(initial_, probe_kernel(ctx, params_));
   }
 
  private:
-  // The kernel w.r.t. several parameters is the sum of their kernels (J = [J_1, J_2]).
-  torch::Tensor kernel(const HookContext& ctx) const {
-    torch::Tensor k;
-    for (const auto& param : params_) {
-      const torch::Tensor kp =
-          tangent_kernel(ctx.model, param, ctx.probe.kernel_inputs(), ctx.probe.kernel_steps());
-      k = k.defined() ? k + kp : kp;
-    }
-    return k;
-  }
   std::vector<std::string> params_;
   torch::Tensor initial_;
 };
+
+/// y^T K y / (||y||^2 tr K) of the current tangent kernel of the kernel probe trials (the
+/// kernel_alignment kernel) and their targets: how much of the kernel lies along the task.
+class KernelTaskAlignment final : public MetricHook {
+ public:
+  KernelTaskAlignment(std::vector<std::string> params, bool centred)
+      : params_(std::move(params)), centred_(centred) {}
+  void on_train_begin(const HookContext& ctx) override {
+    const Probe& probe = ctx.probe;
+    const int64_t K = probe.kernel_inputs().size(2);
+    targets_ = kernel_targets(probe.trials().targets.slice(2, 0, K), probe.kernel_steps(), ctx.task.output_size());
+  }
+  torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
+    return kernel_task_alignment(probe_kernel(ctx, params_), targets_, centred_);
+  }
+
+ private:
+  std::vector<std::string> params_;
+  bool centred_;
+  torch::Tensor targets_;  // [E, R] float64
+};
+
+/// ||h[T-1]||_F / ||h[0]||_F over the probe trials: how much the hidden state grows (> 1) or
+/// decays (< 1) from the first step to the last, a sign of the dynamical regime.
+class HiddenNormRatio final : public MetricHook {
+ public:
+  torch::Tensor on_step(const StepInfo& s, const HookContext& ctx) override {
+    const torch::Tensor h = ctx.probe.hidden(ctx.model, s.step).to(torch::kDouble);  // [T, E, P, N]
+    const torch::Tensor first = h[0].flatten(1).norm(2, {1}), last = h[h.size(0) - 1].flatten(1).norm(2, {1});
+    return last / first;
+  }
+};
+
+/// ||dL/dW||_F of the task's loss on the probe trials: the size of the gradient the weight
+/// sees (at step 0, the initial gradient of the recurrent weight).
+class GradNorm final : public MetricHook {
+ public:
+  explicit GradNorm(std::string param) : param_(std::move(param)) {}
+  torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
+    torch::AutoGradMode enable(true);
+    const tasks::TrialBatch& probe = ctx.probe.trials();
+    const torch::Tensor w = ctx.model.weight(param_);
+    const torch::Tensor logits = ctx.model.forward(probe.inputs).logits;
+    // Members are independent, so the gradient of the summed losses is each member's own.
+    const torch::Tensor loss = tasks::task_loss(ctx.task.loss(), logits, probe).sum();
+    const torch::Tensor g = torch::autograd::grad({loss}, {w})[0].detach().to(torch::kDouble);
+    return g.flatten(1).norm(2, {1});
+  }
+
+ private:
+  std::string param_;
+};
+
+/// The `param` option of the kernel metrics: one weight (default: the recurrent one) or a list.
+std::vector<std::string> kernel_params(Params& p, const MetricTarget& t, const std::string& metric) {
+  if (p.raw("param").IsNull()) return {t.parameter(p, metric, "param", models::roles::kRecurrent)};
+  const std::vector<std::string> params = p.get_string_list("param");
+  for (const auto& param : params) {
+    if (!t.has_parameter(param)) {
+      p.fail("param", "must name parameters of the model (" + models::describe_parameters(t.parameters) + ")");
+    }
+  }
+  return params;
+}
 }  // namespace
 
 void register_representation_metrics(MetricRegistry& registry) {
@@ -92,18 +159,34 @@ void register_representation_metrics(MetricRegistry& registry) {
                                    "(e.g. [W_1, w_2] for linear2: the kernel w.r.t. both layers); "
                                    "default: the model's recurrent weight"}},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  if (p.raw("param").IsNull()) {
-                    return std::make_unique<KernelAlignment>(std::vector<std::string>{
-                        t.parameter(p, "kernel_alignment", "param", models::roles::kRecurrent)});
-                  }
-                  const std::vector<std::string> params = p.get_string_list("param");
-                  for (const auto& param : params) {
-                    if (!t.has_parameter(param)) {
-                      p.fail("param", "must name parameters of the model (" +
-                                          models::describe_parameters(t.parameters) + ")");
-                    }
-                  }
-                  return std::make_unique<KernelAlignment>(params);
+                  return std::make_unique<KernelAlignment>(kernel_params(p, t, "kernel_alignment"));
+                }});
+  registry.add({"hidden_norm_ratio",
+                "||h[T-1]||_F / ||h[0]||_F: the hidden state's norm at the last step of the probe "
+                "trials relative to the first (> 1 grows, < 1 decays)",
+                {},
+                [](Params&, const MetricTarget&) -> std::unique_ptr<MetricHook> {
+                  return std::make_unique<HiddenNormRatio>();
+                }});
+  registry.add({"grad_norm",
+                "||dL/dW||_F, the gradient of the task's loss on the probe trials w.r.t. `param` (at "
+                "step 0: the initial gradient)",
+                {{"param", "null", "the weight; default: the model's recurrent weight"}},
+                [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
+                  return std::make_unique<GradNorm>(t.parameter(p, "grad_norm", "param", models::roles::kRecurrent));
+                }});
+  registry.add({"kernel_task_alignment",
+                "kernel-task alignment y^T K y / (||y||^2 tr K): K the tangent kernel of "
+                "kernel_alignment now, y the targets of its rows (one-hot classes, or values for "
+                "regression); the fraction of the kernel along the task (PAPER.md Figure 4)",
+                {{"param", "null", "the weight the kernel differentiates, or a list of weights; "
+                                   "default: the model's recurrent weight"},
+                 {"centred", "false", "centre K and y over the rows (H K H, H y) first, discounting "
+                                      "the common mode"}},
+                [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
+                  std::vector<std::string> params = kernel_params(p, t, "kernel_task_alignment");
+                  const bool centred = p.get_bool("centred");
+                  return std::make_unique<KernelTaskAlignment>(std::move(params), centred);
                 }});
 }
 

@@ -3,6 +3,8 @@
 #include <richlazy/metrics/effective_rank.h>
 #include <richlazy/metrics/metric_hook.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -118,13 +120,22 @@ void add_effective_rank(MetricRegistry& registry, const std::string& name, bool 
                         const std::string& description) {
   registry.add({name, description,
                 {{"measure", "roy_vetterli",
-                  "roy_vetterli | nuclear_ratio | participation_ratio | stable_rank"},
+                  "roy_vetterli | nuclear_ratio | participation_ratio | stable_rank | eig (sum |lambda_i| / "
+                  "(|lambda_1| n), square weights only)"},
                  kParamOption},
                 [name, delta](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
                   const std::string measure = p.get_choice(
-                      "measure", {"roy_vetterli", "nuclear_ratio", "participation_ratio", "stable_rank"});
-                  return std::make_unique<EffectiveRank>(t.parameter(p, name, "param", models::roles::kRecurrent),
-                                                         delta, measure);
+                      "measure", {"roy_vetterli", "nuclear_ratio", "participation_ratio", "stable_rank", "eig"});
+                  const std::string param = t.parameter(p, name, "param", models::roles::kRecurrent);
+                  if (measure == "eig") {
+                    for (const auto& info : t.parameters) {
+                      if (info.name == param && (info.shape.size() != 2 || info.shape[0] != info.shape[1])) {
+                        p.fail("measure", fmt::format("eig needs a square weight, and {} is {}", param,
+                                                      fmt::join(info.shape, " x ")));
+                      }
+                    }
+                  }
+                  return std::make_unique<EffectiveRank>(param, delta, measure);
                 }});
 }
 }  // namespace

@@ -178,6 +178,7 @@ class Report:
         ncols = min(3, len(metrics))
         nrows = math.ceil(len(metrics) / ncols)
         fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.1 * nrows), squeeze=False)
+        geometric = False  # metrics.schedule: log (steps 1, 2, 5, 10, ...): a log step axis
         for ax, metric in zip(axes.flat, metrics):
             positive = True
             for gi, (g, color) in enumerate(zip(self.groups, self.colors)):
@@ -185,6 +186,7 @@ class Report:
                 if t is None:
                     continue
                 steps, mean, sem = t
+                geometric = geometric or (1 in steps and 2 in steps and 5 in steps and 3 not in steps)
                 positive = positive and bool(np.all(mean[np.isfinite(mean)] > 0))
                 ax.plot(steps, mean, color=color, lw=1.6, ls=LINESTYLES[gi % len(LINESTYLES)])
                 ax.fill_between(steps, mean - sem, mean + sem, color=color, alpha=0.2, lw=0)
@@ -193,6 +195,11 @@ class Report:
             ax.set_title(metric)
             if metric in ("loss", "test_loss") and positive:
                 ax.set_yscale("log")
+        if geometric:
+            # Linear from 0 to 1, logarithmic after: step 0 stays on the axis.
+            for ax in list(axes.flat)[:len(metrics)]:
+                ax.set_xscale("symlog", linthresh=1)
+                ax.set_xlim(left=0)
         for ax in list(axes.flat)[len(metrics):]:
             ax.axis("off")
         fig.legend(handles=self.legend_handles(), title=self.data["x"]["label"],

@@ -31,6 +31,13 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   // NaN and infinities are written as null (nlohmann's rule for non-finite numbers).
   for (std::size_t i = 0; i < r.columns.size(); ++i) final[r.columns[i]] = r.final_values[i];
   j["final"] = final;
+  // The same metrics at step 0, before any update: the initial loss, kernel-task alignment,
+  // hidden-norm ratio and gradient norm where they are logged.
+  nlohmann::ordered_json initial = nlohmann::ordered_json::object();
+  for (std::size_t i = 0; i < r.columns.size() && i < r.initial_values.size(); ++i) {
+    initial[r.columns[i]] = r.initial_values[i];
+  }
+  j["initial"] = initial;
   j["iterations"] = config.train.iterations;
   j["steps_done"] = r.steps_done;
   j["wall_seconds"] = r.wall_seconds;
@@ -47,7 +54,10 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
                     {"shape", {i.rows, i.cols}},
                     {"rank", i.rank},
                     {"frobenius_norm", i.frobenius_norm},
-                    {"erank_roy_vetterli", i.erank_roy_vetterli}});
+                    {"erank_roy_vetterli", i.erank_roy_vetterli},
+                    // null for a matrix that is not square
+                    {"spectral_radius", i.spectral_radius},
+                    {"erank_eig", i.erank_eig}});
   }
   j["init"] = init;
   j["versions"] = {{"richlazy", RICHLAZY_VERSION},
@@ -78,6 +88,14 @@ double value_of(const RunResult& r, const std::string& column) {
   return std::nan("");
 }
 
+/// The initial recurrent weight's report (NaN measures when the model has none).
+init::InitReport recurrent_init(const RunResult& r) {
+  for (const auto& i : r.init) {
+    if (i.role == models::roles::kRecurrent) return i;
+  }
+  return {};
+}
+
 std::string swept_value(const RunResult& r, const std::string& key) {
   for (const auto& [k, v] : r.swept) {
     if (k == key) return v;
@@ -93,14 +111,15 @@ std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& resu
   for (const auto& k : plan.sweep_keys) out += "," + csv_field(k);
   out += ",status";
   for (const auto& c : cols) out += "," + csv_field(c);
-  out += ",steps,wall_seconds,ms_per_iteration,metric_seconds\n";
+  out += ",steps,wall_seconds,ms_per_iteration,metric_seconds,init_spectral_radius,init_erank_eig\n";
   for (const auto& r : result.runs) {
     out += csv_field(r.id);
     for (const auto& k : plan.sweep_keys) out += "," + csv_field(swept_value(r, k));
     out += "," + csv_field(r.status);
     for (const auto& c : cols) out += fmt::format(",{}", value_of(r, c));
-    out += fmt::format(",{},{:.3f},{:.4f},{:.3f}\n", r.steps_done, r.wall_seconds,
-                       r.ms_per_iteration, r.metric_seconds);
+    const init::InitReport rec = recurrent_init(r);
+    out += fmt::format(",{},{:.3f},{:.4f},{:.3f},{},{}\n", r.steps_done, r.wall_seconds, r.ms_per_iteration,
+                       r.metric_seconds, rec.spectral_radius, rec.erank_eig);
   }
   return out;
 }

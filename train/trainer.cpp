@@ -258,7 +258,7 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
       }
       hook_seconds_ += seconds_since(h0);
     }
-    if (step % settings_.log_every == 0 || step == settings_.iterations) {
+    if (is_logged_step(settings_, step)) {
       log_row(step, loss_sum / count, acc_sum / count, outcome, on_row);
       loss_sum.zero_();
       acc_sum.zero_();
@@ -270,6 +270,14 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
   outcome.train_seconds = seconds_since(t0);
   outcome.hook_seconds = hook_seconds_;
   return outcome;
+}
+
+bool is_logged_step(const TrainSettings& settings, int64_t step) {
+  if (step % settings.log_every == 0 || step == settings.iterations) return true;
+  if (!settings.log_schedule) return false;
+  int64_t m = step;
+  while (m % 10 == 0) m /= 10;
+  return m == 1 || m == 2 || m == 5;
 }
 
 }  // namespace richlazy::train

@@ -34,7 +34,12 @@ struct TrainSettings {
   int64_t kernel_trials = 32;  ///< the first this many probe trials form the tangent kernel
   int64_t test_trials = 2000;  ///< fresh held-out trials for test_* metrics (tasks without a test split)
   bool cuda_graph = true;      ///< on a GPU, record an iteration as a CUDA graph and replay it
+  bool log_schedule = false;   ///< also log at 1, 2, 5, 10, 20, 50, ... updates (metrics.schedule: log)
 };
+
+/// Whether metrics are logged after update `step` (>= 1): every `log_every` updates, at the
+/// last, and with the log schedule also at m * 10^k updates for m in {1, 2, 5}.
+bool is_logged_step(const TrainSettings& settings, int64_t step);
 
 /// A metric hook with the column name it logs under.
 struct NamedHook {

@@ -268,3 +268,22 @@ TEST_CASE("what the fuzzers found stays fixed", "[apps][fuzz]") {
                            " init describe --spec '{name: connectome, file: " + dir.file("e.csv") + "}'"),
       2, "the 10301 x 10301 matrix of its edges needs 1.6 GiB of memory, more than this machine's 1.0 GiB");
 }
+
+TEST_CASE("every shipped config plans with its data inside the repository", "[apps]") {
+  // The configs must not depend on anything outside this repository (the data they use
+  // ships in data/), and each must validate as it stands.
+  namespace fs = std::filesystem;
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(testing::source_dir() + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path().string());
+    const std::string text = testing::read_text(entry.path().string());
+    REQUIRE(text.find("shared/") == std::string::npos);
+    testing::TempDir tmp;
+    const auto r = testing::run_richlazy("run '" + entry.path().string() + "' --dry-run --out '" + tmp.file("out") + "'");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    ++checked;
+  }
+  REQUIRE(checked >= 8);
+}

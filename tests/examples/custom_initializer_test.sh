@@ -38,7 +38,7 @@ awk -v n="$(frobenius "$work/nauto.json")" 'BEGIN { e = 2 * sqrt(200); exit !(n 
 if "$exe" init describe --spec '{name: sparse_gaussian, norm: -1}' --size 20 2> "$work/norm_err.txt"; then
   echo "expected a config error for norm: -1" >&2; exit 1
 fi
-grep -q 'norm must be a number > 0, auto or none, got -1' "$work/norm_err.txt"
+grep -q 'norm must be a number > 0, auto, none, {spectral_radius: r} or {spectral_norm: s}, got -1' "$work/norm_err.txt"
 
 "$exe" run "$source_dir/examples/custom_initializer/sparse_2af.yaml" --out "$work/out" --quiet \
        --set train.iterations=20 --set model.hidden_size=50 > "$work/run.txt"

@@ -9,6 +9,9 @@
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/apply.h>
 #include <richlazy/init/norm.h>
+#include <richlazy/core/npy.h>
+#include <fmt/format.h>
+#include <filesystem>
 #include <richlazy/metrics/effective_rank.h>
 #include <richlazy/models/ctrnn.h>
 
@@ -16,6 +19,7 @@
 
 using namespace richlazy;
 using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
 
 namespace {
 torch::Tensor make(const std::string& spec, int64_t rows, int64_t cols, uint64_t seed) {
@@ -214,7 +218,8 @@ TEST_CASE("an initializer registered from outside takes norm from the registry",
     REQUIRE(make_with(*reg, "{name: scaled, norm: auto, gain: 2}", 40, 30).norm().item<double>() ==
             Approx(2 * std::sqrt(40.0)).epsilon(1e-12));
     REQUIRE_THROWS_WITH(make_with(*reg, "{name: scaled, norm: -2}", 4, 4),
-                        Contains("test.yaml:1:") && Contains(": init.W.norm must be a number > 0, auto or none, got -2"));
+                        Contains("test.yaml:1:") && Contains(": init.W.norm must be a number > 0, auto, none, {spectral_radius: r} or "
+                                                            "{spectral_norm: s}, got -2"));
     REQUIRE_THROWS_WITH(make_with(*reg, "{name: scaled, nrom: 2}", 4, 4), Contains("nrom"));
   }
   // Wrappers build their base through the registry: the base gets its norm, the wrapper its own.
@@ -252,4 +257,110 @@ TEST_CASE("built-in initializers get norm from the registry exactly once", "[ini
   // gaussian's default (none) is the reference draw itself, unscaled.
   at::Generator gen = make_generator(11);
   REQUIRE(torch::equal(make_with(reg, "{name: gaussian}", 20, 10), init::gaussian_draw(20, 10, 1.25, gen)));
+}
+
+// ---- issue 13, item 2: norm to a spectral radius or a spectral norm, for every initializer --
+
+TEST_CASE("norm: {spectral_radius: r} and {spectral_norm: s} scale any initializer", "[init]") {
+  Registries reg = builtin_registries();
+  register_scaled(reg.initializers);  // one from outside, too
+  auto radius = [](const torch::Tensor& w) { return torch::linalg_eigvals(w).abs().max().item<double>(); };
+  auto top_singular = [](const torch::Tensor& w) { return torch::linalg_svdvals(w).max().item<double>(); };
+  for (const std::string name : {"gaussian", "scaled", "low_rank, rank: 5", "orthogonal"}) {
+    INFO(name);
+    const torch::Tensor raw = make_with(reg.initializers, "{name: " + name + "}", 60, 60);
+    const torch::Tensor w = make_with(reg.initializers, "{name: " + name + ", norm: {spectral_radius: 0.9}}", 60, 60);
+    REQUIRE(radius(w) == Approx(0.9).epsilon(1e-10));
+    // Only the scale changes: the same draw times one number.
+    REQUIRE(torch::allclose(w, raw * (0.9 / radius(raw)), 1e-12, 1e-14));
+    const torch::Tensor s = make_with(reg.initializers, "{name: " + name + ", norm: {spectral_norm: 2}}", 60, 60);
+    REQUIRE(top_singular(s) == Approx(2).epsilon(1e-10));
+  }
+  // The Dale-signed connectome, at the radius the stable-regime controls use.
+  const std::string connectome = "{name: connectome, file: " + testing::data_dir() + "/celegans/Gs.npy, inhibitory_mask: " +
+                                 testing::data_dir() + "/celegans/emask.npy, norm: {spectral_radius: 0.9}}";
+  const torch::Tensor c = make_with(reg.initializers, connectome, 279, 279);
+  REQUIRE(radius(c) == Approx(0.9).epsilon(1e-10));
+  REQUIRE(metrics::eigenvalue_measures(c).spectral_radius == Approx(0.9).epsilon(1e-10));
+  // A spectral norm applies to any shape; a spectral radius only to square matrices.
+  REQUIRE(top_singular(make_with(reg.initializers, "{name: gaussian, norm: {spectral_norm: 3}}", 40, 3)) ==
+          Approx(3).epsilon(1e-10));
+  REQUIRE_THROWS_WITH(make_with(reg.initializers, "{name: gaussian, norm: {spectral_radius: 1}}", 40, 3),
+                      Contains("init.W.norm spectral_radius needs a square matrix, and this one is 40 x 3 (use "
+                               "spectral_norm)"));
+  for (const std::string bad : {"{spectral_radius: -1}", "{spectral_radius: .inf}", "{spectral_norm: x}",
+                                "{spectral_radius: 1e40}"}) {
+    INFO(bad);
+    REQUIRE_THROWS_WITH(make_with(reg.initializers, "{name: gaussian, norm: " + bad + "}", 4, 4),
+                        Contains("init.W.norm spectral_") && Contains("must be a number > 0 within float32's range"));
+  }
+  for (const std::string bad : {"{frobenius: 1}", "{spectral_radius: 1, spectral_norm: 2}", "{}", "[1]"}) {
+    INFO(bad);
+    REQUIRE_THROWS_WITH(make_with(reg.initializers, "{name: gaussian, norm: " + bad + "}", 4, 4),
+                        Contains("init.W.norm must be a number > 0, auto, none, {spectral_radius: r} or "
+                                 "{spectral_norm: s}"));
+  }
+  // A nilpotent matrix has no spectral radius to scale: a clear error, not an infinite matrix.
+  const torch::Tensor nilpotent = torch::tensor({{0.0, 1.0}, {0.0, 0.0}}, torch::kDouble);
+  REQUIRE_THROWS_WITH(init::scaled_to_spectral_radius(nilpotent, 1.0), Contains("numerically nilpotent"));
+}
+
+// ---- issue 13, item 3: solution_aligned --------------------------------------------------
+
+TEST_CASE("solution_aligned keeps a run's learned directions and turns its input side by an angle", "[init]") {
+  testing::TempDir tmp;
+  fs::create_directories(tmp.file("run/weights"));
+  at::Generator gen = make_generator(21);
+  const torch::Tensor w0 = torch::randn({30, 30}, gen, torch::kDouble);
+  const torch::Tensor w1 = w0 + torch::randn({30, 30}, gen, torch::kDouble) * 0.1;
+  write_npy(tmp.file("run/weights/W_init.npy"), w0.to(torch::kFloat));
+  write_npy(tmp.file("run/weights/W_final.npy"), w1.to(torch::kFloat));
+  const torch::Tensor dw = w1.to(torch::kFloat).to(torch::kDouble) - w0.to(torch::kFloat).to(torch::kDouble);
+  const auto [u, s, vh] = torch::linalg_svd(dw, false);
+  const torch::Tensor u3 = u.slice(1, 0, 3), v3 = vh.slice(0, 0, 3).t();
+  const init::InitializerRegistry& reg = testing::registries().initializers;
+  const std::string spec = "{name: solution_aligned, run: " + tmp.file("run") + ", rank: 3";
+
+  // Angle 0, norm none: dW's own top-3 part, signs included.
+  const torch::Tensor own = make_with(reg, spec + ", norm: none}", 30, 30);
+  REQUIRE(torch::allclose(own, init::truncate_rank(dw, 3), 1e-10, 1e-12));
+  // Default norm: auto, low_rank's scale gain * sqrt(rows).
+  REQUIRE(make_with(reg, spec + "}", 30, 30).norm().item<double>() == Approx(1.25 * std::sqrt(30.0)).epsilon(1e-12));
+  for (const double angle : {30.0, 60.0, 90.0}) {
+    INFO(angle);
+    const torch::Tensor w = make_with(reg, spec + fmt::format(", angle: {}, norm: none}}", angle), 30, 30);
+    // The same singular values and output-side vectors (nothing outside span(U_3)) ...
+    REQUIRE(torch::allclose(torch::linalg_svdvals(w).slice(0, 0, 3), s.slice(0, 0, 3), 1e-10, 1e-12));
+    REQUIRE(torch::allclose(torch::matmul(torch::eye(30, torch::kDouble) - u3.matmul(u3.t()), w),
+                            torch::zeros({30, 30}, torch::kDouble), 1e-10, 1e-10));
+    // ... and input-side vectors at exactly that angle: V'^T V = cos(angle) I.
+    const torch::Tensor v_new = torch::matmul(w.t(), u3) / s.slice(0, 0, 3).unsqueeze(0);  // [30, 3]
+    const double c = angle == 90.0 ? 0.0 : std::cos(angle * M_PI / 180.0);
+    REQUIRE(torch::allclose(v_new.t().matmul(v3), c * torch::eye(3, torch::kDouble), 1e-9, 1e-10));
+  }
+  REQUIRE_THROWS_WITH(make_with(reg, spec + ", angle: 91}", 30, 30), Contains("init.W.angle must be a number in [0, 90]"));
+  REQUIRE_THROWS_WITH(make_with(reg, "{name: solution_aligned, run: " + tmp.file("run") + ", rank: 16, angle: 10}", 30, 30),
+                      Contains("init.W.angle > 0 needs 2 x rank <= 30"));
+  REQUIRE_THROWS_WITH(make_with(reg, "{name: solution_aligned, run: " + tmp.file("nowhere") + ", rank: 1}", 30, 30),
+                      Contains("is not a finished run's folder with weights/W_{init,final}.npy") &&
+                          Contains("W_init.npy: no such file"));
+  REQUIRE_THROWS_WITH(make_with(reg, spec + "}", 20, 30), Contains("but W is 20 x 30"));
+}
+
+TEST_CASE("a defective nilpotent matrix is refused rather than blown up to a spectral radius", "[init]") {
+  // u v^T with v orthogonal to u: eigenvalues 0, computed as about 1e-9 of its norm; and a
+  // Jordan block of size 3 in another basis, computed as about 6e-6 of its norm.
+  at::Generator gen = make_generator(4);
+  const torch::Tensor q = std::get<0>(torch::linalg_qr(torch::randn({10, 10}, gen, torch::kDouble)));
+  const torch::Tensor rank1 = torch::outer(q.select(1, 0), q.select(1, 1));
+  const torch::Tensor j3 = torch::diag(torch::ones({2}, torch::kDouble), 1);  // 3 x 3, nilpotent of index 3
+  const torch::Tensor p = torch::randn({3, 3}, gen, torch::kDouble) + 3 * torch::eye(3, torch::kDouble);
+  const torch::Tensor similar = torch::matmul(p, torch::matmul(j3, torch::inverse(p)));
+  for (const torch::Tensor& m : {rank1, similar}) {
+    REQUIRE_THROWS_WITH(init::scaled_to_spectral_radius(m, 1.0), Contains("numerically nilpotent"));
+  }
+  // A genuine small eigenvalue (1e-3 of the norm) is scaled.
+  const torch::Tensor small = rank1 + 1e-3 * torch::outer(q.select(1, 0), q.select(1, 0));
+  REQUIRE(torch::linalg_eigvals(init::scaled_to_spectral_radius(small, 1.0)).abs().max().item<double>() ==
+          Approx(1.0).epsilon(1e-6));
 }

@@ -1,6 +1,7 @@
 // tests/metrics/effective_rank_test.cpp: rank measures on hand-computable matrices.
 #include "../test_common.h"
 
+#include <richlazy/core/seeding.h>
 #include <richlazy/metrics/effective_rank.h>
 
 #include <cmath>
@@ -48,4 +49,35 @@ TEST_CASE("effective ranks are invariant to scaling and orthogonal transforms", 
   REQUIRE(b.participation_ratio == Approx(a.participation_ratio).epsilon(1e-10));
   REQUIRE(b.stable_rank == Approx(a.stable_rank).epsilon(1e-10));
   REQUIRE(b.nuclear_ratio == Approx(a.nuclear_ratio).epsilon(1e-10));
+}
+
+TEST_CASE("spectral radius and erank_eig of matrices with known eigenvalues", "[metrics]") {
+  // diag(3, 1, 0, 0): radius 3, erank_eig = (3 + 1) / (3 * 4).
+  auto m = metrics::eigenvalue_measures(torch::diag(torch::tensor({3.0, 1.0, 0.0, 0.0}, torch::kDouble)));
+  REQUIRE(m.spectral_radius == Approx(3).epsilon(1e-14));
+  REQUIRE(m.erank_eig == Approx(1.0 / 3).epsilon(1e-14));
+  // A rotation by 90 degrees times 2: eigenvalues +-2i, so radius 2 and erank_eig 1.
+  m = metrics::eigenvalue_measures(torch::tensor({{0.0, -2.0}, {2.0, 0.0}}, torch::kDouble));
+  REQUIRE(m.spectral_radius == Approx(2).epsilon(1e-14));
+  REQUIRE(m.erank_eig == Approx(1).epsilon(1e-14));
+  // A similarity transform keeps the eigenvalues (unlike the singular values).
+  at::Generator gen = make_generator(3);
+  const torch::Tensor p = torch::randn({4, 4}, gen, torch::kDouble) + 4 * torch::eye(4, torch::kDouble);
+  const torch::Tensor d = torch::diag(torch::tensor({-5.0, 2.0, 1.0, 0.5}, torch::kDouble));
+  m = metrics::eigenvalue_measures(torch::matmul(torch::matmul(p, d), torch::inverse(p)));
+  REQUIRE(m.spectral_radius == Approx(5).epsilon(1e-10));
+  REQUIRE(m.erank_eig == Approx(8.5 / 20).epsilon(1e-10));
+  // Nilpotent: 0 and 0. Not square or not finite: NaN.
+  m = metrics::eigenvalue_measures(torch::tensor({{0.0, 1.0}, {0.0, 0.0}}, torch::kDouble));
+  REQUIRE(m.spectral_radius == 0);
+  REQUIRE(m.erank_eig == 0);
+  REQUIRE(std::isnan(metrics::eigenvalue_measures(torch::ones({2, 3}, torch::kDouble)).erank_eig));
+  REQUIRE(std::isnan(metrics::eigenvalue_measures(torch::full({2, 2}, INFINITY, torch::kDouble)).spectral_radius));
+  // The batched measure of erank_rec agrees member by member, float32 input included.
+  const torch::Tensor stack = torch::randn({3, 20, 20}, gen, torch::kFloat);
+  const torch::Tensor batched = metrics::member_effective_rank(stack, "eig");
+  for (int64_t e = 0; e < 3; ++e) {
+    REQUIRE(batched[e].item<double>() ==
+            Approx(metrics::eigenvalue_measures(stack[e].to(torch::kDouble)).erank_eig).epsilon(1e-12));
+  }
 }

@@ -258,3 +258,112 @@ TEST_CASE("the probe is drawn from its own stream, the same for every run of a s
   REQUIRE_FALSE(torch::equal(task->sample(32, train_gen).inputs,
                              ta.probe().trials().inputs.select(1, 0).slice(1, 0, 32)));
 }
+
+// ---- issue 13, item 1: kernel-task alignment ------------------------------------------------
+
+TEST_CASE("kernel-task alignment of kernels with known answers, centred or not", "[metrics]") {
+  at::Generator gen = make_generator(8);
+  const torch::Tensor y = torch::randn({2, 12}, gen, torch::kDouble);
+  // K = y y^T lies wholly along y: 1. K = I spreads evenly: 1 / R.
+  const torch::Tensor along = torch::einsum("er,es->ers", {y, y});
+  const torch::Tensor flat = torch::eye(12, torch::kDouble).expand({2, 12, 12});
+  REQUIRE(torch::allclose(kernel_task_alignment(along, y), torch::ones({2}, torch::kDouble), 1e-12));
+  REQUIRE(torch::allclose(kernel_task_alignment(flat, y), torch::full({2}, 1.0 / 12, torch::kDouble), 1e-12));
+  // Centred: with an explicit H = I - 1 1^T / R, on a random positive semi-definite K.
+  const torch::Tensor a = torch::randn({2, 12, 5}, gen, torch::kDouble);
+  const torch::Tensor k = torch::matmul(a, a.transpose(1, 2)) + 3.0;  // a strong common mode
+  const torch::Tensor h = torch::eye(12, torch::kDouble) - 1.0 / 12;
+  const torch::Tensor c = kernel_task_alignment(k, y, true), u = kernel_task_alignment(k, y, false);
+  for (int64_t e = 0; e < 2; ++e) {
+    const torch::Tensor kc = torch::matmul(h, torch::matmul(k[e], h)), yc = torch::matmul(h, y[e]);
+    const double expected = (torch::dot(yc, torch::mv(kc, yc)) / (yc.dot(yc) * kc.trace())).item<double>();
+    REQUIRE(c[e].item<double>() == Approx(expected).epsilon(1e-12));
+    const double plain = (torch::dot(y[e], torch::mv(k[e], y[e])) / (y[e].dot(y[e]) * k[e].trace())).item<double>();
+    REQUIRE(u[e].item<double>() == Approx(plain).epsilon(1e-12));
+    REQUIRE(c[e].item<double>() >= 0);
+    REQUIRE(c[e].item<double>() <= 1);
+  }
+}
+
+TEST_CASE("kernel targets follow the kernel's rows (step, trial, class)", "[metrics]") {
+  // Class labels [T = 4, E = 2, B = 3] with 3 classes; the kernel scores steps 1 and 3.
+  at::Generator gen = make_generator(2);
+  const torch::Tensor labels = torch::randint(0, 3, {4, 2, 3}, gen, torch::kLong);
+  const torch::Tensor y = kernel_targets(labels, {1, 3}, 3);
+  REQUIRE(y.sizes() == torch::IntArrayRef({2, 2 * 3 * 3}));
+  for (int64_t e = 0; e < 2; ++e) {
+    for (int64_t i = 0; i < 2; ++i) {
+      for (int64_t b = 0; b < 3; ++b) {
+        for (int64_t k = 0; k < 3; ++k) {
+          const int64_t t = i == 0 ? 1 : 3;
+          const double want = labels[t][e][b].item<int64_t>() == k ? 1.0 : 0.0;
+          REQUIRE(y[e][(i * 3 + b) * 3 + k].item<double>() == want);
+        }
+      }
+    }
+  }
+  // Regression values [T, E, B, O] are used as they are.
+  const torch::Tensor values = torch::randn({4, 2, 3, 1}, gen, torch::kFloat);
+  REQUIRE(torch::equal(kernel_targets(values, {0, 2}, 1)[1],
+                       values.index_select(0, torch::tensor({0, 2}, torch::kLong)).select(1, 1).flatten().to(torch::kDouble)));
+}
+
+TEST_CASE("kernel_task_alignment logs the alignment of the brute-force kernel with the probe's targets", "[metrics]") {
+  const auto task = task_2af();
+  auto net = paper_net("{W_rec: {name: low_rank, rank: 3}}", 5);
+  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd}"),
+                         hooks({"{name: kernel_task_alignment}", "{name: kernel_task_alignment, centred: true}"}, *task),
+                         train::TrainSettings{2, 8, 2, 40, 8}, torch::kCPU, 5);
+  // Independently: one backward pass per logit, and the one-hot targets by a loop.
+  const torch::Tensor x = trainer.probe().kernel_inputs();
+  const auto& steps = trainer.probe().kernel_steps();
+  const torch::Tensor k = tangent_kernel_bruteforce(*net, "W_rec", x, steps)[0].to(torch::kDouble);
+  const torch::Tensor labels = trainer.probe().trials().targets;  // [T, 1, 40]
+  const int64_t R = k.size(0), B = 8, O = 3;
+  torch::Tensor y = torch::zeros({R}, torch::kDouble);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    for (int64_t b = 0; b < B; ++b) {
+      y[(static_cast<int64_t>(i) * B + b) * O + labels[steps[i]][0][b].item<int64_t>()] = 1.0;
+    }
+  }
+  const double expected = (torch::dot(y, torch::mv(k, y)) / (y.dot(y) * k.trace())).item<double>();
+  const torch::Tensor yc = y - y.mean();
+  const double centred =
+      (torch::dot(yc, torch::mv(k, yc)) / (yc.dot(yc) * (k.trace() - k.sum() / static_cast<double>(R)))).item<double>();
+  trainer.run();
+  const auto& first = trainer.log().rows.front();
+  REQUIRE(first[0] == Approx(expected).epsilon(1e-4));  // the fast kernel agrees to ~1e-5
+  REQUIRE(first[1] == Approx(centred).epsilon(1e-4));
+  REQUIRE(expected > 0);
+  REQUIRE(expected < 1);
+}
+
+TEST_CASE("hidden_norm_ratio and grad_norm match direct computations on the probe at step 0", "[metrics]") {
+  const auto task = task_2af();
+  auto net = paper_net("{W_rec: {name: gaussian, norm: {spectral_radius: 1.5}}}", 6);
+  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd}"),
+                         hooks({"{name: hidden_norm_ratio}", "{name: grad_norm}", "{name: grad_norm, param: W_out}"}, *task),
+                         train::TrainSettings{2, 8, 2, 40, 8}, torch::kCPU, 6);
+  const tasks::TrialBatch probe = trainer.probe().trials();
+  double ratio = 0, grad_rec = 0, grad_out = 0;
+  {
+    torch::AutoGradMode enable(true);
+    const auto out = net->forward(probe.inputs);
+    const torch::Tensor h = out.hidden.to(torch::kDouble);  // [T, 1, 40, 300]
+    ratio = (h[h.size(0) - 1].norm() / h[0].norm()).item<double>();
+    // Cross-entropy by hand: masked mean over (step, trial) of -log softmax at the target.
+    const torch::Tensor logp = torch::log_softmax(out.logits.to(torch::kDouble), -1);
+    const torch::Tensor picked = logp.gather(-1, probe.targets.unsqueeze(-1)).squeeze(-1);
+    const torch::Tensor mask = probe.mask.to(torch::kDouble);
+    const torch::Tensor loss = -(picked * mask).sum() / mask.sum();
+    const auto g = torch::autograd::grad({loss}, {net->weight("W_rec"), net->weight("W_out")});
+    grad_rec = g[0].norm().item<double>();
+    grad_out = g[1].norm().item<double>();
+  }
+  trainer.run();
+  const auto& first = trainer.log().rows.front();
+  REQUIRE(first[0] == Approx(ratio).epsilon(1e-6));
+  REQUIRE(first[1] == Approx(grad_rec).epsilon(1e-4));
+  REQUIRE(first[2] == Approx(grad_out).epsilon(1e-4));
+  REQUIRE(grad_rec > 0);
+}
