@@ -1,7 +1,8 @@
 // init/aligned.cpp: initializations aligned with the task.
 // aligned_low_rank: a low-rank W_rec whose singular vectors point along the directions the
 // task reads out (W_out's rows) and writes in (W_in's columns); from_weights: the rank-r
-// truncation of a trained matrix; teacher_aligned: the aligned rank-1 W_1 of PAPER.md §7.
+// truncation of a trained matrix; solution_aligned: the top singular vectors of a run's learned
+// change, optionally turned away from it by an angle; teacher_aligned: the aligned rank-1 W_1 of PAPER.md §7.
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/random_matrix.h>
 #include <richlazy/init/initializer.h>
@@ -11,9 +12,12 @@
 #include <richlazy/tasks/task.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 
 namespace richlazy::init {
 
@@ -62,6 +66,31 @@ class FromWeights final : public Initializer {
 
  private:
   torch::Tensor w_;
+};
+
+/// W = U_r diag(s_r) V'^T from the top-r singular triplets of a run's learned change
+/// dW = W(final) - W(init), with V' = V_r cos(theta) + Q sin(theta): the input-side vectors
+/// rotated by theta into Haar-random directions Q orthogonal to them (V'^T V_r = cos(theta) I).
+class SolutionAligned final : public Initializer {
+ public:
+  SolutionAligned(torch::Tensor u, torch::Tensor s, torch::Tensor v, double angle_degrees)
+      : u_(std::move(u)), s_(std::move(s)), v_(std::move(v)), angle_(angle_degrees) {}
+  torch::Tensor make(const InitInputs& in) const override {
+    torch::Tensor v = v_;
+    if (angle_ > 0) {
+      const int64_t r = v_.size(1);
+      const torch::Tensor q = complete_basis(v_, 2 * r, in.gen).slice(1, r, 2 * r);
+      const double a = angle_ * M_PI / 180.0;
+      // Exact at the ends: cos(90 degrees) is not 0 in floating point.
+      const double c = angle_ == 90 ? 0.0 : std::cos(a), sn = std::sin(a);
+      v = v_ * c + q * sn;
+    }
+    return torch::matmul(u_ * s_.unsqueeze(0), v.t());
+  }
+
+ private:
+  torch::Tensor u_, s_, v_;  // [rows, r], [r], [cols, r], float64
+  double angle_;
 };
 
 /// W_1 = u beta_hat^T: a rank-1 first layer whose rows lie along the task's regression
@@ -167,6 +196,55 @@ void register_aligned(InitializerRegistry& registry) {
          }
          if (!p.raw("rank").IsNull()) w = truncate_rank(w, p.get_int("rank", 1, std::min(t.rows, t.cols)));
          return std::make_unique<FromWeights>(w);
+       }});
+  registry.add(
+      {"solution_aligned",
+       "the top-r singular vectors of a finished run's learned change dW = W(final) - W(init), with "
+       "their signs; `angle` rotates the input-side vectors away from that solution (90: random input "
+       "directions, the same singular values); scaled by norm (auto: low_rank's scale; none: dW's own)",
+       with_norm_options({{"run", "", "a finished run's folder (runs/<id>): its weights/<param>_init.npy and "
+                                      "_final.npy; relative to the config file"},
+                          {"param", "null", "the weight whose change is used; default: the one initialized"},
+                          {"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
+                          {"angle", "0", "degrees in [0, 90] by which the input-side singular vectors turn "
+                                         "into random directions orthogonal to them (needs 2 r <= cols when > 0)"}},
+                         "auto"),
+       [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
+         const std::string run = config_path(p, "run");
+         const std::string param = p.raw("param").IsNull() ? t.param : p.get_string("param");
+         const int64_t rank = p.get_int("rank", 1, std::min(t.rows, t.cols));
+         const double angle = p.get_double("angle", 0.0, 90.0);
+         if (angle > 0 && 2 * rank > t.cols) {
+           p.fail("angle", fmt::format("> 0 needs 2 x rank <= {} (the columns of {}), and the rank is {}", t.cols,
+                                       t.param, rank));
+         }
+         namespace fs = std::filesystem;
+         const std::string init_file = (fs::path(run) / "weights" / (param + "_init.npy")).string();
+         const std::string final_file = (fs::path(run) / "weights" / (param + "_final.npy")).string();
+         torch::Tensor dw;
+         try {
+           // One after the other: the order of a - b's operands is unspecified, and the
+           // message for a missing file must not depend on the compiler.
+           const torch::Tensor w_init = load_matrix(init_file, "npy");
+           const torch::Tensor w_final = load_matrix(final_file, "npy");
+           dw = w_final - w_init;
+         } catch (const ConfigError& e) {
+           p.fail_bare("run", std::string("is not a finished run's folder with weights/") + param +
+                                  "_{init,final}.npy: " + e.what());
+         } catch (const std::exception& e) {  // two matrices of different shapes
+           p.fail_bare("run", fmt::format("holds {} and {} of different shapes", init_file, final_file));
+         }
+         if (dw.dim() != 2 || dw.size(0) != t.rows || dw.size(1) != t.cols) {
+           p.fail_bare("run", fmt::format("holds a {} change of shape {}, but {} is {} x {}", param,
+                                          fmt::join(dw.sizes(), " x "), t.param, t.rows, t.cols));
+         }
+         const auto [u, sv, vh] = torch::linalg_svd(dw, /*full_matrices=*/false);
+         if (!(sv[rank - 1].item<double>() > 1e-12 * sv[0].item<double>())) {
+           p.fail_bare("rank", fmt::format("is {}, but the learned change of {} in {} has numerical rank {}", rank,
+                                           param, run, (sv > 1e-12 * sv[0]).sum().item<int64_t>()));
+         }
+         return std::make_unique<SolutionAligned>(u.slice(1, 0, rank).contiguous(), sv.slice(0, 0, rank).contiguous(),
+                                                  vh.slice(0, 0, rank).t().contiguous(), angle);
        }});
   registry.add(
       {"teacher_aligned",

@@ -54,12 +54,15 @@ torch::Tensor build_matrix(const std::string& yaml, int64_t rows, int64_t cols, 
 
 double erank(const torch::Tensor& w) { return metrics::spectrum_measures(w).roy_vetterli; }
 
-std::string data(const std::string& rel) { return testing::shared_data_dir() + "/" + rel; }
+std::string data(const std::string& rel) { return testing::data_dir() + "/" + rel; }
 }  // namespace
 
 TEST_CASE("every initializer constructs, keeps shape and dtype, rejects unknown keys", "[init]") {
   testing::TempDir tmp;
   write_npy(tmp.file("m.npy"), torch::rand({6, 6}, torch::kDouble));
+  std::filesystem::create_directories(tmp.file("run/weights"));
+  write_npy(tmp.file("run/weights/W_init.npy"), torch::zeros({6, 6}, torch::kDouble));
+  write_npy(tmp.file("run/weights/W_final.npy"), torch::rand({6, 6}, torch::kDouble));
   testing::write_text(tmp.file("t.yaml"),
                       "classes:\n  - {name: e, fraction: 0.8}\n  - {name: i, fraction: 0.2}\n"
                       "connection_probability:\n  e: [0.2, 0.5]\n  i: [0.6, 0.3]\n"
@@ -73,6 +76,7 @@ TEST_CASE("every initializer constructs, keeps shape and dtype, rejects unknown 
       {"cell_types", "table: " + tmp.file("t.yaml")},
       {"from_weights", "file: " + tmp.file("m.npy")},
       {"aligned_low_rank", "rank: 1"},
+      {"solution_aligned", "rank: 2, angle: 45, run: " + tmp.file("run")},
       {"teacher_aligned", ""}};
   const std::map<std::string, torch::Tensor> done{{"W_in", torch::randn({6, 2}, torch::kDouble)},
                                                   {"W_out", torch::randn({3, 6}, torch::kDouble)}};
@@ -105,7 +109,7 @@ TEST_CASE("norm: auto is gain * sqrt(rows), a number is exact, none keeps the ra
   REQUIRE(build_matrix("{name: gaussian, norm: auto}", 30, 30).norm().item<double>() ==
           Approx(1.25 * std::sqrt(30.0)).epsilon(1e-12));
   REQUIRE_THROWS_WITH(build_matrix("{name: orthogonal, norm: -1}", 4, 4),
-                      Contains("init.W.norm must be a number > 0, auto or none, got -1"));
+                      Contains("init.W.norm must be a number > 0, auto, none, {spectral_radius: r} or {spectral_norm: s}, got -1"));
 }
 
 TEST_CASE("spectral hits a target effective rank within 1%, or exact singular values", "[init]") {
@@ -225,17 +229,21 @@ TEST_CASE("connectome: bad files and size mismatches are config errors naming th
   REQUIRE_THAT(error("file: " + tmp.file("rect.npy")), Contains("holds a 3 x 4 matrix; a connectome must be square"));
   REQUIRE_THAT(error("file: " + tmp.file("nan.npy")), Contains("nan.npy: entry [0, 1] is NaN"));
   REQUIRE_THAT(error("file: " + tmp.file("cut.npy")), Contains("cut.npy: truncated .npy data"));
-  REQUIRE_THAT(error("file: " + tmp.file("missing.npy")), Contains("missing.npy: no such file"));
+  REQUIRE_THAT(error("file: " + tmp.file("missing.npy")), Contains("missing.npy: no such file (paths in a config file "
+                                                                  "are relative to it, on the command line to the "
+                                                                  "working directory; the data richlazy ships is in "
+                                                                  "data/ of its source tree"));
+  // A file of richlazy's own data folders says where that data comes from.
+  REQUIRE_THAT(error("file: " + tmp.file("celegans/Gs.npy")),
+               Contains("celegans/Gs.npy: no such file (the C. elegans connectome of Varshney et al. 2011, as "
+                        "packaged by Kim et al. 2019 ships with richlazy: data/celegans/ in its source tree"));
   REQUIRE_THAT(error("file: " + tmp.file("ragged.csv")), Contains("ragged.csv:2: 1 columns, but the first row has 2"));
   REQUIRE_THAT(error("file: " + tmp.file("ok.npy"), 2), Contains("select is needed: the connectome has 3 neurons but W is 2 x 2"));
   REQUIRE_THAT(error("file: " + tmp.file("ok.npy"), 4), Contains("embed is needed"));
 }
 
 TEST_CASE("connectome: the real C. elegans data with Dale signs and its controls", "[init]") {
-  if (!fs::exists(data("celegans/Gs.npy"))) {
-    WARN("shared data not found; skipping");
-    return;
-  }
+  REQUIRE(fs::exists(data("celegans/Gs.npy")));  // the data ships in data/
   const std::string c = "{name: connectome, file: " + data("celegans/Gs.npy") +
                         ", inhibitory_mask: " + data("celegans/emask.npy") + "}";
   const torch::Tensor w = build_matrix(c, 279, 279);
@@ -279,11 +287,9 @@ TEST_CASE("cell types: connection frequencies and class fractions follow the tab
   const auto e = init::sample_cell_types(table, 200, true, gen);
   REQUIRE(metrics::spectrum_measures(e.matrix).rank <= 2);
   REQUIRE_THROWS_WITH(init::load_cell_types(data("billeh_v1/SOURCE.md")), Contains("SOURCE.md"));
-  if (fs::exists(data("billeh_v1/v1_cell_classes.yaml"))) {
-    const auto v1 = init::load_cell_types(data("billeh_v1/v1_cell_classes.yaml"));
-    REQUIRE(v1.names.size() == 17);
-    REQUIRE(metrics::spectrum_measures(init::sample_cell_types(v1, 300, true, gen).matrix).rank <= 17);
-  }
+  const auto v1 = init::load_cell_types(data("billeh_v1/v1_cell_classes.yaml"));
+  REQUIRE(v1.names.size() == 17);
+  REQUIRE(metrics::spectrum_measures(init::sample_cell_types(v1, 300, true, gen).matrix).rank <= 17);
 }
 
 TEST_CASE("aligned_low_rank: low_rank's singular values, vectors along readout and input", "[init]") {
