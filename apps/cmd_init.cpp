@@ -7,12 +7,15 @@
 #include <richlazy/core/seeding.h>
 #include <richlazy/init/matrix_file.h>
 #include <richlazy/metrics/effective_rank.h>
+#include <richlazy/metrics/probe.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>  // fmt::join
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <array>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <tuple>
@@ -27,6 +30,11 @@ constexpr int64_t kDefaultDescribeSize = 300;  ///< --spec without --size or a m
 struct Built {
   std::string param;
   torch::Tensor matrix;
+  /// With --config: the initial network's loss, hidden-norm ratio and recurrent gradient norm
+  /// on the run's probe trials, as its summary.json's initial_state gives them.
+  std::optional<std::array<double, 3>> initial_state;
+  int64_t probe_trials = 0;
+  uint64_t seed = 0;
 };
 
 /// The shape of the matrix file a file-based spec reads (its `file:`, or its base's for a
@@ -105,9 +113,20 @@ Built matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {
                                   param, a.config_path, models::describe_parameters(parameters)));
   }
   const auto model = rc.model->build();
-  init::apply_initializers(*model, rc.init, a.seed >= 0 ? static_cast<uint64_t>(a.seed) : rc.seed);
+  const uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : rc.seed;
+  init::apply_initializers(*model, rc.init, seed);
   torch::Tensor w = model->weight(param)[0].detach().clone();
-  return {param, w.dim() == 1 ? w.unsqueeze(1) : w};  // a vector as one column
+  // The initial state on the probe trials this seed's run would draw.
+  metrics::Probe probe(metrics::draw_member_trials(*rc.task, {seed}, "probe", rc.train.probe_trials, torch::kCPU),
+                       rc.train.kernel_trials);
+  const models::ParameterInfo* recurrent = models::find_role(parameters, models::roles::kRecurrent);
+  const auto [loss, grad] =
+      metrics::probe_loss_and_grad_norm(*model, *rc.task, probe, recurrent ? recurrent->name : parameters.front().name);
+  torch::NoGradGuard no_grad;
+  const double ratio = metrics::hidden_norm_ratio(*model, probe, 0).item<double>();
+  return {param, w.dim() == 1 ? w.unsqueeze(1) : w,  // a vector as one column
+          std::array<double, 3>{loss.item<double>(), ratio, recurrent ? grad.item<double>() : std::nan("")},
+          rc.train.probe_trials, seed};
 }
 }  // namespace
 
@@ -131,11 +150,18 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
   out += fmt::format("  participation ratio            {:.6g}\n", m.participation_ratio);
   out += fmt::format("  stable rank                    {:.6g}\n", m.stable_rank);
   out += fmt::format("  eigenvalue erank (erank_eig)   {:.6g}\n", eig.erank_eig);
+  if (built.initial_state) {
+    const auto& [loss, ratio, grad] = *built.initial_state;
+    out += fmt::format("the initial network on its run's {} probe trials (seed {}):\n", built.probe_trials, built.seed);
+    out += fmt::format("  loss                           {:.6g}\n", loss);
+    out += fmt::format("  hidden norm, last / first step {:.6g}\n", ratio);
+    out += fmt::format("  recurrent gradient norm        {:.6g}\n", grad);
+  }
   std::fputs(out.c_str(), stdout);
 
   if (!a.npy_path.empty()) write_npy(a.npy_path, w);
   if (!a.json_path.empty()) {
-    const nlohmann::ordered_json j{{"shape", {w.size(0), w.size(1)}},
+    nlohmann::ordered_json j{{"shape", {w.size(0), w.size(1)}},
                            {"rank", m.rank},
                            {"frobenius_norm", m.frobenius_norm},
                            {"spectral_radius", spectral_radius},
@@ -145,6 +171,12 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
                            {"participation_ratio", m.participation_ratio},
                            {"stable_rank", m.stable_rank},
                            {"erank_eig", eig.erank_eig}};
+    if (built.initial_state) {
+      // As in a run's summary.json (NaN as null).
+      j["initial_state"] = {{"loss", (*built.initial_state)[0]},
+                            {"hidden_norm_ratio", (*built.initial_state)[1]},
+                            {"grad_norm_rec", (*built.initial_state)[2]}};
+    }
     write_file_atomic(a.json_path, j.dump(2) + "\n");
   }
   return 0;

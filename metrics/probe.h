@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,16 @@ class Probe {
   int64_t cached_step_ = -1;
   torch::Tensor hidden_;
 };
+
+/// ||h[T-1]||_F / ||h[0]||_F of each member's hidden states on the probe trials at `step`
+/// (hidden_norm_ratio): [E] float64.
+torch::Tensor hidden_norm_ratio(models::Model& model, Probe& probe, int64_t step);
+
+/// Each member's task loss on the probe trials and the Frobenius norm of its gradient with
+/// respect to weight `param` (grad_norm): ([E], [E]) float64. Members are independent, so the
+/// gradient of their summed losses is each member's own.
+std::pair<torch::Tensor, torch::Tensor> probe_loss_and_grad_norm(models::Model& model, const tasks::Task& task,
+                                                                 const Probe& probe, const std::string& param);
 
 /// Held-out trials for test_loss and test_accuracy: the task's own held-out set (an image
 /// test split, shared by every member) or `trials` fresh trials from each member's "test"

@@ -97,9 +97,7 @@ class KernelTaskAlignment final : public MetricHook {
 class HiddenNormRatio final : public MetricHook {
  public:
   torch::Tensor on_step(const StepInfo& s, const HookContext& ctx) override {
-    const torch::Tensor h = ctx.probe.hidden(ctx.model, s.step).to(torch::kDouble);  // [T, E, P, N]
-    const torch::Tensor first = h[0].flatten(1).norm(2, {1}), last = h[h.size(0) - 1].flatten(1).norm(2, {1});
-    return last / first;
+    return hidden_norm_ratio(ctx.model, ctx.probe, s.step);
   }
 };
 
@@ -109,14 +107,7 @@ class GradNorm final : public MetricHook {
  public:
   explicit GradNorm(std::string param) : param_(std::move(param)) {}
   torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
-    torch::AutoGradMode enable(true);
-    const tasks::TrialBatch& probe = ctx.probe.trials();
-    const torch::Tensor w = ctx.model.weight(param_);
-    const torch::Tensor logits = ctx.model.forward(probe.inputs).logits;
-    // Members are independent, so the gradient of the summed losses is each member's own.
-    const torch::Tensor loss = tasks::task_loss(ctx.task.loss(), logits, probe).sum();
-    const torch::Tensor g = torch::autograd::grad({loss}, {w})[0].detach().to(torch::kDouble);
-    return g.flatten(1).norm(2, {1});
+    return probe_loss_and_grad_norm(ctx.model, ctx.task, ctx.probe, param_).second;
   }
 
  private:
@@ -135,6 +126,22 @@ std::vector<std::string> kernel_params(Params& p, const MetricTarget& t, const s
   return params;
 }
 }  // namespace
+
+torch::Tensor hidden_norm_ratio(models::Model& model, Probe& probe, int64_t step) {
+  const torch::Tensor h = probe.hidden(model, step).to(torch::kDouble);  // [T, E, P, N]
+  const torch::Tensor first = h[0].flatten(1).norm(2, {1}), last = h[h.size(0) - 1].flatten(1).norm(2, {1});
+  return last / first;
+}
+
+std::pair<torch::Tensor, torch::Tensor> probe_loss_and_grad_norm(models::Model& model, const tasks::Task& task,
+                                                                 const Probe& probe, const std::string& param) {
+  torch::AutoGradMode enable(true);
+  const tasks::TrialBatch& trials = probe.trials();
+  const torch::Tensor w = model.weight(param);
+  const torch::Tensor loss = tasks::task_loss(task.loss(), model.forward(trials.inputs).logits, trials);  // [E]
+  const torch::Tensor g = torch::autograd::grad({loss.sum()}, {w})[0].detach().to(torch::kDouble);
+  return {loss.detach().to(torch::kDouble), g.flatten(1).norm(2, {1})};
+}
 
 void register_representation_metrics(MetricRegistry& registry) {
   registry.add({"rep_alignment",

@@ -8,6 +8,7 @@
 #include <richlazy/core/npy.h>
 #include <richlazy/core/progress.h>
 #include <richlazy/core/table.h>
+#include <richlazy/metrics/probe.h>
 #include <richlazy/train/summary.h>
 
 #include <fmt/format.h>
@@ -397,6 +398,7 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
   const RunConfig& first = members.front()->config;
   std::vector<fs::path> dirs;
   std::vector<RunResult> results(E);
+  double initial_seconds = 0;  // measuring the initial state (counted as metric time)
   // Hooks are stateful: each pack makes its own. Made here so that their columns are known
   // if training fails; a failure to make them fails the pack, as any other failure does.
   std::vector<NamedHook> hooks;
@@ -456,6 +458,27 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
     }
     Trainer trainer(*model, *first.task, seeds, optimizers, std::move(hooks), first.train,
                     first.device);
+    {
+      // The initial state, for every run: the probe trials' loss, hidden-norm ratio and the
+      // recurrent weight's gradient norm. Nothing here draws from a random stream or moves a
+      // weight, so training is the same with or without it.
+      const auto m0 = std::chrono::steady_clock::now();
+      const models::ParameterInfo* rec = models::find_role(params, models::roles::kRecurrent);
+      const auto [loss, grad] =
+          metrics::probe_loss_and_grad_norm(*model, *first.task, trainer.probe(), rec ? rec->name : params.front().name);
+      torch::Tensor ratio;
+      {
+        torch::NoGradGuard no_grad;
+        ratio = metrics::hidden_norm_ratio(*model, trainer.probe(), 0);
+      }
+      const torch::Tensor host = torch::stack({loss, ratio, grad}).to(torch::kCPU);
+      for (int64_t e = 0; e < E; ++e) {
+        results[e].init_loss = host[0][e].item<double>();
+        results[e].init_hidden_norm_ratio = host[1][e].item<double>();
+        if (rec) results[e].init_grad_norm = host[2][e].item<double>();
+      }
+      initial_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+    }
     const TrainOutcome outcome = trainer.run(
         [&](int64_t step, double loss) { reporter.step(pack_index, step, loss); },
         [&](int64_t e, const MetricLog& log) {
@@ -481,7 +504,7 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
         if (trainer.log(e).steps.front() == 0) r.initial_values = trainer.log(e).rows.front();
       }
       // The pack's cost, shared among its members.
-      r.metric_seconds = outcome.hook_seconds / E;
+      r.metric_seconds = (outcome.hook_seconds + initial_seconds) / E;
       if (outcome.iterations_run > 0) {
         r.ms_per_iteration =
             (outcome.train_seconds - outcome.hook_seconds) / outcome.iterations_run * 1000.0 / E;

@@ -5,6 +5,7 @@
 //   DIR/<experiment>/runs/<run_id>/weights/{W_in,W_rec,W_out}_{init,final}.npy
 #pragma once
 
+#include <cmath>
 #include <richlazy/core/registries.h>
 #include <richlazy/train/packing.h>
 #include <richlazy/train/run_config.h>
@@ -74,6 +75,11 @@ struct RunResult {
   std::vector<std::string> columns;
   std::vector<double> final_values;  ///< last logged row (NaN where none)
   std::vector<double> initial_values;  ///< the row at step 0, before any update (NaN where none)
+  /// Measures of the initial networks on the probe trials, for every run whether or not its
+  /// metrics name them (NaN when the run failed before training).
+  double init_loss = std::nan("");               ///< the task's loss
+  double init_hidden_norm_ratio = std::nan("");  ///< hidden_norm_ratio at step 0
+  double init_grad_norm = std::nan("");          ///< ||dL/dW_rec||_F (grad_norm at step 0); NaN without a recurrent weight
   int64_t steps_done = 0;
   double wall_seconds = 0;
   double ms_per_iteration = 0;  ///< training time per update, metric hooks excluded (a pack's divided by its members)

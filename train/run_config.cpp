@@ -67,7 +67,8 @@ namespace {
 const std::vector<std::string>& reserved_columns() {
   static const std::vector<std::string> names{"step",           "run_id",           "status",
                                               "steps",          "wall_seconds",     "ms_per_iteration",
-                                              "metric_seconds", "init_spectral_radius", "init_erank_eig"};
+                                              "metric_seconds", "init_spectral_radius", "init_erank_eig",
+                                              "init_loss",      "init_hidden_norm_ratio", "init_grad_norm"};
   return names;
 }
 

@@ -38,6 +38,10 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
     initial[r.columns[i]] = r.initial_values[i];
   }
   j["initial"] = initial;
+  // Measures of the initial networks on the probe trials, logged for every run.
+  j["initial_state"] = {{"loss", r.init_loss},
+                        {"hidden_norm_ratio", r.init_hidden_norm_ratio},
+                        {"grad_norm_rec", r.init_grad_norm}};
   j["iterations"] = config.train.iterations;
   j["steps_done"] = r.steps_done;
   j["wall_seconds"] = r.wall_seconds;
@@ -111,15 +115,17 @@ std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& resu
   for (const auto& k : plan.sweep_keys) out += "," + csv_field(k);
   out += ",status";
   for (const auto& c : cols) out += "," + csv_field(c);
-  out += ",steps,wall_seconds,ms_per_iteration,metric_seconds,init_spectral_radius,init_erank_eig\n";
+  out += ",steps,wall_seconds,ms_per_iteration,metric_seconds,init_spectral_radius,init_erank_eig,init_loss,"
+         "init_hidden_norm_ratio,init_grad_norm\n";
   for (const auto& r : result.runs) {
     out += csv_field(r.id);
     for (const auto& k : plan.sweep_keys) out += "," + csv_field(swept_value(r, k));
     out += "," + csv_field(r.status);
     for (const auto& c : cols) out += fmt::format(",{}", value_of(r, c));
     const init::InitReport rec = recurrent_init(r);
-    out += fmt::format(",{},{:.3f},{:.4f},{:.3f},{},{}\n", r.steps_done, r.wall_seconds, r.ms_per_iteration,
-                       r.metric_seconds, rec.spectral_radius, rec.erank_eig);
+    out += fmt::format(",{},{:.3f},{:.4f},{:.3f},{},{},{},{},{}\n", r.steps_done, r.wall_seconds, r.ms_per_iteration,
+                       r.metric_seconds, rec.spectral_radius, rec.erank_eig, r.init_loss, r.init_hidden_norm_ratio,
+                       r.init_grad_norm);
   }
   return out;
 }

@@ -262,6 +262,18 @@ TEST_CASE("richlazy init describe reports rank, norms and effective ranks", "[ap
   const auto c = testing::run_richlazy("init describe --config " + tmp.file("exp.yaml") + " --json " + tmp.file("c.json"));
   REQUIRE(c.status == 0);
   REQUIRE(YAML::LoadFile(tmp.file("c.json"))["rank"].as<int>() == 1);  // first run of the sweep
+  REQUIRE_THAT(c.out, Contains("the initial network on its run's 320 probe trials (seed 0):"));
+  // ... and the initial state it prints is the one that run logs in its summary.json.
+  const auto run = testing::run_richlazy("run " + tmp.file("exp.yaml") + " --out " + tmp.file("out"));
+  REQUIRE(run.status == 0);
+  const YAML::Node described = YAML::LoadFile(tmp.file("c.json"))["initial_state"];
+  const YAML::Node logged = YAML::LoadFile(tmp.file("out/tiny/runs/rank-1/summary.json"))["initial_state"];
+  for (const char* key : {"loss", "hidden_norm_ratio", "grad_norm_rec"}) {
+    INFO(key);
+    // float32 networks: the run trains its two networks as one pack, whose batched products
+    // may round differently from the single network here (seen: 1e-8 relative).
+    REQUIRE(described[key].as<double>() == Approx(logged[key].as<double>()).epsilon(1e-6));
+  }
   const auto bad = testing::run_richlazy("init describe --spec '{name: low_rank, rank: 400}'");
   REQUIRE(bad.status == 2);
   REQUIRE_THAT(bad.err, Contains("rank must be an integer in [1, 300], got 400"));

@@ -7,6 +7,7 @@
 #include <richlazy/init/apply.h>
 #include <richlazy/metrics/effective_rank.h>
 #include <richlazy/metrics/laziness.h>
+#include <richlazy/metrics/probe.h>
 #include <richlazy/models/ctrnn.h>
 #include <richlazy/train/trainer.h>
 
@@ -345,7 +346,7 @@ TEST_CASE("hidden_norm_ratio and grad_norm match direct computations on the prob
                          hooks({"{name: hidden_norm_ratio}", "{name: grad_norm}", "{name: grad_norm, param: W_out}"}, *task),
                          train::TrainSettings{2, 8, 2, 40, 8}, torch::kCPU, 6);
   const tasks::TrialBatch probe = trainer.probe().trials();
-  double ratio = 0, grad_rec = 0, grad_out = 0;
+  double ratio = 0, grad_rec = 0, grad_out = 0, loss_by_hand = 0;
   {
     torch::AutoGradMode enable(true);
     const auto out = net->forward(probe.inputs);
@@ -359,7 +360,13 @@ TEST_CASE("hidden_norm_ratio and grad_norm match direct computations on the prob
     const auto g = torch::autograd::grad({loss}, {net->weight("W_rec"), net->weight("W_out")});
     grad_rec = g[0].norm().item<double>();
     grad_out = g[1].norm().item<double>();
+    loss_by_hand = loss.item<double>();
   }
+  // The functions run_pack uses for every run's initial state give the same values.
+  const auto [loss0, grad0] = metrics::probe_loss_and_grad_norm(*net, *task, trainer.probe(), "W_rec");
+  REQUIRE(loss0.item<double>() == Approx(loss_by_hand).epsilon(1e-5));
+  REQUIRE(grad0.item<double>() == Approx(grad_rec).epsilon(1e-4));
+  REQUIRE(metrics::hidden_norm_ratio(*net, trainer.probe(), 0).item<double>() == Approx(ratio).epsilon(1e-6));
   trainer.run();
   const auto& first = trainer.log().rows.front();
   REQUIRE(first[0] == Approx(ratio).epsilon(1e-6));

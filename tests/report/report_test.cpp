@@ -491,7 +491,8 @@ TEST_CASE("summary.csv and metrics.csv quote every field that needs it", "[repor
   REQUIRE(summary.size() == 2);
   REQUIRE(summary[0] == std::vector<std::string>{"run_id", "init.W_rec", "status", "loss", "odd,name", "steps",
                                                  "wall_seconds", "ms_per_iteration", "metric_seconds",
-                                                 "init_spectral_radius", "init_erank_eig"});
+                                                 "init_spectral_radius", "init_erank_eig", "init_loss",
+                                                 "init_hidden_norm_ratio", "init_grad_norm"});
   REQUIRE(summary[1].size() == summary[0].size());
   REQUIRE(summary[1][1] == "{name: gaussian, gain: 1}");
   REQUIRE(summary[1][2] == "failed: a, b\nc");

@@ -461,8 +461,11 @@ sweep:
   train::run_experiment(plan, o);
   const auto table = report::parse_csv(testing::read_text(plan.dir + "/summary.csv"), "summary.csv");
   const auto& header = table[0];
-  REQUIRE(header.back() == "init_erank_eig");
-  REQUIRE(header[header.size() - 2] == "init_spectral_radius");
+  const std::size_t radius_col = header.size() - 5;
+  REQUIRE(header[radius_col] == "init_spectral_radius");
+  REQUIRE(header[radius_col + 1] == "init_erank_eig");
+  REQUIRE(std::vector<std::string>(header.end() - 3, header.end()) ==
+          std::vector<std::string>{"init_loss", "init_hidden_norm_ratio", "init_grad_norm"});
   for (std::size_t r = 1; r < table.size(); ++r) {
     const std::string run = plan.dir + "/runs/" + table[r][0];
     INFO(run);
@@ -472,8 +475,8 @@ sweep:
     const double radius = moduli.max().item<double>();
     const double erank = moduli.sum().item<double>() / (radius * 30);
     REQUIRE(radius == Approx(0.9).epsilon(1e-6));
-    REQUIRE(std::stod(table[r][header.size() - 2]) == Approx(radius).epsilon(1e-9));
-    REQUIRE(std::stod(table[r].back()) == Approx(erank).epsilon(1e-9));
+    REQUIRE(std::stod(table[r][radius_col]) == Approx(radius).epsilon(1e-9));
+    REQUIRE(std::stod(table[r][radius_col + 1]) == Approx(erank).epsilon(1e-9));
     const auto json = nlohmann::json::parse(testing::read_text(run + "/summary.json"));
     bool found = false;
     for (const auto& i : json["init"]) {
@@ -500,6 +503,55 @@ sweep:
   o.sets = {"metrics.names=[{name: erank_rec, param: W_in, measure: eig}]"};
   REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()),
                       Contains("metrics.names[0].measure eig needs a square weight, and W_in is 30 x 3"));
+}
+
+TEST_CASE("every run logs its initial loss, hidden-norm ratio and gradient norm, named as metrics or not", "[train]") {
+  testing::TempDir tmp;
+  const std::string yaml = R"(experiment: initial
+model: {name: ctrnn, hidden_size: 30}
+init:
+  W_rec: {name: gaussian, norm: {spectral_radius: 1.4}}
+train: {iterations: 3}
+metrics: {every: 3, probe_trials: 40, names: [loss]}
+sweep:
+  seed: [0, 1]
+)";
+  auto o = options_for(tmp, yaml);
+  auto plan = train::plan_experiment(o, registries());
+  train::run_experiment(plan, o);
+  // The same runs again, now naming the metrics: their step-0 rows are the same measures.
+  o.out_dir = tmp.file("named");
+  o.sets = {"metrics.names=[loss, hidden_norm_ratio, grad_norm]"};
+  auto named = train::plan_experiment(o, registries());
+  train::run_experiment(named, o);
+  const auto table = report::parse_csv(testing::read_text(plan.dir + "/summary.csv"), "summary.csv");
+  const auto& header = table[0];
+  const std::size_t loss_col = header.size() - 3;
+  REQUIRE(header[loss_col] == "init_loss");
+  for (std::size_t r = 1; r < table.size(); ++r) {
+    const std::string id = table[r][0];
+    INFO(id);
+    const auto json = nlohmann::json::parse(testing::read_text(plan.dir + "/runs/" + id + "/summary.json"));
+    const auto& init = json["initial_state"];
+    REQUIRE(std::stod(table[r][loss_col]) == Approx(init["loss"].get<double>()).epsilon(1e-12));
+    REQUIRE(std::stod(table[r][loss_col + 1]) == Approx(init["hidden_norm_ratio"].get<double>()).epsilon(1e-12));
+    REQUIRE(std::stod(table[r][loss_col + 2]) == Approx(init["grad_norm_rec"].get<double>()).epsilon(1e-12));
+    const auto metrics = report::parse_csv(testing::read_text(named.dir + "/runs/" + id + "/metrics.csv"), "metrics.csv");
+    REQUIRE(metrics[0] == std::vector<std::string>{"step", "loss", "hidden_norm_ratio", "grad_norm"});
+    REQUIRE(metrics[1][0] == "0");
+    REQUIRE(init["hidden_norm_ratio"].get<double>() == Approx(std::stod(metrics[1][2])).epsilon(1e-9));
+    REQUIRE(init["grad_norm_rec"].get<double>() == Approx(std::stod(metrics[1][3])).epsilon(1e-9));
+    REQUIRE(init["grad_norm_rec"].get<double>() > 0);
+    // At spectral radius 1.4 the hidden state grows from the first step to the last.
+    REQUIRE(init["hidden_norm_ratio"].get<double>() > 1);
+    // The initial loss is the probe trials' cross-entropy: near log(3) for an untrained net,
+    // and finite.
+    REQUIRE(init["loss"].get<double>() > 0.5);
+    REQUIRE(init["loss"].get<double>() < 5);
+    // Naming the metrics changes nothing in training: the two folders agree.
+    REQUIRE(testing::read_text(plan.dir + "/runs/" + id + "/weights/W_rec_final.npy") ==
+            testing::read_text(named.dir + "/runs/" + id + "/weights/W_rec_final.npy"));
+  }
 }
 
 TEST_CASE("metrics.schedule log also logs at 1 2 5 10 20 50 and so on updates", "[train]") {
