@@ -98,8 +98,21 @@ class Registry {
 
   const std::vector<Entry>& entries() const { return entries_; }
 
+  /// Marks `old_name` as a name an entry used to have: a config that uses it gets an error
+  /// saying `why` (which name to use now, and what changed) instead of "unknown". Throws
+  /// std::invalid_argument when `old_name` is registered.
+  void retire(const std::string& old_name, std::string why) {
+    if (find(old_name)) {
+      throw std::invalid_argument(fmt::format("{} '{}' is registered and cannot be retired", kind_, old_name));
+    }
+    retired_.emplace_back(old_name, std::move(why));
+  }
+
   /// "unknown task 'x'; known tasks: a, b" (with a hint when the registry is empty).
   std::string unknown_message(const std::string& name) const {
+    for (const auto& [old_name, why] : retired_) {
+      if (old_name == name) return fmt::format("names the retired {} '{}': {}", kind_, name, why);
+    }
     if (entries_.empty()) {
       return fmt::format(
           "names an unknown {} '{}': no {}s are registered (did you remember to call the "
@@ -132,6 +145,7 @@ class Registry {
   std::string kind_;
   CommonOptions common_;
   std::vector<Entry> entries_;
+  std::vector<std::pair<std::string, std::string>> retired_;  ///< (old name, what to use now)
 };
 
 }  // namespace richlazy

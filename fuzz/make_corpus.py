@@ -112,7 +112,7 @@ def main():
           "--- set ---\ntrain.iterations=20\n--- set ---\nsweep.seed=[0,1,2]\n")
     write("config", "sets_only", "--- set ---\nmodel.hidden_size=30\n--- set ---\ninit.W_rec={name: gaussian, norm: 2}\n")
     write("config", "bad_set", small + "--- set ---\ntrain.iterations\n")
-    for name in ("quick_2af", "paper_dms", "paper_cxt", "teacher_student", "aligned_low_rank"):
+    for name in ("quick_2af", "paper_dms", "paper_cxt", "teacher_student", "io_aligned_low_rank"):
         with open(os.path.join(ROOT, "configs", name + ".yaml"), "rb") as f:
             write("config", name, f.read())
     write("config", "teacher_student_sets", open(os.path.join(ROOT, "configs", "teacher_student.yaml")).read() +

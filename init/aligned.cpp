@@ -1,8 +1,11 @@
 // init/aligned.cpp: initializations aligned with the task.
-// aligned_low_rank: a low-rank W_rec whose singular vectors point along the directions the
-// task reads out (W_out's rows) and writes in (W_in's columns); from_weights: the rank-r
-// truncation of a trained matrix; solution_aligned: the top singular vectors of a run's learned
-// change, optionally turned away from it by an angle; teacher_aligned: the aligned rank-1 W_1 of PAPER.md §7.
+// io_aligned_low_rank: a low-rank W_rec whose singular vectors point along the task's input
+// and output subspaces (W_in's columns, W_out's rows), not along its solution;
+// activity_aligned_low_rank, its data-aligned, task-agnostic control: singular vectors drawn
+// inside the top principal subspace of the initial network's hidden activity; from_weights:
+// the rank-r truncation of a trained matrix; solution_aligned: the top singular vectors of a
+// run's learned change, optionally turned away from it by an angle; teacher_aligned: the
+// aligned rank-1 W_1 of PAPER.md §7.
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/random_matrix.h>
 #include <richlazy/init/initializer.h>
@@ -35,9 +38,9 @@ torch::Tensor column_basis(const torch::Tensor& m) {
 /// rescaled to the draw's Frobenius norm; U's first columns span the readout directions
 /// (W_out's rows) and V's the input directions (W_in's columns), in order of importance,
 /// completed by random orthonormal directions when r exceeds them.
-class AlignedLowRank final : public Initializer {
+class IoAlignedLowRank final : public Initializer {
  public:
-  AlignedLowRank(const InitTarget& t, int64_t rank, double gain, std::string input, std::string readout)
+  IoAlignedLowRank(const InitTarget& t, int64_t rank, double gain, std::string input, std::string readout)
       : rows_(t.rows), cols_(t.cols), rank_(rank), gain_(gain), input_(std::move(input)), readout_(std::move(readout)) {}
 
   std::vector<std::string> depends_on() const override { return {input_, readout_}; }
@@ -56,6 +59,68 @@ class AlignedLowRank final : public Initializer {
   int64_t rows_, cols_, rank_;
   double gain_;
   std::string input_, readout_;
+};
+
+/// W = U diag(s) V^T with s the top-r singular values of the reference Gaussian draw (as
+/// io_aligned_low_rank and low_rank), rescaled to the draw's Frobenius norm, and U, V
+/// independent Haar-random r-frames inside the span of the top `pcs` principal components of
+/// the initial hidden activity: the states of the network whose recurrent weight is that
+/// full-rank draw (the other weights as initialized), on `trials` trials of the run's task
+/// drawn from this initializer's stream, every step. The directions follow the data the
+/// network sees and never its targets or readout: a data-aligned, task-agnostic control.
+class ActivityAlignedLowRank final : public Initializer {
+ public:
+  ActivityAlignedLowRank(const InitTarget& t, int64_t rank, int64_t pcs, int64_t trials, double gain)
+      : param_(t.param), rows_(t.rows), cols_(t.cols), rank_(rank), pcs_(pcs), trials_(trials), gain_(gain),
+        task_(t.task), model_(t.model) {
+    for (const auto& [name, role] : t.roles) {
+      if (name != param_) others_.push_back(name);
+    }
+  }
+
+  std::vector<std::string> depends_on() const override { return others_; }
+
+  torch::Tensor make(const InitInputs& in) const override {
+    const torch::Tensor g = gaussian_draw(rows_, cols_, gain_, in.gen);
+    const torch::Tensor s = torch::linalg_svdvals(g).slice(0, 0, rank_);
+    const torch::Tensor pcs = principal_subspace(g, in);  // [N, pcs]
+    const torch::Tensor u = torch::matmul(pcs, complete_basis(torch::zeros({pcs_, 0}, torch::kDouble), rank_, in.gen));
+    const torch::Tensor v = torch::matmul(pcs, complete_basis(torch::zeros({pcs_, 0}, torch::kDouble), rank_, in.gen));
+    return scaled_to_norm(torch::matmul(u * s.unsqueeze(0), v.t()), g.norm().item<double>());
+  }
+
+ private:
+  /// The top principal directions [N, pcs] of the hidden states of the network with
+  /// recurrent weight `reference`.
+  torch::Tensor principal_subspace(const torch::Tensor& reference, const InitInputs& in) const {
+    torch::NoGradGuard no_grad;
+    const std::shared_ptr<models::Model> net = model_->build(1);
+    for (const auto& name : others_) {
+      torch::Tensor w = net->weight(name)[0];
+      w.copy_(in.initialized.at(name).reshape(w.sizes()));
+    }
+    torch::Tensor w = net->weight(param_)[0];
+    w.copy_(reference.reshape(w.sizes()));
+    const tasks::TrialBatch trials = tasks::stack_members({task_->sample(trials_, in.gen)});
+    const torch::Tensor h = net->forward(trials.inputs).hidden.to(torch::kDouble);  // [T, 1, B, N]
+    torch::Tensor x = h.reshape({-1, h.size(-1)});
+    x = x - x.mean(0, /*keepdim=*/true);
+    const auto [unused_u, sv, vh] = torch::linalg_svd(x, /*full_matrices=*/false);
+    (void)unused_u;
+    if (sv.numel() < pcs_ || sv[pcs_ - 1].item<double>() <= sv[0].item<double>() * 1e-10) {
+      throw std::runtime_error(fmt::format(
+          "{}: the initial hidden activity spans fewer than pcs = {} directions; lower pcs or raise trials",
+          param_, pcs_));
+    }
+    return vh.slice(0, 0, pcs_).t().contiguous();
+  }
+
+  std::string param_;
+  int64_t rows_, cols_, rank_, pcs_, trials_;
+  double gain_;
+  const tasks::Task* task_;
+  const models::ModelBuilder* model_;
+  std::vector<std::string> others_;
 };
 
 /// The rank-r truncation of a saved matrix (optionally minus another one).
@@ -139,9 +204,10 @@ std::string other_parameter(Params& p, const InitTarget& t, const std::string& k
 
 void register_aligned(InitializerRegistry& registry) {
   registry.add(
-      {"aligned_low_rank",
-       "low-rank W_rec aligned with the task: singular vectors along the readout (W_out rows) and "
-       "input (W_in columns) directions, the singular values of low_rank of the same rank",
+      {"io_aligned_low_rank",
+       "low-rank W_rec aligned with the task's input and output subspaces (not its solution): "
+       "singular vectors along the readout (W_out rows) and input (W_in columns) directions, the "
+       "singular values of low_rank of the same rank",
        with_norm_options({{"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
                           {"gain", "1.25", "gain of the Gaussian draw whose singular values are kept"},
                           {"input", "null", "the input weights (their columns are the input directions); "
@@ -167,7 +233,41 @@ void register_aligned(InitializerRegistry& registry) {
                                            t.param, t.shapes.at(readout).at(1)));
            }
          }
-         return std::make_unique<AlignedLowRank>(t, rank, gain, input, readout);
+         return std::make_unique<IoAlignedLowRank>(t, rank, gain, input, readout);
+       }});
+  registry.retire("aligned_low_rank",
+                  "it is now io_aligned_low_rank (same construction): its directions are the task's input "
+                  "and output subspaces, not its solution; for W_rec(0) along the solution use "
+                  "solution_aligned, and for its data-aligned, task-agnostic control activity_aligned_low_rank");
+  registry.add(
+      {"activity_aligned_low_rank",
+       "data-aligned, task-agnostic low-rank W_rec: singular vectors drawn at random inside the top "
+       "principal subspace of the initial network's hidden activity on the task's trials (never its "
+       "targets or readout), the singular values of low_rank of the same rank",
+       with_norm_options(
+           {{"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
+            {"pcs", "null", "dimension of the principal subspace the directions are drawn in, >= rank "
+                            "(default: max(2 rank, 10), at most the hidden size)"},
+            {"trials", "64", "trials of the run's task whose hidden states (every step) give the subspace"},
+            {"gain", "1.25", "gain of the Gaussian draw: its singular values are kept, and as the recurrent "
+                             "weight of the network whose activity is measured"}},
+           "none"),
+       [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
+         const int64_t rank = p.get_int("rank", 1, std::min(t.rows, t.cols));
+         const int64_t n = std::min(t.rows, t.cols);
+         int64_t pcs = std::min<int64_t>(n, std::max<int64_t>(2 * rank, 10));
+         if (!p.raw("pcs").IsNull()) pcs = p.get_int("pcs", rank, n);
+         const int64_t trials = p.get_int("trials", 1, 100000);
+         const double gain = p.get_double_above("gain", 0.0);
+         if (t.shapes.empty() || !t.task || !t.model) {
+           p.fail_bare("name", "activity_aligned_low_rank simulates the run's network on its task; describe it "
+                               "with --config, not --spec");
+         }
+         if (t.rows != t.cols) {
+           p.fail_bare("name", fmt::format("activity_aligned_low_rank needs a square recurrent weight; {} is {} x {}",
+                                           t.param, t.rows, t.cols));
+         }
+         return std::make_unique<ActivityAlignedLowRank>(t, rank, pcs, trials, gain);
        }});
   registry.add(
       {"from_weights",

@@ -16,7 +16,8 @@ namespace richlazy::init {
 std::vector<InitStep> plan_initializers(Params& init_section,
                                         const std::vector<models::ParameterInfo>& parameters,
                                         const InitializerRegistry& registry,
-                                        const tasks::Task* task) {
+                                        const tasks::Task* task,
+                                        const models::ModelBuilder* model) {
   std::vector<std::string> names;
   for (const auto& p : parameters) names.push_back(p.name);
   for (const auto& key : init_section.user_keys()) {
@@ -37,7 +38,7 @@ std::vector<InitStep> plan_initializers(Params& init_section,
   std::vector<InitStep> steps;
   for (const auto& info : parameters) {
     const int64_t cols = info.shape.size() > 1 ? info.shape.at(1) : 1;
-    const InitTarget target{info.name, info.shape.at(0), cols, &registry, task, shapes, roles};
+    const InitTarget target{info.name, info.shape.at(0), cols, &registry, task, shapes, roles, model};
     InitStep step;
     step.param = info.name;
     step.role = info.role;

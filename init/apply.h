@@ -40,7 +40,8 @@ struct InitReport {
 std::vector<InitStep> plan_initializers(Params& init_section,
                                         const std::vector<models::ParameterInfo>& parameters,
                                         const InitializerRegistry& registry,
-                                        const tasks::Task* task = nullptr);
+                                        const tasks::Task* task = nullptr,
+                                        const models::ModelBuilder* model = nullptr);
 
 /// Throws ConfigError "init.<param> <spec>: the initial matrix has entries that are not finite in
 /// float32 ..." when `value` overflows float32 or holds NaN/inf (a norm of 1e300, entries of

@@ -20,6 +20,9 @@
 namespace richlazy::tasks {
 class Task;
 }
+namespace richlazy::models {
+class ModelBuilder;
+}
 
 namespace richlazy::init {
 
@@ -53,6 +56,8 @@ struct InitTarget {
   /// "recurrent", "readout", "bias", ...), so that an initializer can find e.g. the readout
   /// weight of any model; empty outside a run.
   std::vector<std::pair<std::string, std::string>> roles;
+  /// The run's model, for initializers that simulate the initial network (nullptr outside a run).
+  const models::ModelBuilder* model = nullptr;
 
   /// The first parameter with `role` ("" when none, or outside a run).
   std::string parameter_with_role(const std::string& role) const;
@@ -89,7 +94,8 @@ void register_spectral(InitializerRegistry& registry);       ///< spectral, orth
 void register_structure_controls(InitializerRegistry& registry);  ///< shuffled, spectrum_matched, low_rank_of
 void register_connectome(InitializerRegistry& registry);
 void register_cell_types(InitializerRegistry& registry);
-void register_aligned(InitializerRegistry& registry);  ///< aligned_low_rank, from_weights, teacher_aligned
+/// io_aligned_low_rank, activity_aligned_low_rank, from_weights, solution_aligned, teacher_aligned
+void register_aligned(InitializerRegistry& registry);
 
 /// The reference Gaussian draw: gain * Z / sqrt(cols), Z i.i.d. N(0, 1), float64
 /// [rows, cols]. For the square recurrent matrix this is N(0, g^2 / N).

@@ -206,7 +206,7 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   const auto parameters = rc.model->parameters();
 
   Params init = p.child("init", {});
-  rc.init = init::plan_initializers(init, parameters, reg.initializers, rc.task.get());
+  rc.init = init::plan_initializers(init, parameters, reg.initializers, rc.task.get(), rc.model.get());
   init.finish();
 
   Params train = p.child("train", train_schema());

@@ -6,6 +6,7 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/seeding.h>
+#include <richlazy/init/apply.h>
 #include <richlazy/init/cell_types.h>
 #include <richlazy/init/matrix_file.h>
 #include <richlazy/init/norm.h>
@@ -75,7 +76,7 @@ TEST_CASE("every initializer constructs, keeps shape and dtype, rejects unknown 
       {"connectome", "file: " + tmp.file("m.npy")},
       {"cell_types", "table: " + tmp.file("t.yaml")},
       {"from_weights", "file: " + tmp.file("m.npy")},
-      {"aligned_low_rank", "rank: 1"},
+      {"io_aligned_low_rank", "rank: 1"},
       {"solution_aligned", "rank: 2, angle: 45, run: " + tmp.file("run")},
       {"teacher_aligned", ""}};
   const std::map<std::string, torch::Tensor> done{{"W_in", torch::randn({6, 2}, torch::kDouble)},
@@ -83,6 +84,8 @@ TEST_CASE("every initializer constructs, keeps shape and dtype, rejects unknown 
   Params tp = testing::params_from("{name: teacher_student, dim: 6}", "task");
   const auto task = registries().tasks.create(tp);
   for (const auto& e : registries().initializers.entries()) {
+    // It simulates a run's network on its task: tested below with a run's config.
+    if (e.name == "activity_aligned_low_rank") continue;
     INFO("initializer " << e.name);
     const std::string opts = extra.count(e.name) ? extra.at(e.name) : "";
     const std::string yaml = "{name: " + e.name + (opts.empty() ? "" : ", " + opts);
@@ -292,13 +295,13 @@ TEST_CASE("cell types: connection frequencies and class fractions follow the tab
   REQUIRE(metrics::spectrum_measures(init::sample_cell_types(v1, 300, true, gen).matrix).rank <= 17);
 }
 
-TEST_CASE("aligned_low_rank: low_rank's singular values, vectors along readout and input", "[init]") {
+TEST_CASE("io_aligned_low_rank: low_rank's singular values, vectors along readout and input", "[init]") {
   at::Generator g = make_generator(4);
   const std::map<std::string, torch::Tensor> done{{"W_in", torch::randn({50, 3}, g, torch::kDouble)},
                                                   {"W_out", torch::randn({3, 50}, g, torch::kDouble)}};
   for (int64_t r : {1, 3, 10}) {
     INFO("rank " << r);
-    const Built aligned = build("{name: aligned_low_rank, rank: " + std::to_string(r) + "}", 50, 50, 9, done);
+    const Built aligned = build("{name: io_aligned_low_rank, rank: " + std::to_string(r) + "}", 50, 50, 9, done);
     REQUIRE(aligned.init->depends_on() == std::vector<std::string>{"W_in", "W_out"});
     const torch::Tensor random = build_matrix("{name: low_rank, rank: " + std::to_string(r) + "}", 50, 50, 9);
     const auto a = metrics::spectrum_measures(aligned.matrix), b = metrics::spectrum_measures(random);
@@ -315,8 +318,70 @@ TEST_CASE("aligned_low_rank: low_rank's singular values, vectors along readout a
     REQUIRE(testing::max_abs_diff(proj(done.at("W_out").t(), uk), uk) < 1e-8);
     REQUIRE(testing::max_abs_diff(proj(done.at("W_in"), vk), vk) < 1e-8);
   }
-  REQUIRE_THROWS_WITH(build("{name: aligned_low_rank, rank: 1, input: W_nope}", 50, 50, 9, done),
+  REQUIRE_THROWS_WITH(build("{name: io_aligned_low_rank, rank: 1, input: W_nope}", 50, 50, 9, done),
                       Contains("init.W.input must name a parameter of the model"));
+  // The old name says what it became and where the solution-aligned init is.
+  REQUIRE_THROWS_WITH(build("{name: aligned_low_rank, rank: 1}", 50, 50, 9, done),
+                      Contains("init.W.name names the retired initializer 'aligned_low_rank': it is now "
+                               "io_aligned_low_rank (same construction)") &&
+                          Contains("solution_aligned") && Contains("activity_aligned_low_rank"));
+}
+
+TEST_CASE("activity_aligned_low_rank: random directions inside the initial activity's top principal subspace",
+          "[init]") {
+  testing::TempDir tmp;
+  testing::write_text(tmp.file("a.yaml"), R"(task: {name: 2AF}
+model: {name: ctrnn, hidden_size: 40}
+init:
+  W_rec: {name: activity_aligned_low_rank, rank: 2, pcs: 5, trials: 30}
+)");
+  train::ExperimentOptions o;
+  o.config_path = tmp.file("a.yaml");
+  o.out_dir = tmp.file("out");
+  const auto plan = train::plan_experiment(o, registries());
+  const train::RunConfig& rc = plan.runs.front().config;
+  const auto model = rc.model->build();
+  init::apply_initializers(*model, rc.init, rc.seed);
+  const torch::Tensor w = model->weight("W_rec")[0].to(torch::kDouble);
+  // Independently: the same stream's reference draw and trials, the network with that draw
+  // as its recurrent weight, and the principal directions from the eigenvectors of the
+  // activity's covariance (not an SVD of the activity, as the initializer does).
+  at::Generator gen = stream_generator(rc.seed, "init/W_rec");
+  const torch::Tensor g = init::gaussian_draw(40, 40, 1.25, gen);
+  const tasks::TrialBatch trials = tasks::stack_members({rc.task->sample(30, gen)});
+  const auto reference = rc.model->build();
+  {
+    torch::NoGradGuard no_grad;
+    for (const char* name : {"W_in", "W_out"}) reference->weight(name).copy_(model->weight(name));
+    reference->weight("W_rec")[0].copy_(g);
+  }
+  torch::Tensor x = reference->forward(trials.inputs).hidden.detach().to(torch::kDouble).reshape({-1, 40});
+  x = x - x.mean(0, true);
+  const auto [evals, evecs] = torch::linalg_eigh(torch::matmul(x.t(), x));
+  const torch::Tensor top = evecs.slice(1, 35, 40);  // ascending order: the last five
+  const torch::Tensor projector = torch::matmul(top, top.t());
+  const auto [u, s, vh] = torch::linalg_svd(w, false);
+  REQUIRE(metrics::spectrum_measures(w).rank == 2);
+  const torch::Tensor u2 = u.slice(1, 0, 2), v2 = vh.slice(0, 0, 2).t();
+  REQUIRE(testing::max_abs_diff(torch::matmul(projector, u2), u2) < 1e-4);  // float32 weights
+  REQUIRE(testing::max_abs_diff(torch::matmul(projector, v2), v2) < 1e-4);
+  // The singular values are low_rank's of the same draw, at the draw's Frobenius norm.
+  const torch::Tensor kept = torch::linalg_svdvals(g).slice(0, 0, 2);
+  const torch::Tensor expected = kept * (g.norm() / kept.norm());
+  REQUIRE(testing::max_abs_diff(s.slice(0, 0, 2), expected) < 1e-4);
+  // Left and right directions are drawn independently, so W is not symmetric.
+  REQUIRE(testing::max_abs_diff(w, w.t()) > 1e-2);
+
+  // Bad options and uses: one located line each.
+  o.sets = {"init.W_rec.pcs=1"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()), Contains("init.W_rec.pcs must be an integer in [2, 40], got 1"));
+  o.sets = {"init.W_rec.pcs=41"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()), Contains("init.W_rec.pcs must be an integer in [2, 40], got 41"));
+  o.sets = {"init.W_rec.pcs=null", "init.W_rec.rank=41"};
+  REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()), Contains("init.W_rec.rank must be an integer in [1, 40], got 41"));
+  const auto spec = testing::run_richlazy("init describe --spec '{name: activity_aligned_low_rank, rank: 2}'");
+  REQUIRE(spec.status == 2);
+  REQUIRE_THAT(spec.err, Contains("describe it with --config, not --spec"));
 }
 
 TEST_CASE("from_weights truncates a saved matrix and teacher_aligned lies along beta", "[init]") {

@@ -178,9 +178,9 @@ TEST_CASE("swept initializer specs get short legend labels", "[report]") {
       {"{name: connectome, file: a.npy, norm: auto}", "{name: shuffled, base: {name: connectome, file: a.npy}}",
        "{name: gaussian, norm: auto}"});
   REQUIRE(l == std::vector<std::string>{"connectome", "shuffled(connectome)", "gaussian"});
-  const auto m = report::value_labels({"{name: aligned_low_rank, rank: 1}", "{name: low_rank, rank: 1}",
-                                       "{name: aligned_low_rank, rank: 30}", "{name: low_rank, rank: 30}"});
-  REQUIRE(m == std::vector<std::string>{"aligned_low_rank rank=1", "low_rank rank=1", "aligned_low_rank rank=30",
+  const auto m = report::value_labels({"{name: io_aligned_low_rank, rank: 1}", "{name: low_rank, rank: 1}",
+                                       "{name: io_aligned_low_rank, rank: 30}", "{name: low_rank, rank: 30}"});
+  REQUIRE(m == std::vector<std::string>{"io_aligned_low_rank rank=1", "low_rank rank=1", "io_aligned_low_rank rank=30",
                                         "low_rank rank=30"});
   REQUIRE(report::value_labels({"30", "{name: gaussian}", "{name: gaussian}"}) ==
           std::vector<std::string>{"30", "gaussian", "gaussian #2"});

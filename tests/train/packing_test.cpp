@@ -190,7 +190,7 @@ sweep:
                                "parameters: W_1 (input), w_2 (readout)"));
   // An initializer whose default (by role) would be the very weight it fills says so.
   o.sets = {"model={name: linear2}", "metrics.names=[loss]", "task={name: teacher_student}",
-            "init={W_1: {name: aligned_low_rank, rank: 2}}"};
+            "init={W_1: {name: io_aligned_low_rank, rank: 2}}"};
   REQUIRE_THROWS_WITH(train::plan_experiment(o, reg),
                       Contains("init.W_1.input is not set, and the model's input weight is W_1 itself"));
 }
