@@ -217,6 +217,9 @@ ExperimentData load_experiment(const std::string& dir_text) {
   }
   d.sweep_keys.assign(d.header.begin() + 1, status_it);
   d.metric_columns.assign(status_it + 1, steps_it);
+  for (auto it = steps_it; it != d.header.end(); ++it) {
+    if (it->rfind("init_", 0) == 0) d.init_columns.push_back(*it);
+  }
   d.rows.assign(table.begin() + 1, table.end());
   if (d.rows.empty()) {
     throw ConfigError(csv_name + ": the experiment has no runs (summary.csv has a header and no rows)");
@@ -253,6 +256,11 @@ ExperimentData load_experiment(const std::string& dir_text) {
       const auto v = as_number(row[status_col + 1 + k]);
       run.final[d.metric_columns[k]] = v ? *v : std::nan("");
     }
+    for (const auto& c : d.init_columns) {
+      const auto col = static_cast<std::size_t>(std::find(d.header.begin(), d.header.end(), c) - d.header.begin());
+      const auto v = as_number(row[col]);
+      run.initial_state[c] = v ? *v : std::nan("");
+    }
     const fs::path run_dir = dir / "runs" / run.id;
     // Only runs that finished ok are drawn: a failed run may have stopped before its first
     // logged step (and a failed run never blocks the report of the others).
@@ -272,6 +280,11 @@ ExperimentData load_experiment(const std::string& dir_text) {
               run.erank[param] = i["erank_roy_vetterli"].get<double>();
             }
             if (i.contains("role") && i["role"].is_string()) run.roles[param] = i["role"].get<std::string>();
+          }
+        }
+        if (j.contains("initial") && j["initial"].is_object()) {
+          for (const auto& m : d.metric_columns) {
+            if (j["initial"].contains(m) && j["initial"][m].is_number()) run.initial[m] = j["initial"][m].get<double>();
           }
         }
         if (j.contains("versions") && j["versions"].is_object() && j["versions"].contains("libtorch") &&

@@ -17,6 +17,9 @@ struct RunRecord {
   std::string status;                    ///< ok | diverged | failed: ...
   std::map<std::string, std::string> swept;   ///< sweep key -> value text
   std::map<std::string, double> final;   ///< summary.csv metric columns (NaN where empty)
+  /// summary.csv's init_* columns (spectral radius, erank_eig, loss, ... of the initial network)
+  std::map<std::string, double> initial_state;
+  std::map<std::string, double> initial;  ///< the metric columns at step 0 (summary.json's `initial`)
   std::map<std::string, double> erank;   ///< parameter -> Roy–Vetterli effective rank of its initial value
   std::map<std::string, std::string> roles;  ///< parameter -> its role (input, recurrent, readout, ...)
 };
@@ -47,6 +50,7 @@ struct ExperimentData {
   std::vector<std::string> header;       ///< summary.csv header
   std::vector<std::vector<std::string>> rows;  ///< summary.csv rows, one per run
   std::vector<std::string> metric_columns;     ///< final metrics in summary.csv
+  std::vector<std::string> init_columns;       ///< summary.csv's init_* columns, in file order
   std::vector<RunRecord> runs;
   std::vector<RunGroup> groups;                ///< in order of first appearance
   /// Runs whose status is failed: listed in the tables, left out of the figures and means

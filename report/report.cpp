@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <set>
 
 #include <unistd.h>
 
@@ -195,7 +196,7 @@ std::string index_html(const ExperimentData& d, const std::string& figures_json,
                    when, escape(richlazy_version() + (d.libtorch_version.empty() ? std::string()
                                                                                 : ", trained with LibTorch " +
                                                                                       d.libtorch_version)));
-  h += "<nav><a href=\"#figures\">Figures</a><a href=\"#means\">Means over seeds</a>"
+  h += "<nav><a href=\"#figures\">Figures</a><a href=\"#means\">Means over seeds</a><a href=\"#initial\">Initial state</a>"
        "<a href=\"#runs\">Runs</a><a href=\"#config\">Config</a></nav>\n";
 
   h += "<h2 id=\"figures\">Figures</h2>\n";
@@ -251,6 +252,52 @@ std::string index_html(const ExperimentData& d, const std::string& figures_json,
     h += "</tr>\n";
   }
   h += "</table></div>\n";
+
+  // The initial state, one row per swept value: summary.csv's init_* columns and each metric
+  // at step 0, where it is not the same in every run (dw is 0 and an alignment with step 0 is
+  // 1 there by definition).
+  std::vector<std::pair<std::string, std::string>> initial_columns;  // (header, key)
+  for (const auto& c : d.init_columns) initial_columns.emplace_back(c, c);
+  for (const auto& m : d.metric_columns) {
+    std::set<double> seen;
+    for (const auto& r : d.runs) {
+      if (r.initial.count(m) && std::isfinite(r.initial.at(m))) seen.insert(r.initial.at(m));
+    }
+    if (seen.size() > 1) initial_columns.emplace_back(m + " (step 0)", "@" + m);
+  }
+  h += "<h2 id=\"initial\">Initial state</h2>\n";
+  if (initial_columns.empty()) {
+    h += "<p>summary.csv has no init_* columns (written by an older richlazy) and no metric varies at "
+         "step 0.</p>\n";
+  } else {
+    h += "<p>Before any update: W_rec(0)'s spectral radius and "
+         "eigenvalue effective rank, the initial network's loss, hidden-norm ratio and recurrent gradient "
+         "norm on the probe trials, and the logged metrics at step 0; mean ± standard error over the runs "
+         "that trained (ok or diverged).</p>\n<div class=\"scroll\"><table id=\"initial-table\">\n<tr>"
+         "<th>value</th><th>runs</th>";
+    for (const auto& [header, key] : initial_columns) h += "<th>" + escape(header) + "</th>";
+    h += "</tr>\n";
+    for (const auto& g : d.groups) {
+      std::vector<const RunRecord*> trained;
+      for (const auto& id : g.runs) {
+        const RunRecord* r = run_by_id.at(id);
+        if (r->status.rfind("failed", 0) != 0) trained.push_back(r);
+      }
+      h += fmt::format("<tr><td class=\"text\">{}</td><td>{}</td>", escape(g.label), trained.size());
+      for (const auto& [header, key] : initial_columns) {
+        std::vector<double> values;
+        for (const RunRecord* r : trained) {
+          const auto& source = key[0] == '@' ? r->initial : r->initial_state;
+          const std::string k = key[0] == '@' ? key.substr(1) : key;
+          values.push_back(source.count(k) ? source.at(k) : std::nan(""));
+        }
+        const auto [mean, sem] = mean_sem(values);
+        h += std::isfinite(mean) ? fmt::format("<td>{:.4g} ± {:.2g}</td>", mean, sem) : "<td>–</td>";
+      }
+      h += "</tr>\n";
+    }
+    h += "</table></div>\n";
+  }
 
   // summary.csv, one row per run; long spec values shown by their label.
   h += "<h2 id=\"runs\">Runs</h2>\n<p>summary.csv, one row per run.</p>\n"

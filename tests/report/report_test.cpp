@@ -9,6 +9,9 @@
 #include <richlazy/train/summary.h>
 #include <richlazy/train/trainer.h>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <functional>
@@ -137,6 +140,27 @@ TEST_CASE("the runs are grouped by swept value, seeds averaged", "[report]") {
   REQUIRE(*d.groups[1].x_value == 24);
   REQUIRE(d.runs[0].erank.at("W_rec") == Approx(2.0).margin(0.2));
   REQUIRE(d.runs[0].final.at("kernel_alignment") <= 1.0);
+  // The initial state: summary.csv's init_* columns and the metrics at step 0 (summary.json).
+  REQUIRE(d.init_columns == std::vector<std::string>{"init_spectral_radius", "init_erank_eig", "init_loss",
+                                                     "init_hidden_norm_ratio", "init_grad_norm"});
+  const auto json = nlohmann::json::parse(testing::read_text(exp + "/runs/rank-2_seed-0/summary.json"));
+  REQUIRE(d.runs[0].initial_state.at("init_loss") == Approx(json["initial_state"]["loss"].get<double>()));
+  REQUIRE(d.runs[0].initial_state.at("init_spectral_radius") == Approx(json["init"][2]["spectral_radius"].get<double>()));
+  const auto metrics = report::parse_csv(testing::read_text(exp + "/runs/rank-2_seed-0/metrics.csv"), "metrics.csv");
+  REQUIRE(metrics[0][1] == "loss");
+  REQUIRE(d.runs[0].initial.at("loss") == Approx(std::stod(metrics[1][1])).epsilon(1e-12));
+  // The report's initial-state table shows their means over seeds.
+  const auto r = testing::run_command(testing::richlazy_binary() + " report " + exp);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const std::string html = testing::read_text(exp + "/report/index.html");
+  REQUIRE_THAT(html, Contains("<table id=\"initial-table\">"));
+  REQUIRE_THAT(html, Contains("<th>init_loss</th>"));
+  REQUIRE_THAT(html, Contains("<th>loss (step 0)</th>"));
+  REQUIRE_THAT(html, !Contains("<th>dw_rec (step 0)</th>"));  // 0 in every run
+  const double mean_loss = (d.runs[0].initial_state.at("init_loss") + d.runs[1].initial_state.at("init_loss")) / 2;
+  REQUIRE(d.runs[1].id == "rank-2_seed-1");
+  REQUIRE_THAT(html, Contains(fmt::format("<td>{:.4g} ± ", mean_loss)));
 }
 
 TEST_CASE("diverged runs and experiments without a sweep still get their figures", "[report]") {
