@@ -28,20 +28,25 @@ class RepAlignment final : public MetricHook {
   torch::Tensor initial_;
 };
 
-/// Fraction of hidden activities (probe trials x decision steps x units) whose sign is
-/// the same as at step 0.
+/// Fraction of hidden activities (probe trials x steps x units) whose sign is the same as at
+/// step 0: over the decision window (the paper's definition for the cognitive tasks), or over
+/// every step of the trial (`window: all`, as the paper measured the sequential images).
 class SignSimilarity final : public MetricHook {
  public:
+  explicit SignSimilarity(bool all_steps) : all_steps_(all_steps) {}
   void on_train_begin(const HookContext& ctx) override { initial_ = window(ctx, 0).clone(); }
   torch::Tensor on_step(const StepInfo& s, const HookContext& ctx) override {
     return sign_similarity(initial_, window(ctx, s.step), /*member_dim=*/1);
   }
 
  private:
-  static torch::Tensor window(const HookContext& ctx, int64_t step) {
+  torch::Tensor window(const HookContext& ctx, int64_t step) const {
+    const torch::Tensor& h = ctx.probe.hidden(ctx.model, step);
+    if (all_steps_) return h;
     const tasks::DecisionWindow d = ctx.task.decision();
-    return ctx.probe.hidden(ctx.model, step).index({Slice(d.begin, d.end)});
+    return h.index({Slice(d.begin, d.end)});
   }
+  bool all_steps_;
   torch::Tensor initial_;
 };
 
@@ -154,9 +159,10 @@ void register_representation_metrics(MetricRegistry& registry) {
   registry.add({"sign_similarity",
                 "fraction of hidden activities (probe trials x decision steps x units) whose "
                 "sign is unchanged since step 0",
-                {},
-                [](Params&, const MetricTarget&) -> std::unique_ptr<MetricHook> {
-                  return std::make_unique<SignSimilarity>();
+                {{"window", "decision", "the steps counted: decision (the task's decision window) or all "
+                                        "(every step of the trial)"}},
+                [](Params& p, const MetricTarget&) -> std::unique_ptr<MetricHook> {
+                  return std::make_unique<SignSimilarity>(p.get_choice("window", {"decision", "all"}) == "all");
                 }});
   registry.add({"kernel_alignment",
                 "tangent-kernel alignment: cosine similarity of the empirical tangent kernel "

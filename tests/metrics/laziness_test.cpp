@@ -195,7 +195,8 @@ TEST_CASE("rep_alignment and sign_similarity match a direct computation on the p
   const auto task = task_2af();
   auto net = paper_net("{}", 4);
   torch::Tensor h0;
-  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd}"), hooks({"{name: rep_alignment}", "{name: sign_similarity}"}, *task),
+  train::Trainer trainer(*net, *task, *testing::make_optimizer("{name: sgd}"), hooks({"{name: rep_alignment}", "{name: sign_similarity}",
+                                                                                    "{name: sign_similarity, window: all}"}, *task),
                          train::TrainSettings{30, 32, 30, 320, 32}, torch::kCPU, 4);
   {
     torch::NoGradGuard g;
@@ -216,6 +217,10 @@ TEST_CASE("rep_alignment and sign_similarity match a direct computation on the p
   const double same = torch::sign(h0[7]).eq(torch::sign(h1[7])).to(torch::kDouble).mean().item<double>();
   REQUIRE(same < 1.0);
   REQUIRE(trainer.log().rows.back()[1] == Approx(same).epsilon(1e-12));
+  // ... and over every step of the trial with window: all.
+  const double same_all = torch::sign(h0).eq(torch::sign(h1)).to(torch::kDouble).mean().item<double>();
+  REQUIRE(same_all != Approx(same).epsilon(1e-6));
+  REQUIRE(trainer.log().rows.back()[2] == Approx(same_all).epsilon(1e-12));
 }
 
 TEST_CASE("path length equals dw_rec for a single interval and exceeds it otherwise", "[metrics]") {
