@@ -137,18 +137,20 @@ std::vector<std::string> value_labels(const std::vector<std::string>& texts) {
   std::vector<std::string> labels;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const YAML::Node& n = nodes[i];
-    if (!n.IsMap()) {
+    // A scalar, a list or a map without a name (e.g. {spectral_radius: 0.9}) is its own label.
+    if (!n.IsMap() || name_of(n).empty()) {
       labels.push_back(n.IsScalar() ? n.Scalar() : texts[i]);
       continue;
     }
-    std::string label = name_of(n).empty() ? texts[i] : name_of(n);
+    std::string label = name_of(n);
     // Keys whose values differ among the specs of the same name (and base).
     for (const auto& kv : n) {
       const std::string key = kv.first.Scalar();
       if (key == "name" || key == "base") continue;
       bool differs = false;
       for (std::size_t j = 0; j < nodes.size() && !differs; ++j) {
-        if (j == i || name_of(nodes[j]) != name_of(n)) continue;
+        // A scalar among maps (norm: [auto, {spectral_radius: 0.9}]) has no keys to compare.
+        if (j == i || !nodes[j].IsMap() || name_of(nodes[j]) != name_of(n)) continue;
         differs = !nodes[j][key] || flow(nodes[j][key]) != flow(kv.second);
       }
       if (differs) label += " " + key + "=" + flow(kv.second);

@@ -72,6 +72,9 @@ TEST_CASE("every initializer constructs, keeps shape and dtype, rejects unknown 
       {"low_rank", "rank: 2"},
       {"low_rank_of", "rank: 2, base: {name: gaussian}"},
       {"shuffled", "base: {name: gaussian}"},
+      {"column_shuffled", "base: {name: gaussian}"},
+      {"rewired", "base: {name: gaussian}"},
+      {"outlier_removed", "base: {name: gaussian}"},
       {"spectrum_matched", "base: {name: gaussian}"},
       {"connectome", "file: " + tmp.file("m.npy")},
       {"cell_types", "table: " + tmp.file("t.yaml")},
@@ -293,6 +296,54 @@ TEST_CASE("cell types: connection frequencies and class fractions follow the tab
   const auto v1 = init::load_cell_types(data("billeh_v1/v1_cell_classes.yaml"));
   REQUIRE(v1.names.size() == 17);
   REQUIRE(metrics::spectrum_measures(init::sample_cell_types(v1, 300, true, gen).matrix).rank <= 17);
+}
+
+TEST_CASE("connectome controls: column_shuffled, rewired and outlier_removed keep what they promise", "[init]") {
+  const std::string cel = "{name: connectome, file: " + data("celegans/Gs.npy") + ", inhibitory_mask: " +
+                          data("celegans/emask.npy") + "}";
+  const torch::Tensor w = build_matrix(cel, 279, 279, 5);
+  const int64_t n = 279;
+  REQUIRE(torch::diagonal(w).abs().sum().item<double>() == 0);  // no self-loops in the data
+  auto nonzero = [](const torch::Tensor& m) { return m.ne(0); };
+
+  // column_shuffled: each column keeps its entries (sorted) and sum, the diagonal stays 0,
+  // and most entries have moved.
+  const torch::Tensor c = build_matrix("{name: column_shuffled, base: " + cel + "}", n, n, 5);
+  REQUIRE(torch::equal(std::get<0>(torch::sort(c, 0)), std::get<0>(torch::sort(w, 0))));
+  REQUIRE(testing::max_abs_diff(c.sum(0), w.sum(0)) < 1e-9);
+  REQUIRE(torch::diagonal(c).abs().sum().item<double>() == 0);
+  const double moved = (nonzero(c) & nonzero(w).logical_not()).sum().item<double>() / nonzero(w).sum().item<double>();
+  REQUIRE(moved > 0.8);
+  // In-degrees are not kept: the most-targeted neuron loses its inputs.
+  REQUIRE_FALSE(torch::equal(nonzero(c).sum(1), nonzero(w).sum(1)));
+
+  // rewired: in- and out-degrees of every neuron and each column's weights are kept, no
+  // self-loop appears, and most edges now join other neurons.
+  const torch::Tensor r = build_matrix("{name: rewired, base: " + cel + "}", n, n, 5);
+  REQUIRE(torch::equal(nonzero(r).sum(0), nonzero(w).sum(0)));  // out-degree (columns: presynaptic)
+  REQUIRE(torch::equal(nonzero(r).sum(1), nonzero(w).sum(1)));  // in-degree
+  REQUIRE(torch::equal(std::get<0>(torch::sort(r, 0)), std::get<0>(torch::sort(w, 0))));
+  REQUIRE(torch::diagonal(r).abs().sum().item<double>() == 0);
+  const double rewired = (nonzero(r) & nonzero(w).logical_not()).sum().item<double>() / nonzero(w).sum().item<double>();
+  REQUIRE(rewired > 0.5);
+  // The same seed rewires the same way; another seed differently.
+  REQUIRE(torch::equal(r, build_matrix("{name: rewired, base: " + cel + "}", n, n, 5)));
+  REQUIRE_FALSE(torch::equal(r, build_matrix("{name: rewired, base: " + cel + "}", n, n, 6)));
+
+  // outlier_removed, deflate: the eigenvalues are the base's with the outlier set to 0
+  // (compared as sorted moduli), and its spectral radius is the second |eigenvalue|.
+  const torch::Tensor d = build_matrix("{name: outlier_removed, base: " + cel + ", norm: none}", n, n, 5);
+  const torch::Tensor before = std::get<0>(torch::sort(torch::linalg_eigvals(w).abs(), 0, /*descending=*/true));
+  const torch::Tensor after = std::get<0>(torch::sort(torch::linalg_eigvals(d).abs(), 0, /*descending=*/true));
+  // The Dale-signed data's top eigenvalue is simple (2.65 against 2.02 for the next, at norm auto).
+  REQUIRE(before[0].item<double>() > 1.2 * before[1].item<double>());
+  REQUIRE(after[0].item<double>() == Approx(before[1].item<double>()).epsilon(1e-6));
+  REQUIRE(testing::max_abs_diff(after.slice(0, 0, n - 1), before.slice(0, 1, n)) < 1e-6 * before[0].item<double>());
+  // ... and method: mean subtracts the mean entry.
+  const torch::Tensor m = build_matrix("{name: outlier_removed, method: mean, base: " + cel + ", norm: none}", n, n, 5);
+  REQUIRE(testing::max_abs_diff(m, w - w.mean()) < 1e-12);
+  REQUIRE(std::abs(m.mean().item<double>()) < 1e-12);
+  REQUIRE_THROWS_WITH(build("{name: rewired, base: {name: gaussian}}", 4, 5), Contains("rewired needs a square matrix"));
 }
 
 TEST_CASE("io_aligned_low_rank: low_rank's singular values, vectors along readout and input", "[init]") {

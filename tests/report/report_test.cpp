@@ -206,6 +206,9 @@ TEST_CASE("swept initializer specs get short legend labels", "[report]") {
                                        "{name: io_aligned_low_rank, rank: 30}", "{name: low_rank, rank: 30}"});
   REQUIRE(m == std::vector<std::string>{"io_aligned_low_rank rank=1", "low_rank rank=1", "io_aligned_low_rank rank=30",
                                         "low_rank rank=30"});
+  // Scalars and maps without a name side by side (a swept norm), as the connectome controls sweep it.
+  REQUIRE(report::value_labels({"auto", "{spectral_radius: 0.9}", "{spectral_radius: 1.3}"}) ==
+          std::vector<std::string>{"auto", "{spectral_radius: 0.9}", "{spectral_radius: 1.3}"});
   REQUIRE(report::value_labels({"30", "{name: gaussian}", "{name: gaussian}"}) ==
           std::vector<std::string>{"30", "gaussian", "gaussian #2"});
 }
