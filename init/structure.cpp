@@ -149,7 +149,7 @@ class Rewired final : public Wrapper {
     }
     auto o = out.accessor<double, 2>();
     for (const auto& e : edges) o[e.post][e.pre] = e.weight;
-    // Self-loops of the base stay (a swap never creates or moves one onto the diagonal).
+    // No swap creates a self-loop; one the base has may be swapped away (degrees stay).
     return out;
   }
 
