@@ -119,13 +119,9 @@ Built matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {
   // The initial state on the probe trials this seed's run would draw.
   metrics::Probe probe(metrics::draw_member_trials(*rc.task, {seed}, "probe", rc.train.probe_trials, torch::kCPU),
                        rc.train.kernel_trials);
-  const models::ParameterInfo* recurrent = models::find_role(parameters, models::roles::kRecurrent);
-  const auto [loss, grad] =
-      metrics::probe_loss_and_grad_norm(*model, *rc.task, probe, recurrent ? recurrent->name : parameters.front().name);
-  torch::NoGradGuard no_grad;
-  const double ratio = metrics::hidden_norm_ratio(*model, probe, 0).item<double>();
+  const torch::Tensor state = metrics::initial_state(*model, *rc.task, probe, parameters);
   return {param, w.dim() == 1 ? w.unsqueeze(1) : w,  // a vector as one column
-          std::array<double, 3>{loss.item<double>(), ratio, recurrent ? grad.item<double>() : std::nan("")},
+          std::array<double, 3>{state[0][0].item<double>(), state[1][0].item<double>(), state[2][0].item<double>()},
           rc.train.probe_trials, seed};
 }
 }  // namespace

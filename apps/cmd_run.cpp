@@ -24,6 +24,10 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
     std::string ids;
     for (std::size_t i = 0; i < plan.runs.size() && i < 5; ++i) ids += (i ? ", " : "") + plan.runs[i].id;
     if (plan.runs.size() > 5) ids += fmt::format(", ... ({} more)", plan.runs.size() - 5);
+    if (plan.pilot) {
+      ids += fmt::format("\n  first a pilot stage of {} run{} -> {}", plan.pilot->runs.size(),
+                         plan.pilot->runs.size() == 1 ? "" : "s", plan.pilot->dir);
+    }
     std::fputs(fmt::format("experiment {}: {} run{} in {} pack{}, {} at a time -> {} (dry run: the config is "
                            "valid; nothing was trained or written; planned in {:.2f} s)\n  runs: {}\n",
                            plan.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", plan.packs.size(),

@@ -16,11 +16,13 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 namespace richlazy::init {
 
@@ -133,13 +135,62 @@ class FromWeights final : public Initializer {
   torch::Tensor w_;
 };
 
+/// A problem with a run's saved weights, and the option it is about ("run" or "rank").
+struct LearnedChangeError : std::runtime_error {
+  LearnedChangeError(std::string k, const std::string& what) : std::runtime_error(what), key(std::move(k)) {}
+  std::string key;
+};
+
+/// The top-`rank` singular triplets (U_r [rows, r], s_r [r], V_r [cols, r]) of the learned
+/// change dW = W(final) - W(init) of weight `param` saved in run folder `run`; throws
+/// LearnedChangeError with the message a config error or a failed run gives.
+struct Triplets {
+  torch::Tensor u, s, v;
+};
+struct Shape {
+  std::string param;  ///< the weight being initialized, for messages
+  int64_t rows, cols;
+};
+Triplets learned_change_triplets(const std::string& run, const std::string& param, const Shape& t, int64_t rank) {
+  namespace fs = std::filesystem;
+  const std::string init_file = (fs::path(run) / "weights" / (param + "_init.npy")).string();
+  const std::string final_file = (fs::path(run) / "weights" / (param + "_final.npy")).string();
+  torch::Tensor dw;
+  try {
+    // One after the other: the order of a - b's operands is unspecified, and the
+    // message for a missing file must not depend on the compiler.
+    const torch::Tensor w_init = load_matrix(init_file, "npy");
+    const torch::Tensor w_final = load_matrix(final_file, "npy");
+    dw = w_final - w_init;
+  } catch (const ConfigError& e) {
+    throw LearnedChangeError("run", std::string("is not a finished run's folder with weights/") + param +
+                                        "_{init,final}.npy: " + e.what());
+  } catch (const std::exception& e) {  // two matrices of different shapes
+    throw LearnedChangeError("run", fmt::format("holds {} and {} of different shapes", init_file, final_file));
+  }
+  if (dw.dim() != 2 || dw.size(0) != t.rows || dw.size(1) != t.cols) {
+    throw LearnedChangeError("run", fmt::format("holds a {} change of shape {}, but {} is {} x {}", param,
+                                                fmt::join(dw.sizes(), " x "), t.param, t.rows, t.cols));
+  }
+  if (!torch::isfinite(dw).all().item<bool>()) {
+    throw LearnedChangeError("run", fmt::format("holds a {} change with entries that are not finite ({})", param,
+                                                run));
+  }
+  const auto [u, sv, vh] = torch::linalg_svd(dw, /*full_matrices=*/false);
+  if (!(sv[rank - 1].item<double>() > 1e-12 * sv[0].item<double>())) {
+    throw LearnedChangeError("rank", fmt::format("is {}, but the learned change of {} in {} has numerical rank {}",
+                                                 rank, param, run, (sv > 1e-12 * sv[0]).sum().item<int64_t>()));
+  }
+  return {u.slice(1, 0, rank).contiguous(), sv.slice(0, 0, rank).contiguous(), vh.slice(0, 0, rank).t().contiguous()};
+}
+
 /// W = U_r diag(s_r) V'^T from the top-r singular triplets of a run's learned change
 /// dW = W(final) - W(init), with V' = V_r cos(theta) + Q sin(theta): the input-side vectors
 /// rotated by theta into Haar-random directions Q orthogonal to them (V'^T V_r = cos(theta) I).
 class SolutionAligned final : public Initializer {
  public:
-  SolutionAligned(torch::Tensor u, torch::Tensor s, torch::Tensor v, double angle_degrees)
-      : u_(std::move(u)), s_(std::move(s)), v_(std::move(v)), angle_(angle_degrees) {}
+  SolutionAligned(Triplets t, double angle_degrees)
+      : u_(std::move(t.u)), s_(std::move(t.s)), v_(std::move(t.v)), angle_(angle_degrees) {}
   torch::Tensor make(const InitInputs& in) const override {
     torch::Tensor v = v_;
     if (angle_ > 0) {
@@ -155,6 +206,48 @@ class SolutionAligned final : public Initializer {
 
  private:
   torch::Tensor u_, s_, v_;  // [rows, r], [r], [cols, r], float64
+  double angle_;
+};
+
+/// The status in a run folder's summary.json ("ok", "diverged", ...), or "" when it has none.
+std::string pilot_status(const std::string& run) {
+  std::ifstream in(std::filesystem::path(run) / "summary.json");
+  if (!in) return "";
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("status") && j["status"].is_string()) return j["status"].get<std::string>();
+  return "unreadable (summary.json is not a run summary)";
+}
+
+/// solution_aligned with `run: pilot`: the learned change of this run's pilot run
+/// (InitInputs::pilot_run), read when the run starts. A pilot that did not finish (status
+/// other than ok in its summary.json) fails the run: its change is not a solution.
+class SolutionAlignedFromPilot final : public Initializer {
+ public:
+  SolutionAlignedFromPilot(const InitTarget& t, std::string param, int64_t rank, double angle)
+      : target_{t.param, t.rows, t.cols}, param_(std::move(param)), rank_(rank), angle_(angle) {}
+  torch::Tensor make(const InitInputs& in) const override {
+    if (in.pilot_run.empty()) {
+      throw std::runtime_error(fmt::format("{} solution_aligned run: pilot needs the experiment's pilot runs; "
+                                           "they exist only inside `richlazy run`",
+                                           target_.param));
+    }
+    const std::string status = pilot_status(in.pilot_run);
+    if (status != "ok") {
+      throw std::runtime_error(fmt::format("{} solution_aligned: the pilot run {} {}", target_.param, in.pilot_run,
+                                           status.empty() ? "has no summary.json (it did not finish)"
+                                                          : "ended with status " + status));
+    }
+    try {
+      return SolutionAligned(learned_change_triplets(in.pilot_run, param_, target_, rank_), angle_).make(in);
+    } catch (const LearnedChangeError& e) {
+      throw std::runtime_error(fmt::format("{} solution_aligned {} {}", target_.param, e.key, e.what()));
+    }
+  }
+
+ private:
+  Shape target_;
+  std::string param_;
+  int64_t rank_;
   double angle_;
 };
 
@@ -303,14 +396,19 @@ void register_aligned(InitializerRegistry& registry) {
        "their signs; `angle` rotates the input-side vectors away from that solution (90: random input "
        "directions, the same singular values); scaled by norm (auto: low_rank's scale; none: dW's own)",
        with_norm_options({{"run", "", "a finished run's folder (runs/<id>): its weights/<param>_init.npy and "
-                                      "_final.npy; relative to the config file"},
+                                      "_final.npy; relative to the config file; or pilot: this run's pilot run (the "
+                                      "experiment's pilot: section)"},
                           {"param", "null", "the weight whose change is used; default: the one initialized"},
                           {"rank", "", "rank r, an integer in [1, min(rows, cols)]"},
                           {"angle", "0", "degrees in [0, 90] by which the input-side singular vectors turn "
                                          "into random directions orthogonal to them (needs 2 r <= cols when > 0)"}},
                          "auto"),
        [](Params& p, const InitTarget& t) -> std::unique_ptr<Initializer> {
-         const std::string run = config_path(p, "run");
+         const bool from_pilot = p.raw("run").IsScalar() && p.raw("run").Scalar() == "pilot";
+         if (from_pilot && !t.pilot) {
+           p.fail("run", "is pilot, but the experiment config has no pilot: section (see configs/aligned_rnn.yaml)");
+         }
+         const std::string run = from_pilot ? "" : config_path(p, "run");
          const std::string param = p.raw("param").IsNull() ? t.param : p.get_string("param");
          const int64_t rank = p.get_int("rank", 1, std::min(t.rows, t.cols));
          const double angle = p.get_double("angle", 0.0, 90.0);
@@ -318,33 +416,15 @@ void register_aligned(InitializerRegistry& registry) {
            p.fail("angle", fmt::format("> 0 needs 2 x rank <= {} (the columns of {}), and the rank is {}", t.cols,
                                        t.param, rank));
          }
-         namespace fs = std::filesystem;
-         const std::string init_file = (fs::path(run) / "weights" / (param + "_init.npy")).string();
-         const std::string final_file = (fs::path(run) / "weights" / (param + "_final.npy")).string();
-         torch::Tensor dw;
+         // The pilot's weights do not exist when the config is validated: they are read when
+         // the run starts, and a problem with them fails that run.
+         if (from_pilot) return std::make_unique<SolutionAlignedFromPilot>(t, param, rank, angle);
          try {
-           // One after the other: the order of a - b's operands is unspecified, and the
-           // message for a missing file must not depend on the compiler.
-           const torch::Tensor w_init = load_matrix(init_file, "npy");
-           const torch::Tensor w_final = load_matrix(final_file, "npy");
-           dw = w_final - w_init;
-         } catch (const ConfigError& e) {
-           p.fail_bare("run", std::string("is not a finished run's folder with weights/") + param +
-                                  "_{init,final}.npy: " + e.what());
-         } catch (const std::exception& e) {  // two matrices of different shapes
-           p.fail_bare("run", fmt::format("holds {} and {} of different shapes", init_file, final_file));
+           return std::make_unique<SolutionAligned>(learned_change_triplets(run, param, Shape{t.param, t.rows, t.cols}, rank),
+                                                    angle);
+         } catch (const LearnedChangeError& e) {
+           p.fail_bare(e.key, e.what());
          }
-         if (dw.dim() != 2 || dw.size(0) != t.rows || dw.size(1) != t.cols) {
-           p.fail_bare("run", fmt::format("holds a {} change of shape {}, but {} is {} x {}", param,
-                                          fmt::join(dw.sizes(), " x "), t.param, t.rows, t.cols));
-         }
-         const auto [u, sv, vh] = torch::linalg_svd(dw, /*full_matrices=*/false);
-         if (!(sv[rank - 1].item<double>() > 1e-12 * sv[0].item<double>())) {
-           p.fail_bare("rank", fmt::format("is {}, but the learned change of {} in {} has numerical rank {}", rank,
-                                           param, run, (sv > 1e-12 * sv[0]).sum().item<int64_t>()));
-         }
-         return std::make_unique<SolutionAligned>(u.slice(1, 0, rank).contiguous(), sv.slice(0, 0, rank).contiguous(),
-                                                  vh.slice(0, 0, rank).t().contiguous(), angle);
        }});
   registry.add(
       {"teacher_aligned",

@@ -17,7 +17,8 @@ std::vector<InitStep> plan_initializers(Params& init_section,
                                         const std::vector<models::ParameterInfo>& parameters,
                                         const InitializerRegistry& registry,
                                         const tasks::Task* task,
-                                        const models::ModelBuilder* model) {
+                                        const models::ModelBuilder* model,
+                                        bool pilot) {
   std::vector<std::string> names;
   for (const auto& p : parameters) names.push_back(p.name);
   for (const auto& key : init_section.user_keys()) {
@@ -38,7 +39,7 @@ std::vector<InitStep> plan_initializers(Params& init_section,
   std::vector<InitStep> steps;
   for (const auto& info : parameters) {
     const int64_t cols = info.shape.size() > 1 ? info.shape.at(1) : 1;
-    const InitTarget target{info.name, info.shape.at(0), cols, &registry, task, shapes, roles, model};
+    const InitTarget target{info.name, info.shape.at(0), cols, &registry, task, shapes, roles, model, pilot};
     InitStep step;
     step.param = info.name;
     step.role = info.role;
@@ -103,13 +104,13 @@ void require_finite_float32(const torch::Tensor& value, const std::string& param
 }
 
 std::vector<InitReport> apply_initializers(models::Model& model, const std::vector<InitStep>& plan,
-                                           uint64_t seed, int64_t member) {
+                                           uint64_t seed, int64_t member, const std::string& pilot_run) {
   torch::NoGradGuard no_grad;
   std::map<std::string, torch::Tensor> done;
   std::vector<InitReport> reports;
   for (const auto& step : plan) {
     at::Generator gen = stream_generator(seed, "init/" + step.param);
-    const torch::Tensor value = step.initializer->make(InitInputs{gen, done});
+    const torch::Tensor value = step.initializer->make(InitInputs{gen, done, pilot_run});
     torch::Tensor param = model.weight(step.param)[member];
     // A vector parameter is filled as a [rows, 1] matrix.
     const int64_t rows = param.size(0), cols = param.dim() > 1 ? param.size(1) : 1;

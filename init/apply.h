@@ -41,7 +41,8 @@ std::vector<InitStep> plan_initializers(Params& init_section,
                                         const std::vector<models::ParameterInfo>& parameters,
                                         const InitializerRegistry& registry,
                                         const tasks::Task* task = nullptr,
-                                        const models::ModelBuilder* model = nullptr);
+                                        const models::ModelBuilder* model = nullptr,
+                                        bool pilot = false);
 
 /// Throws ConfigError "init.<param> <spec>: the initial matrix has entries that are not finite in
 /// float32 ..." when `value` overflows float32 or holds NaN/inf (a norm of 1e300, entries of
@@ -50,9 +51,9 @@ void require_finite_float32(const torch::Tensor& value, const std::string& param
 
 /// Initializes member `member` of the model (under NoGradGuard): each parameter from its own
 /// random stream derived from `seed` and "init/<param>", so that runs sharing a seed share
-/// draws, whichever pack they train in.
+/// draws, whichever pack they train in. `pilot_run` is the run's pilot run folder (InitInputs).
 std::vector<InitReport> apply_initializers(models::Model& model, const std::vector<InitStep>& plan,
-                                           uint64_t seed, int64_t member = 0);
+                                           uint64_t seed, int64_t member = 0, const std::string& pilot_run = "");
 
 /// "W_rec [300 x 300] low_rank {rank: 30, gain: 1.25}: rank 30, ||W||_F 21.65, erank 27.3"
 std::string format_init_report(const InitReport& report);

@@ -58,6 +58,8 @@ struct InitTarget {
   std::vector<std::pair<std::string, std::string>> roles;
   /// The run's model, for initializers that simulate the initial network (nullptr outside a run).
   const models::ModelBuilder* model = nullptr;
+  /// Whether the experiment has a pilot stage (InitInputs::pilot_run names each run's pilot).
+  bool pilot = false;
 
   /// The first parameter with `role` ("" when none, or outside a run).
   std::string parameter_with_role(const std::string& role) const;
@@ -70,6 +72,10 @@ struct InitInputs {
   at::Generator& gen;  ///< this parameter's own stream (seed + "init/<param>")
   /// Parameters initialized before this one (see Initializer::depends_on), float64 CPU.
   const std::map<std::string, torch::Tensor>& initialized;
+  /// The folder of this run's pilot run (`pilot:` in the experiment config; runs/<id> under
+  /// DIR/<experiment>/pilot), for initializers built from it (solution_aligned's `run: pilot`);
+  /// empty when the experiment has no pilot or outside a run.
+  std::string pilot_run = {};
 };
 
 class Initializer {

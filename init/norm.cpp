@@ -2,6 +2,7 @@
 #include <richlazy/init/norm.h>
 
 #include <richlazy/core/config_error.h>
+#include <richlazy/metrics/effective_rank.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -24,7 +25,8 @@ std::vector<ParamSpec> with_norm_options(std::vector<ParamSpec> specs, const std
                      "Frobenius norm: a number, auto (gain * sqrt(rows), the reference Gaussian's "
                      "expected norm) or none (keep the initializer's own scale); or "
                      "{spectral_radius: r} (largest |eigenvalue|, square matrices) or "
-                     "{spectral_norm: s} (largest singular value)"});
+                     "{spectral_norm: s} (largest singular value), or {matched_loss: SPEC} (the initial "
+                     "network's loss equals that with SPEC, e.g. {name: low_rank, rank: 1}, in its place)"});
   }
   if (!has_gain) specs.push_back({"gain", "1.25", "gain g of the reference norm g * sqrt(rows)"});
   return specs;
@@ -48,7 +50,8 @@ torch::Tensor scaled_to_spectral_radius(const torch::Tensor& matrix, double radi
   if (w.dim() != 2 || w.size(0) != w.size(1)) {
     throw std::runtime_error("a spectral radius needs a square matrix");
   }
-  const double current = torch::linalg_eigvals(w).abs().max().item<double>();
+  const double current = metrics::eigenvalue_measures(w).spectral_radius;  // the same measure every run logs
+  if (std::isnan(current)) throw std::runtime_error("cannot rescale a matrix with entries that are not finite");
   // A nilpotent matrix (every eigenvalue 0; e.g. a rank-1 u v^T with v orthogonal to u) has
   // no spectral radius to rescale. Its computed eigenvalues are not 0 but rounding, amplified
   // by the matrix being defective: about sqrt(eps) ||W|| = 1e-8 ||W|| for a Jordan block of
@@ -102,10 +105,12 @@ std::unique_ptr<Initializer> with_norm(Params&, const InitTarget&, std::unique_p
 std::unique_ptr<Initializer> apply_norm(Params& p, const InitTarget& t, std::unique_ptr<Initializer> raw) {
   const double gain = p.get_double_above("gain", 0.0);
   const YAML::Node v = p.raw("norm");
-  const std::string rule = "must be a number > 0, auto, none, {spectral_radius: r} or {spectral_norm: s}";
+  const std::string rule =
+      "must be a number > 0, auto, none, {spectral_radius: r}, {spectral_norm: s} or {matched_loss: SPEC}";
   if (v.IsMap()) {
     if (v.size() != 1 || !v.begin()->first.IsScalar()) p.fail("norm", rule);
     const std::string kind = v.begin()->first.Scalar();
+    if (kind == "matched_loss") return matched_loss_initializer(p, t, std::move(raw));
     if (kind != "spectral_radius" && kind != "spectral_norm") p.fail("norm", rule);
     double value = 0;
     const YAML::Node x = v.begin()->second;

@@ -3,14 +3,18 @@
 // expected norm of the reference Gaussian of that shape, entries of variance gain^2 / cols)
 // or `none` (keep what the initializer produces); `{spectral_radius: r}` and
 // `{spectral_norm: s}` scale to a largest |eigenvalue| or singular value instead (the
-// dynamics of a network follow its spectral radius). Comparing structures at one norm is how
+// dynamics of a network follow its spectral radius), and `{matched_loss: SPEC}` scales it so
+// that the initial network's loss equals that of the network whose weight SPEC initializes
+// (init/matched_loss.cpp). Comparing structures at one norm is how
 // the paper separates structure from scale. The registry (InitializerRegistry) gives `norm`
 // and `gain` to every entry and applies `norm` itself; an entry only chooses its default.
 #pragma once
 
 #include <richlazy/init/initializer.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +51,25 @@ inline constexpr double kNilpotentTolerance = 1e-5;
 torch::Tensor scaled_to_spectral_radius(const torch::Tensor& matrix, double radius);
 /// `matrix` scaled so that its largest singular value is `norm`.
 torch::Tensor scaled_to_spectral_norm(const torch::Tensor& matrix, double norm);
+
+/// Trials on which `norm: {matched_loss: SPEC}` compares the initial losses.
+inline constexpr int64_t kMatchingTrials = 256;
+/// Its grid of scales: 2^(k / kMatchingGridPerOctave) for |k| <= kMatchingGridSteps.
+inline constexpr int kMatchingGridPerOctave = 4;
+inline constexpr int kMatchingGridSteps = 40;
+
+/// The scale c nearest to 1 (in log c) at which `loss(c)` equals `target`: every sign change
+/// of loss(c) - target on the grid above is found, the one nearest to 1 refined by bisection
+/// in log c (to 1e-12); nullopt when the grid has none. loss(1) == target gives exactly 1.
+std::optional<double> matching_scale(const std::function<double(double)>& loss, double target);
+
+/// The initializer for `norm: {matched_loss: SPEC}` (apply_norm calls it): `raw` brought to
+/// the Frobenius norm of SPEC's matrix (drawn from the start of the same stream, so it is the
+/// matrix a run with SPEC gets), then scaled by matching_scale of the initial network's loss on
+/// kMatchingTrials trials of the run's task drawn from that stream after SPEC's draw, the other
+/// parameters as initialized. A run fails (not the config) when no scale on the grid matches.
+std::unique_ptr<Initializer> matched_loss_initializer(Params& p, const InitTarget& target,
+                                                      std::unique_ptr<Initializer> raw);
 
 /// The `base: {...}` option of a wrapper: the wrapped initializer, built for the same target.
 std::unique_ptr<Initializer> base_initializer(Params& p, const InitTarget& target);

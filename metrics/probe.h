@@ -59,6 +59,13 @@ torch::Tensor hidden_norm_ratio(models::Model& model, Probe& probe, int64_t step
 std::pair<torch::Tensor, torch::Tensor> probe_loss_and_grad_norm(models::Model& model, const tasks::Task& task,
                                                                  const Probe& probe, const std::string& param);
 
+/// The initial state every run logs (summary.json's initial_state, `init describe`): each
+/// member's probe loss, hidden_norm_ratio at step 0, and the Frobenius norm of the loss's
+/// gradient with respect to the model's recurrent weight (NaN for a model without one), as
+/// rows of a [3, E] float64 tensor on the CPU. Draws nothing and moves no weight.
+torch::Tensor initial_state(models::Model& model, const tasks::Task& task, Probe& probe,
+                            const std::vector<models::ParameterInfo>& parameters);
+
 /// Held-out trials for test_loss and test_accuracy: the task's own held-out set (an image
 /// test split, shared by every member) or `trials` fresh trials from each member's "test"
 /// stream, drawn when first used. Scores are computed once per step.

@@ -148,6 +148,20 @@ std::pair<torch::Tensor, torch::Tensor> probe_loss_and_grad_norm(models::Model& 
   return {loss.detach().to(torch::kDouble), g.flatten(1).norm(2, {1})};
 }
 
+torch::Tensor initial_state(models::Model& model, const tasks::Task& task, Probe& probe,
+                            const std::vector<models::ParameterInfo>& parameters) {
+  const models::ParameterInfo* rec = models::find_role(parameters, models::roles::kRecurrent);
+  auto [loss, grad] = probe_loss_and_grad_norm(model, task, probe, rec ? rec->name : parameters.front().name);
+  torch::Tensor ratio;
+  {
+    torch::NoGradGuard no_grad;
+    ratio = hidden_norm_ratio(model, probe, 0);
+  }
+  torch::Tensor state = torch::stack({loss, ratio, grad}).to(torch::kCPU);
+  if (!rec) state[2].fill_(std::nan(""));
+  return state;
+}
+
 void register_representation_metrics(MetricRegistry& registry) {
   registry.add({"rep_alignment",
                 "representation alignment: cosine similarity of H H^T at step 0 and now, H the "

@@ -19,7 +19,9 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -56,6 +58,76 @@ std::vector<Override> parse_overrides(const ExperimentOptions& o) {
   return out;
 }
 
+/// The sweep keys a pilot run is made for (`pilot.keep`, default [seed] when the seed is
+/// swept), after checking the `pilot:` block: {set: {dotted.key: value, ...}, keep: [...]}.
+std::vector<std::string> pilot_keep(const YAML::Node& root, const ConfigSource& source) {
+  const YAML::Node pilot = root["pilot"];
+  if (!pilot.IsMap()) {
+    source.fail("pilot", pilot.Mark(), "must be a map {set: {dotted.key: value, ...}, keep: [sweep keys]}, got " +
+                                           node_text(pilot));
+  }
+  for (const auto& kv : pilot) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : node_text(kv.first);
+    if (key != "set" && key != "keep") {
+      source.fail("pilot." + key, kv.first.Mark(), "is not a known key; known keys: set, keep");
+    }
+  }
+  const YAML::Node set = pilot["set"];
+  if (!set.IsDefined() || !set.IsMap() || set.size() == 0) {
+    source.fail("pilot.set", set.IsDefined() ? set.Mark() : pilot.Mark(),
+                "must be a non-empty map of dotted keys to the values the pilot runs use instead, e.g. "
+                "{init.W_rec: {name: gaussian}}");
+  }
+  const YAML::Node sweep = root["sweep"];
+  std::vector<std::string> swept;
+  if (sweep.IsMap()) {
+    for (const auto& kv : sweep) swept.push_back(kv.first.Scalar());
+  }
+  std::vector<std::string> keep;
+  const YAML::Node k = pilot["keep"];
+  if (!k.IsDefined() || k.IsNull()) {
+    if (std::find(swept.begin(), swept.end(), "seed") != swept.end()) keep.push_back("seed");
+  } else {
+    if (!k.IsSequence()) source.fail("pilot.keep", k.Mark(), "must be a list of sweep keys, got " + node_text(k));
+    for (const auto& item : k) {
+      if (!item.IsScalar() || std::find(swept.begin(), swept.end(), item.Scalar()) == swept.end()) {
+        source.fail("pilot.keep", item.Mark(), fmt::format("must list keys of sweep: ({}), got {}",
+                                                           swept.empty() ? "none" : join_names(swept),
+                                                           node_text(item)));
+      }
+      keep.push_back(item.Scalar());
+    }
+  }
+  for (const auto& kv : set) {
+    const std::string key = kv.first.Scalar();
+    if (key == "pilot" || key == "sweep" || key == "experiment" || key.rfind("sweep.", 0) == 0 ||
+        key.rfind("pilot.", 0) == 0) {
+      source.fail("pilot.set." + key, kv.first.Mark(), "cannot be set for the pilot (it runs inside this experiment)");
+    }
+    if (std::find(keep.begin(), keep.end(), key) != keep.end()) {
+      source.fail("pilot.set." + key, kv.first.Mark(), "is also in pilot.keep: a pilot run either keeps a swept "
+                                                        "value or sets its own");
+    }
+  }
+  return keep;
+}
+
+/// Turns the config tree into the pilot stage's: pilot.set applied (values keep their file
+/// positions), the sweep reduced to the kept keys, no pilot block.
+void to_pilot_tree(YAML::Node root, const ConfigSource& source) {
+  const std::vector<std::string> keep = pilot_keep(root, source);
+  const YAML::Node set = root["pilot"]["set"];
+  for (const auto& kv : set) {
+    const std::string key = kv.first.Scalar();
+    set_config_path(root, key, kv.second, source.locate("pilot.set." + key, kv.second.Mark()));
+  }
+  YAML::Node sweep(YAML::NodeType::Map);
+  for (const auto& key : keep) sweep[key] = root["sweep"][key];
+  if (keep.empty()) root.remove("sweep");
+  else root["sweep"] = sweep;
+  root.remove("pilot");
+}
+
 /// A fresh tree of the config file with the overrides applied (fresh, because sweep values
 /// are written into it and yaml-cpp nodes are shared references).
 YAML::Node load_tree(const ExperimentOptions& o, const std::vector<Override>& overrides,
@@ -75,6 +147,7 @@ YAML::Node load_tree(const ExperimentOptions& o, const std::vector<Override>& ov
     set_config_path(root, ov.key, load_yaml_text(ov.text, ov.origin), ov.origin);
     source.set_origin(ov.key, ov.origin);
   }
+  if (o.pilot_stage) to_pilot_tree(root, source);
   return root;
 }
 
@@ -218,7 +291,11 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
       // A value from the file keeps its own position; one from --set names the --set.
       if (!sweep_origin.empty()) source->set_origin(a.key, sweep_origin);
     }
-    if (count > 1) source->set_context(fmt::format("(in run {} of the sweep)", run.id));
+    if (o.pilot_stage) {
+      source->set_context(fmt::format("(in pilot run {}: the config with pilot.set applied)", run.id));
+    } else if (count > 1) {
+      source->set_context(fmt::format("(in run {} of the sweep)", run.id));
+    }
     run.config = parse_run_config(tree, source, reg, file_stem(o.config_path));
     return run;
   };
@@ -283,6 +360,31 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
   plan.jobs = std::max(1, std::min<int>(jobs, static_cast<int>(plan.packs.size())));
   plan.resolved = YAML::Clone(plan.runs.front().config.resolved);
   if (!axes.empty()) plan.resolved["sweep"] = YAML::Clone(tree0["sweep"]);
+
+  // The pilot stage: its own plan, trained first into DIR/<experiment>/pilot; each run reads
+  // the pilot run whose kept sweep values are its own.
+  if (!o.pilot_stage && tree0["pilot"].IsDefined() && !tree0["pilot"].IsNull()) {
+    const std::vector<std::string> keep = pilot_keep(tree0, base);
+    ExperimentOptions po = o;
+    po.pilot_stage = true;
+    po.overwrite = false;
+    plan.pilot = std::make_shared<ExperimentPlan>(plan_experiment(po, reg));
+    plan.pilot->name = plan.name + "/pilot";
+    plan.pilot->dir = (fs::path(plan.dir) / "pilot").string();
+    auto kept_values = [&](const std::vector<std::pair<std::string, std::string>>& swept) {
+      std::string key;
+      for (const auto& k : keep) {
+        for (const auto& [name, value] : swept) {
+          if (name == k) key += name + "=" + value + "\n";
+        }
+      }
+      return key;
+    };
+    std::map<std::string, std::string> pilot_of;
+    for (const auto& r : plan.pilot->runs) pilot_of[kept_values(r.swept)] = (fs::path(plan.pilot->dir) / "runs" / r.id).string();
+    for (auto& r : plan.runs) r.config.pilot_run = pilot_of.at(kept_values(r.swept));
+    plan.resolved["pilot"] = YAML::Clone(tree0["pilot"]);
+  }
   return plan;
 }
 
@@ -433,7 +535,7 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
     for (int64_t e = 0; e < E; ++e) {
       // Each member from its own config and streams, as its solo run.
       const RunConfig& rc = members[e]->config;
-      results[e].init = init::apply_initializers(*model, rc.init, rc.seed, e);
+      results[e].init = init::apply_initializers(*model, rc.init, rc.seed, e, rc.pilot_run);
       std::string lines = prefix(e) + ": initial weights";
       for (const auto& rep : results[e].init) lines += "\n    " + init::format_init_report(rep);
       reporter.log(lines);
@@ -463,19 +565,11 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
       // recurrent weight's gradient norm. Nothing here draws from a random stream or moves a
       // weight, so training is the same with or without it.
       const auto m0 = std::chrono::steady_clock::now();
-      const models::ParameterInfo* rec = models::find_role(params, models::roles::kRecurrent);
-      const auto [loss, grad] =
-          metrics::probe_loss_and_grad_norm(*model, *first.task, trainer.probe(), rec ? rec->name : params.front().name);
-      torch::Tensor ratio;
-      {
-        torch::NoGradGuard no_grad;
-        ratio = metrics::hidden_norm_ratio(*model, trainer.probe(), 0);
-      }
-      const torch::Tensor host = torch::stack({loss, ratio, grad}).to(torch::kCPU);
+      const torch::Tensor host = metrics::initial_state(*model, *first.task, trainer.probe(), params);
       for (int64_t e = 0; e < E; ++e) {
         results[e].init_loss = host[0][e].item<double>();
         results[e].init_hidden_norm_ratio = host[1][e].item<double>();
-        if (rec) results[e].init_grad_norm = host[2][e].item<double>();
+        results[e].init_grad_norm = host[2][e].item<double>();
       }
       initial_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
     }
@@ -568,6 +662,20 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   }
   fs::create_directories(fs::path(plan.dir) / "runs");
   write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));
+  if (plan.pilot) {
+    ExperimentOptions po = o;
+    po.overwrite = false;
+    const ExperimentResult pilots = run_experiment(*plan.pilot, po);
+    std::size_t bad = 0;
+    for (const auto& r : pilots.runs) bad += r.status != "ok";
+    if (bad > 0 && !o.quiet) {
+      std::fputs(fmt::format("richlazy: warning: {} of {} pilot runs did not end ok (see {}/summary.csv); the runs "
+                             "that read them will fail\n",
+                             bad, pilots.runs.size(), plan.pilot->dir)
+                     .c_str(),
+                 stderr);
+    }
+  }
 
   Reporter reporter(plan, o, plan.jobs);
   const std::size_t packed = plan.runs.size() - plan.packs.size();

@@ -10,6 +10,7 @@
 #include <richlazy/train/packing.h>
 #include <richlazy/train/run_config.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,6 +29,9 @@ struct ExperimentOptions {
   int threads = 1;                ///< threads of each pack (LibTorch and OpenBLAS); results depend on it
   std::optional<std::string> pack;  ///< overrides train.pack when given: "auto" or N
   bool dry_run = false;           ///< validate and plan, print the plan, write nothing
+  /// Internal: plan the config's pilot stage (pilot.set applied, the sweep reduced to
+  /// pilot.keep) instead of the config itself.
+  bool pilot_stage = false;
 };
 
 /// One run of the sweep, validated.
@@ -45,6 +49,10 @@ struct ExperimentPlan {
   std::vector<PlannedRun> runs;
   std::vector<Pack> packs;              ///< the runs trained together; every run is in one pack
   int jobs = 1;                         ///< packs trained at the same time
+  /// The pilot stage (`pilot:` in the config), trained first into DIR/<experiment>/pilot: the
+  /// config with pilot.set applied, one run per combination of the pilot.keep sweep values
+  /// (default: per seed). Each run of this plan knows its pilot run (RunConfig::pilot_run).
+  std::shared_ptr<ExperimentPlan> pilot;
 };
 
 /// The most runs one sweep may have (the product of its lists' lengths); more is a config error.

@@ -27,6 +27,10 @@ const std::vector<ParamSpec>& config_schema() {
       {"train", "{}", "training options (see train.*)"},
       {"metrics", "{}", "logged metrics (see metrics.*)"},
       {"sweep", "{}", "dotted key -> list of values; the runs are the cartesian product"},
+      {"pilot", "null", "a pilot stage trained before the sweep, into DIR/<experiment>/pilot: "
+                        "{set: {dotted.key: value, ...}, keep: [sweep keys]}: this config with `set` "
+                        "applied, one run per value of the kept sweep keys (default [seed]); "
+                        "initializers read a run's pilot (solution_aligned run: pilot)"},
   };
   return specs;
 }
@@ -206,7 +210,8 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   const auto parameters = rc.model->parameters();
 
   Params init = p.child("init", {});
-  rc.init = init::plan_initializers(init, parameters, reg.initializers, rc.task.get(), rc.model.get());
+  const bool has_pilot = root["pilot"].IsDefined() && !root["pilot"].IsNull();
+  rc.init = init::plan_initializers(init, parameters, reg.initializers, rc.task.get(), rc.model.get(), has_pilot);
   init.finish();
 
   Params train = p.child("train", train_schema());
@@ -264,6 +269,7 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   };
 
   p.skip("sweep");
+  p.skip("pilot");  // checked and planned by plan_experiment
   p.finish();
   rc.resolved = p.resolved();
   rc.pack_key = std::make_shared<const std::string>(compute_pack_key(rc));

@@ -32,6 +32,9 @@ struct RunConfig {
   std::shared_ptr<const OptimizerBuilder> optimizer;
   int64_t pack = 0;                ///< train.pack: most networks per pack; 0 = auto
   bool tf32 = false;               ///< train.tf32: TF32 matrix products on a GPU
+  /// The folder of this run's pilot run when the experiment has a `pilot:` stage (set by
+  /// plan_experiment); initializers read it as InitInputs::pilot_run.
+  std::string pilot_run;
   /// Fresh metric hooks for one pack, in column order (hooks are stateful, so each pack makes
   /// its own when it starts). Validated when the config was parsed; safe to call from any thread.
   std::function<std::vector<NamedHook>()> make_metrics;

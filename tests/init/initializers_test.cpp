@@ -218,8 +218,8 @@ TEST_CASE("an initializer registered from outside takes norm from the registry",
     REQUIRE(make_with(*reg, "{name: scaled, norm: auto, gain: 2}", 40, 30).norm().item<double>() ==
             Approx(2 * std::sqrt(40.0)).epsilon(1e-12));
     REQUIRE_THROWS_WITH(make_with(*reg, "{name: scaled, norm: -2}", 4, 4),
-                        Contains("test.yaml:1:") && Contains(": init.W.norm must be a number > 0, auto, none, {spectral_radius: r} or "
-                                                            "{spectral_norm: s}, got -2"));
+                        Contains("test.yaml:1:") && Contains(": init.W.norm must be a number > 0, auto, none, {spectral_radius: r}, "
+                                                            "{spectral_norm: s} or {matched_loss: SPEC}, got -2"));
     REQUIRE_THROWS_WITH(make_with(*reg, "{name: scaled, nrom: 2}", 4, 4), Contains("nrom"));
   }
   // Wrappers build their base through the registry: the base gets its norm, the wrapper its own.
@@ -297,9 +297,12 @@ TEST_CASE("norm: {spectral_radius: r} and {spectral_norm: s} scale any initializ
   for (const std::string bad : {"{frobenius: 1}", "{spectral_radius: 1, spectral_norm: 2}", "{}", "[1]"}) {
     INFO(bad);
     REQUIRE_THROWS_WITH(make_with(reg.initializers, "{name: gaussian, norm: " + bad + "}", 4, 4),
-                        Contains("init.W.norm must be a number > 0, auto, none, {spectral_radius: r} or "
-                                 "{spectral_norm: s}"));
+                        Contains("init.W.norm must be a number > 0, auto, none, {spectral_radius: r}, "
+                                 "{spectral_norm: s} or {matched_loss: SPEC}"));
   }
+  // matched_loss simulates the run's network: outside a run there is none.
+  REQUIRE_THROWS_WITH(make_with(reg.initializers, "{name: gaussian, norm: {matched_loss: {name: low_rank, rank: 1}}}", 10, 10),
+                      Contains("init.W.norm {matched_loss: ...} simulates the run's network on its task"));
   // A nilpotent matrix has no spectral radius to scale: a clear error, not an infinite matrix.
   const torch::Tensor nilpotent = torch::tensor({{0.0, 1.0}, {0.0, 0.0}}, torch::kDouble);
   REQUIRE_THROWS_WITH(init::scaled_to_spectral_radius(nilpotent, 1.0), Contains("numerically nilpotent"));

@@ -115,7 +115,8 @@ TEST_CASE("norm: auto is gain * sqrt(rows), a number is exact, none keeps the ra
   REQUIRE(build_matrix("{name: gaussian, norm: auto}", 30, 30).norm().item<double>() ==
           Approx(1.25 * std::sqrt(30.0)).epsilon(1e-12));
   REQUIRE_THROWS_WITH(build_matrix("{name: orthogonal, norm: -1}", 4, 4),
-                      Contains("init.W.norm must be a number > 0, auto, none, {spectral_radius: r} or {spectral_norm: s}, got -1"));
+                      Contains("init.W.norm must be a number > 0, auto, none, {spectral_radius: r}, {spectral_norm: s} or "
+                               "{matched_loss: SPEC}, got -1"));
 }
 
 TEST_CASE("spectral hits a target effective rank within 1%, or exact singular values", "[init]") {

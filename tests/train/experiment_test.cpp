@@ -6,6 +6,7 @@
 #include <richlazy/report/experiment_data.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/seeding.h>
+#include <richlazy/init/norm.h>
 #include <richlazy/models/ctrnn.h>
 #include <richlazy/tasks/scoring.h>
 #include <richlazy/train/experiment.h>
@@ -589,4 +590,174 @@ metrics: {every: 50, schedule: log, names: [loss, dw_rec]}
   REQUIRE(steps == std::vector<std::string>{"0", "1", "2", "5", "10", "20", "50", "100", "120"});
   o.sets = {"metrics.schedule=geometric"};
   REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()), Contains("metrics.schedule must be one of"));
+}
+
+// ---- issue 13, item 4: the pilot stage and solution_aligned run: pilot ---------------------
+
+namespace {
+const char* kPilot = R"(experiment: aligned
+model: {name: ctrnn, hidden_size: 16}
+init:
+  W_rec: {name: low_rank, rank: 16}
+train: {iterations: 40, batch_size: 8}
+metrics: {every: 20, probe_trials: 16, kernel_trials: 4, names: [loss, dw_rec]}
+pilot:
+  set: {init.W_rec: {name: gaussian, norm: auto}, train.iterations: 60}
+sweep:
+  init.W_rec:
+    - {name: solution_aligned, run: pilot, rank: 1}
+    - {name: low_rank, rank: 1}
+  seed: [0, 1]
+)";
+}  // namespace
+
+TEST_CASE("a pilot stage trains first, one run per seed, and solution_aligned reads the run's own pilot", "[train]") {
+  testing::TempDir tmp;
+  auto o = options_for(tmp, kPilot);
+  auto plan = train::plan_experiment(o, registries());
+  REQUIRE(plan.runs.size() == 4);
+  REQUIRE(plan.pilot);
+  REQUIRE(plan.pilot->runs.size() == 2);
+  REQUIRE(plan.pilot->dir == plan.dir + "/pilot");
+  REQUIRE(plan.pilot->runs[0].id == "seed-0");
+  REQUIRE(plan.pilot->runs[0].config.train.iterations == 60);  // pilot.set applied
+  REQUIRE(plan.runs[0].config.train.iterations == 40);
+  REQUIRE(plan.runs[0].config.pilot_run == plan.dir + "/pilot/runs/seed-0");
+  REQUIRE(plan.runs[1].config.pilot_run == plan.dir + "/pilot/runs/seed-1");
+  const auto result = train::run_experiment(plan, o);
+  for (const auto& r : result.runs) REQUIRE(r.status == "ok");
+  REQUIRE(fs::exists(plan.dir + "/pilot/summary.csv"));
+  REQUIRE(YAML::LoadFile(plan.dir + "/experiment.yaml")["pilot"]["set"]["train.iterations"].as<int>() == 60);
+  for (const int seed : {0, 1}) {
+    INFO(seed);
+    const std::string pilot = plan.dir + "/pilot", run = fmt::format("W_rec-solution-aligned0_seed-{}", seed);
+    const std::string pid = fmt::format("seed-{}", seed);
+    REQUIRE(YAML::LoadFile(pilot + "/runs/" + pid + "/summary.json")["status"].as<std::string>() == "ok");
+    // W_in and W_out are those of the run the solution came from (same seed, same streams).
+    for (const char* w : {"W_in_init", "W_out_init"}) {
+      REQUIRE(torch::equal(weights(plan.dir, run, w), weights(pilot, pid, w)));
+    }
+    // W_rec(0) = the top singular triplet of the pilot's learned change, signs kept, at norm
+    // auto (1.25 sqrt(16) = 5), computed here from the pilot's saved weights.
+    const torch::Tensor dw = weights(pilot, pid, "W_rec_final").to(torch::kDouble) -
+                             weights(pilot, pid, "W_rec_init").to(torch::kDouble);
+    const auto [u, s, vh] = torch::linalg_svd(dw, false);
+    const torch::Tensor expected = torch::outer(u.select(1, 0), vh.select(0, 0)) * 5.0;
+    const torch::Tensor got = weights(plan.dir, run, "W_rec_init").to(torch::kDouble);
+    REQUIRE(torch::allclose(got, expected, 1e-5, 1e-6));
+  }
+  // Each seed's runs read their own pilot: the two seeds' solutions differ.
+  REQUIRE(!torch::allclose(weights(plan.dir, "W_rec-solution-aligned0_seed-0", "W_rec_init"),
+                           weights(plan.dir, "W_rec-solution-aligned0_seed-1", "W_rec_init"), 1e-3, 1e-3));
+}
+
+TEST_CASE("a bad pilot block or run: pilot without one is refused before anything is trained", "[train]") {
+  testing::TempDir tmp;
+  const std::string base(kPilot);
+  auto refuse = [&](const std::string& yaml, const std::string& message) {
+    INFO(message);
+    auto o = options_for(tmp, yaml);
+    REQUIRE_THROWS_WITH(train::plan_experiment(o, registries()), Contains(message));
+    REQUIRE(!fs::exists(tmp.file("out")));
+  };
+  std::string no_pilot = base;
+  no_pilot.erase(no_pilot.find("pilot:\n"), no_pilot.find("sweep:") - no_pilot.find("pilot:\n"));
+  refuse(no_pilot, "exp.yaml:9:37: init.W_rec.run is pilot, but the experiment config has no pilot: section");
+  auto with_pilot = [&](const std::string& block) {
+    std::string y = base;
+    const auto at = y.find("pilot:\n"), end = y.find("sweep:");
+    return y.replace(at, end - at, block);
+  };
+  refuse(with_pilot("pilot: {sets: {}}\n"), "exp.yaml:7:9: pilot.sets is not a known key; known keys: set, keep");
+  refuse(with_pilot("pilot: {set: {}}\n"), "pilot.set must be a non-empty map");
+  refuse(with_pilot("pilot: {set: {init.W_rec: {name: gaussian}}, keep: [rank]}\n"),
+         "exp.yaml:7:53: pilot.keep must list keys of sweep: (init.W_rec, seed), got rank");
+  refuse(with_pilot("pilot: {set: {seed: 3}, keep: [seed]}\n"), "pilot.set.seed is also in pilot.keep");
+  // A pilot config that does not validate names the pilot stage and the file position.
+  refuse(with_pilot("pilot: {set: {init.W_rec: {name: gaussian, rank: 3}}}\n"),
+         "(in pilot run seed-0: the config with pilot.set applied)");
+}
+
+TEST_CASE("a run whose pilot did not end ok fails with a message naming the pilot", "[train]") {
+  testing::TempDir tmp;
+  // A pilot at a huge norm diverges; the runs that read it fail, the others do not (a run
+  // whose initialization fails fails its pack, hence pack 1 here).
+  auto o = options_for(tmp, kPilot);
+  o.sets = {"pilot.set={init.W_rec: {name: gaussian, norm: 1e6}}", "sweep.seed=[0]", "train.pack=1"};
+  auto plan = train::plan_experiment(o, registries());
+  const auto result = train::run_experiment(plan, o);
+  REQUIRE(result.runs.size() == 2);
+  REQUIRE_THAT(result.runs[0].status, Contains("failed") && Contains("the pilot run") &&
+                                          Contains("ended with status diverged"));
+  REQUIRE(result.runs[1].status == "ok");
+}
+
+// ---- issue 13, item 4: norm {matched_loss: SPEC} --------------------------------------------
+
+TEST_CASE("matching_scale finds the crossing nearest to scale 1 and says when there is none", "[init]") {
+  // (c - 3)^2 = 1 at c = 2 and c = 4: 2 is nearer to 1 in log scale.
+  REQUIRE(init::matching_scale([](double c) { return (c - 3) * (c - 3); }, 1.0).value() ==
+          Approx(2.0).epsilon(1e-10));
+  // Already matched: exactly 1, whatever else crosses.
+  REQUIRE(init::matching_scale([](double c) { return c * c; }, 1.0).value() == 1.0);
+  // A target below every value on the grid: none.
+  REQUIRE(!init::matching_scale([](double c) { return 2.0 + c; }, 1.0));
+  // Non-finite values (a network that blew up) are never taken for a crossing.
+  REQUIRE(init::matching_scale([](double c) { return c > 8 ? std::nan("") : c; }, 0.5).value() ==
+          Approx(0.5).epsilon(1e-10));
+  REQUIRE(!init::matching_scale([](double c) { return c > 8 ? std::nan("") : 0.0; }, 1.0));
+}
+
+TEST_CASE("norm matched_loss gives the initial network the reference spec's loss on the same trials", "[init]") {
+  testing::TempDir tmp;
+  const std::string yaml = R"(experiment: matched
+model: {name: ctrnn, hidden_size: 40}
+init:
+  W_rec: {name: io_aligned_low_rank, rank: 1, norm: {matched_loss: {name: low_rank, rank: 1}}}
+train: {iterations: 1}
+sweep:
+  seed: [0, 3]
+)";
+  auto o = options_for(tmp, yaml);
+  auto plan = train::plan_experiment(o, registries());
+  // The same initializer at its own scale (norm none), and the reference, from the same stream.
+  o.sets = {"init.W_rec.norm=none"};
+  auto raw_plan = train::plan_experiment(o, registries());
+  o.sets = {"init.W_rec={name: low_rank, rank: 1}"};
+  auto ref_plan = train::plan_experiment(o, registries());
+  for (std::size_t r = 0; r < plan.runs.size(); ++r) {
+    const train::RunConfig& rc = plan.runs[r].config;
+    INFO(rc.seed);
+    auto init_model = [&](const train::RunConfig& c) {
+      std::shared_ptr<models::Model> m = c.model->build(1);
+      init::apply_initializers(*m, c.init, c.seed);
+      return m;
+    };
+    auto matched = init_model(rc), raw = init_model(raw_plan.runs[r].config), ref = init_model(ref_plan.runs[r].config);
+    const torch::Tensor w = matched->weight("W_rec")[0].to(torch::kDouble);
+    const torch::Tensor w_raw = raw->weight("W_rec")[0].to(torch::kDouble);
+    const torch::Tensor w_ref = ref->weight("W_rec")[0].to(torch::kDouble);
+    // A positive multiple of the initializer's own matrix ...
+    const double cosine = ((w * w_raw).sum() / (w.norm() * w_raw.norm())).item<double>();
+    REQUIRE(cosine == Approx(1.0).epsilon(1e-6));
+    // ... whose loss on the documented trials (the stream after the reference's draw) is the
+    // reference's, recomputed here.
+    at::Generator gen = stream_generator(rc.seed, "init/W_rec");
+    const std::map<std::string, torch::Tensor> none;
+    for (const auto& step : ref_plan.runs[r].config.init) {
+      // Past the reference's draw, as the initializer does (low_rank needs no other weight).
+      if (step.param == "W_rec") (void)step.initializer->make(init::InitInputs{gen, none});
+    }
+    const tasks::TrialBatch trials = tasks::stack_members({rc.task->sample(init::kMatchingTrials, gen)});
+    auto loss = [&](models::Model& m) {
+      torch::NoGradGuard no_grad;
+      return tasks::task_loss(rc.task->loss(), m.forward(trials.inputs).logits, trials)[0].item<double>();
+    };
+    const double target = loss(*ref), got = loss(*matched), unmatched = loss(*raw);
+    REQUIRE(got == Approx(target).epsilon(1e-5));
+    // The match is not a coincidence: at its own scale the initializer's loss differs.
+    REQUIRE(std::abs(unmatched - target) > 1e-3 * target);
+    // W_in and W_out are untouched by the matching.
+    REQUIRE(torch::equal(matched->weight("W_in"), ref->weight("W_in")));
+  }
 }
