@@ -490,10 +490,33 @@ class Reporter {
   std::size_t finished_runs_ = 0;
 };
 
+/// One run's initial weights, made alone (in a one-network model) before its pack is built,
+/// so that a run whose initialization fails (its pilot did not end ok, no scale matches a
+/// loss) fails alone instead of failing its pack.
+struct MemberInit {
+  std::shared_ptr<models::Model> model;
+  std::vector<init::InitReport> reports;
+  std::string error;  ///< first line of what went wrong; empty when it worked
+};
+
+MemberInit init_member(const RunConfig& rc) {
+  MemberInit m;
+  try {
+    m.model = rc.model->build(1);
+    m.reports = init::apply_initializers(*m.model, rc.init, rc.seed, 0, rc.pilot_run);
+  } catch (const std::exception& e) {
+    m.error = e.what();
+    m.error = m.error.substr(0, m.error.find('\n'));
+    m.model.reset();
+  }
+  return m;
+}
+
 /// Trains one pack and writes the folder of every member, exactly as solo runs would.
-std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Reporter& reporter) {
+/// `inits` holds each member's initial weights (init_member).
+std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::vector<MemberInit> inits,
+                                ExperimentPlan& plan, Reporter& reporter) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Pack& pack = plan.packs[pack_index];
   const int64_t E = static_cast<int64_t>(pack.runs.size());
   std::vector<PlannedRun*> members;
   for (const std::size_t i : pack.runs) members.push_back(&plan.runs[i]);
@@ -533,9 +556,11 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
     }
     std::shared_ptr<models::Model> model = first.model->build(E);
     for (int64_t e = 0; e < E; ++e) {
-      // Each member from its own config and streams, as its solo run.
-      const RunConfig& rc = members[e]->config;
-      results[e].init = init::apply_initializers(*model, rc.init, rc.seed, e, rc.pilot_run);
+      // Each member from its own config and streams, as its solo run (made by init_member).
+      torch::NoGradGuard no_grad;
+      for (const auto& p : first.model->parameters()) model->weight(p.name)[e].copy_(inits[e].model->weight(p.name)[0]);
+      results[e].init = std::move(inits[e].reports);
+      inits[e].model.reset();
       std::string lines = prefix(e) + ": initial weights";
       for (const auto& rep : results[e].init) lines += "\n    " + init::format_init_report(rep);
       reporter.log(lines);
@@ -630,6 +655,33 @@ std::vector<RunResult> run_pack(std::size_t pack_index, ExperimentPlan& plan, Re
   return results;
 }
 
+/// A run that failed before training (its initialization): its config.yaml and summary.json
+/// are written as for any run, its metrics are NaN.
+RunResult failed_run(const PlannedRun& run, std::size_t index, std::size_t pack_index, const std::string& why,
+                     const ExperimentPlan& plan, Reporter& reporter) {
+  RunResult r;
+  r.id = run.id;
+  r.swept = run.swept;
+  r.status = "failed: " + why;
+  r.pack = static_cast<int64_t>(pack_index);
+  try {  // the columns its pack logs, NaN
+    for (const auto& h : run.config.make_metrics()) r.columns.push_back(h.name);
+  } catch (const std::exception&) {
+  }
+  r.final_values.assign(r.columns.size(), std::nan(""));
+  r.initial_values.assign(r.columns.size(), std::nan(""));
+  const fs::path dir = fs::path(plan.dir) / "runs" / run.id;
+  try {
+    fs::create_directories(dir);
+    write_file_atomic((dir / "config.yaml").string(), yaml_text(run.config.resolved_tree()));
+    write_file_atomic((dir / "summary.json").string(), run_summary_json(r, run.config));
+  } catch (const std::exception& e) {
+    r.status = std::string("failed: ") + e.what();
+  }
+  reporter.log(fmt::format("[{}/{}] {}: {}", index + 1, plan.runs.size(), run.id, r.status));
+  return r;
+}
+
 /// "pack 2/3 (4 networks): rank-1_seed-0, rank-1_seed-1, ..." for every pack of more than one.
 std::string describe_packs(const ExperimentPlan& plan) {
   std::string out;
@@ -692,9 +744,32 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   std::mutex summary_mu;
   const std::string summary_path = (fs::path(plan.dir) / "summary.csv").string();
   auto finish_pack = [&](std::size_t k) {
-    std::vector<RunResult> done = run_pack(k, plan, reporter);
+    // Members whose initialization fails fail alone; the others train as the pack.
+    Pack live;
+    std::vector<MemberInit> inits;
+    std::vector<RunResult> done;
+    std::vector<std::size_t> done_runs;
+    for (const std::size_t i : plan.packs[k].runs) {
+      MemberInit m = init_member(plan.runs[i].config);
+      if (m.error.empty()) {
+        live.runs.push_back(i);
+        inits.push_back(std::move(m));
+      } else {
+        done.push_back(failed_run(plan.runs[i], i, k, "initialization: " + m.error, plan, reporter));
+        done_runs.push_back(i);
+      }
+    }
+    if (!live.runs.empty()) {
+      std::vector<RunResult> trained = run_pack(k, live, std::move(inits), plan, reporter);
+      for (std::size_t m = 0; m < trained.size(); ++m) {
+        done.push_back(std::move(trained[m]));
+        done_runs.push_back(live.runs[m]);
+      }
+    } else {
+      reporter.finished(k);
+    }
     std::lock_guard<std::mutex> lock(summary_mu);
-    for (std::size_t m = 0; m < done.size(); ++m) result.runs[plan.packs[k].runs[m]] = std::move(done[m]);
+    for (std::size_t m = 0; m < done.size(); ++m) result.runs[done_runs[m]] = std::move(done[m]);
     ExperimentResult partial;
     for (const auto& r : result.runs) {
       if (!r.id.empty()) partial.runs.push_back(r);

@@ -680,16 +680,35 @@ TEST_CASE("a bad pilot block or run: pilot without one is refused before anythin
 
 TEST_CASE("a run whose pilot did not end ok fails with a message naming the pilot", "[train]") {
   testing::TempDir tmp;
-  // A pilot at a huge norm diverges; the runs that read it fail, the others do not (a run
-  // whose initialization fails fails its pack, hence pack 1 here).
-  auto o = options_for(tmp, kPilot);
-  o.sets = {"pilot.set={init.W_rec: {name: gaussian, norm: 1e6}}", "sweep.seed=[0]", "train.pack=1"};
-  auto plan = train::plan_experiment(o, registries());
-  const auto result = train::run_experiment(plan, o);
-  REQUIRE(result.runs.size() == 2);
-  REQUIRE_THAT(result.runs[0].status, Contains("failed") && Contains("the pilot run") &&
-                                          Contains("ended with status diverged"));
-  REQUIRE(result.runs[1].status == "ok");
+  // A pilot at a huge norm diverges; the runs that read it fail, the others do not, also when
+  // they train in one pack (a run whose initialization fails fails alone).
+  for (const std::string pack : {"1", "4"}) {
+    INFO(pack);
+    auto o = options_for(tmp, kPilot);
+    o.out_dir = tmp.file("out" + pack);
+    o.sets = {"pilot.set={init.W_rec: {name: gaussian, norm: 1e6}}", "sweep.seed=[0, 1]", "train.pack=" + pack};
+    auto plan = train::plan_experiment(o, registries());
+    REQUIRE(plan.packs.size() == (pack == "1" ? 4 : 1));
+    const auto result = train::run_experiment(plan, o);
+    REQUIRE(result.runs.size() == 4);
+    for (int r : {0, 1}) {
+      REQUIRE_THAT(result.runs[r].status, Contains("failed: initialization: W_rec solution_aligned: the pilot run") &&
+                                              Contains("ended with status diverged"));
+      // Its folder says so, and summary.csv lists it with the others.
+      const auto json = nlohmann::json::parse(testing::read_text(plan.dir + "/runs/" + plan.runs[r].id + "/summary.json"));
+      REQUIRE(json["status"].get<std::string>() == result.runs[r].status);
+      REQUIRE(json["final"]["dw_rec"].is_null());
+      REQUIRE(fs::exists(plan.dir + "/runs/" + plan.runs[r].id + "/config.yaml"));
+    }
+    for (int r : {2, 3}) REQUIRE(result.runs[r].status == "ok");
+    const std::string summary = testing::read_text(plan.dir + "/summary.csv");
+    REQUIRE(std::count(summary.begin(), summary.end(), '\n') == 5);
+    // The healthy runs train as they would alone: the same weights in either packing.
+    if (pack == "4") {
+      REQUIRE(testing::read_text(plan.dir + "/runs/" + plan.runs[3].id + "/weights/W_rec_final.npy") ==
+              testing::read_text(tmp.file("out1") + "/aligned/runs/" + plan.runs[3].id + "/weights/W_rec_final.npy"));
+    }
+  }
 }
 
 // ---- issue 13, item 4: norm {matched_loss: SPEC} --------------------------------------------
