@@ -14,8 +14,8 @@ cmake -S "$source_dir/examples/custom_initializer" -B "$work/build" \
 cmake --build "$work/build" -j2 > "$work/build.log"
 exe="$work/build/my_richlazy"
 
-# To a file first: `| tee | grep -q` fails under pipefail once the list outgrows the pipe
-# buffer (grep -q exits at its match and tee dies of SIGPIPE).
+# To a file first: `| tee | grep -q` fails under pipefail whenever grep -q exits at its
+# match before tee has written the rest (tee dies of SIGPIPE): a race.
 "$exe" list initializers > "$work/list.txt"
 grep -q '^  sparse_gaussian: ' "$work/list.txt"
 grep -q '^  low_rank: ' "$work/list.txt"   # the built-in entries are still there
