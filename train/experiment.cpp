@@ -382,7 +382,13 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
     };
     std::map<std::string, std::string> pilot_of;
     for (const auto& r : plan.pilot->runs) pilot_of[kept_values(r.swept)] = (fs::path(plan.pilot->dir) / "runs" / r.id).string();
-    for (auto& r : plan.runs) r.config.pilot_run = pilot_of.at(kept_values(r.swept));
+    for (auto& r : plan.runs) {
+      const auto it = pilot_of.find(kept_values(r.swept));
+      if (it == pilot_of.end()) {  // the pilot sweep is made of the same values: never expected
+        base.fail("pilot", tree0["pilot"].Mark(), "has no pilot run for run " + r.id);
+      }
+      r.config.pilot_run = it->second;
+    }
     plan.resolved["pilot"] = YAML::Clone(tree0["pilot"]);
   }
   return plan;
