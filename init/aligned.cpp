@@ -74,11 +74,7 @@ class ActivityAlignedLowRank final : public Initializer {
  public:
   ActivityAlignedLowRank(const InitTarget& t, int64_t rank, int64_t pcs, int64_t trials, double gain)
       : param_(t.param), rows_(t.rows), cols_(t.cols), rank_(rank), pcs_(pcs), trials_(trials), gain_(gain),
-        task_(t.task), model_(t.model) {
-    for (const auto& [name, role] : t.roles) {
-      if (name != param_) others_.push_back(name);
-    }
-  }
+        task_(t.task), model_(t.model), others_(other_parameters(t)) {}
 
   std::vector<std::string> depends_on() const override { return others_; }
 
@@ -96,11 +92,7 @@ class ActivityAlignedLowRank final : public Initializer {
   /// recurrent weight `reference`.
   torch::Tensor principal_subspace(const torch::Tensor& reference, const InitInputs& in) const {
     torch::NoGradGuard no_grad;
-    const std::shared_ptr<models::Model> net = model_->build(1);
-    for (const auto& name : others_) {
-      torch::Tensor w = net->weight(name)[0];
-      w.copy_(in.initialized.at(name).reshape(w.sizes()));
-    }
+    const std::shared_ptr<models::Model> net = initial_network(*model_, in, others_);
     torch::Tensor w = net->weight(param_)[0];
     w.copy_(reference.reshape(w.sizes()));
     const tasks::TrialBatch trials = tasks::stack_members({task_->sample(trials_, in.gen)});

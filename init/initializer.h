@@ -22,6 +22,7 @@ class Task;
 }
 namespace richlazy::models {
 class ModelBuilder;
+class Model;
 }
 
 namespace richlazy::init {

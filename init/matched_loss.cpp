@@ -79,11 +79,7 @@ class MatchedLoss final : public Initializer {
   MatchedLoss(const InitTarget& t, std::unique_ptr<Initializer> raw, std::unique_ptr<Initializer> reference,
               std::string reference_text)
       : param_(t.param), task_(t.task), model_(t.model), raw_(std::move(raw)), reference_(std::move(reference)),
-        reference_text_(std::move(reference_text)) {
-    for (const auto& [name, role] : t.roles) {
-      if (name != param_) others_.push_back(name);
-    }
-  }
+        reference_text_(std::move(reference_text)), others_(other_parameters(t)) {}
 
   std::vector<std::string> depends_on() const override {
     std::vector<std::string> deps = others_;
@@ -104,11 +100,7 @@ class MatchedLoss final : public Initializer {
     const torch::Tensor base = scaled_to_norm(w, reference_norm);
 
     torch::NoGradGuard no_grad;
-    const std::shared_ptr<models::Model> net = model_->build(1);
-    for (const auto& name : others_) {
-      torch::Tensor p = net->weight(name)[0];
-      p.copy_(in.initialized.at(name).reshape(p.sizes()));
-    }
+    const std::shared_ptr<models::Model> net = initial_network(*model_, in, others_);
     torch::Tensor p = net->weight(param_)[0];
     const tasks::TrialBatch trials = tasks::stack_members({task_->sample(kMatchingTrials, gen)});
     auto loss_of = [&](const torch::Tensor& m) {

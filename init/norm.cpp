@@ -3,6 +3,7 @@
 
 #include <richlazy/core/config_error.h>
 #include <richlazy/metrics/effective_rank.h>
+#include <richlazy/models/model.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -139,6 +140,24 @@ std::unique_ptr<Initializer> apply_norm(Params& p, const InitTarget& t, std::uni
     p.fail("norm", fmt::format("must lie within float32's range (<= {:.6g})", kFloatMax));
   }
   return std::make_unique<Normalized>(std::move(raw), Scale::frobenius, norm);
+}
+
+std::vector<std::string> other_parameters(const InitTarget& t) {
+  std::vector<std::string> others;
+  for (const auto& [name, role] : t.roles) {
+    if (name != t.param) others.push_back(name);
+  }
+  return others;
+}
+
+std::shared_ptr<models::Model> initial_network(const models::ModelBuilder& model, const InitInputs& in,
+                                               const std::vector<std::string>& others) {
+  std::shared_ptr<models::Model> net = model.build(1);
+  for (const auto& name : others) {
+    torch::Tensor w = net->weight(name)[0];
+    w.copy_(in.initialized.at(name).reshape(w.sizes()));
+  }
+  return net;
 }
 
 std::unique_ptr<Initializer> base_initializer(Params& p, const InitTarget& t) {

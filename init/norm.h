@@ -71,6 +71,16 @@ std::optional<double> matching_scale(const std::function<double(double)>& loss, 
 std::unique_ptr<Initializer> matched_loss_initializer(Params& p, const InitTarget& target,
                                                       std::unique_ptr<Initializer> raw);
 
+/// The model's parameters other than `target.param`, in declaration order (empty outside a run).
+std::vector<std::string> other_parameters(const InitTarget& target);
+
+/// For initializers that simulate the initial network: a one-network model of `model` on the
+/// CPU whose parameters `others` hold their values in `in.initialized` (so they must be
+/// among the initializer's depends_on()), every other parameter zero, under NoGradGuard's
+/// rules (the caller holds the guard).
+std::shared_ptr<models::Model> initial_network(const models::ModelBuilder& model, const InitInputs& in,
+                                               const std::vector<std::string>& others);
+
 /// The `base: {...}` option of a wrapper: the wrapped initializer, built for the same target.
 std::unique_ptr<Initializer> base_initializer(Params& p, const InitTarget& target);
 
