@@ -22,7 +22,6 @@ class Task;
 }
 namespace richlazy::models {
 class ModelBuilder;
-class Model;
 }
 
 namespace richlazy::init {

@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+namespace richlazy::models {
+class Model;
+}
+
 namespace richlazy::init {
 
 /// The keys every initializer takes: `specs` plus `norm` (default `default_norm`) unless
