@@ -133,16 +133,19 @@ struct LearnedChangeError : std::runtime_error {
   std::string key;
 };
 
-/// The top-`rank` singular triplets (U_r [rows, r], s_r [r], V_r [cols, r]) of the learned
-/// change dW = W(final) - W(init) of weight `param` saved in run folder `run`; throws
-/// LearnedChangeError with the message a config error or a failed run gives.
+/// Singular triplets U_r [rows, r], s_r [r], V_r [cols, r].
 struct Triplets {
   torch::Tensor u, s, v;
 };
+/// The weight being initialized: its name (for messages) and shape.
 struct Shape {
-  std::string param;  ///< the weight being initialized, for messages
+  std::string param;
   int64_t rows, cols;
 };
+
+/// The top-`rank` singular triplets of the learned change dW = W(final) - W(init) of weight
+/// `param` saved in run folder `run`; throws LearnedChangeError with the message a config
+/// error or a failed run gives.
 Triplets learned_change_triplets(const std::string& run, const std::string& param, const Shape& t, int64_t rank) {
   namespace fs = std::filesystem;
   const std::string init_file = (fs::path(run) / "weights" / (param + "_init.npy")).string();

@@ -25,11 +25,12 @@ std::optional<double> matching_scale(const std::function<double(double)>& loss, 
   // A log grid of scales around 1: the loss is not monotone in the scale in general (a
   // wrongly signed shortcut grows with it, a missing recurrence shrinks with it), so every
   // crossing of the target is found and the one nearest to scale 1 (in log scale) is refined.
-  if (loss(1.0) == target) return 1.0;
+  const double at_one = loss(1.0) - target;  // the network at the reference's norm, once
+  if (at_one == 0) return 1.0;
   std::vector<double> log_c, f;
   for (int k = -kMatchingGridSteps; k <= kMatchingGridSteps; ++k) {
     log_c.push_back(static_cast<double>(k) / kMatchingGridPerOctave);
-    f.push_back(k == 0 ? loss(1.0) - target : loss(std::exp2(log_c.back())) - target);
+    f.push_back(k == 0 ? at_one : loss(std::exp2(log_c.back())) - target);
   }
   double best_distance = std::numeric_limits<double>::infinity();
   std::optional<std::size_t> exact, bracket;  // a grid point on the target; a sign change after index i
