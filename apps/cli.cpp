@@ -63,9 +63,101 @@ int run_cli(int argc, char** argv, const Registries& reg) {
                 "nothing is trained or written");
   bool no_report = false;
   run->add_flag("--no-report", no_report, "do not write the report (figures and index.html) at the end");
+  run->add_flag("--resume", run_opts.resume,
+                "continue an existing output folder made with the same config: complete runs are kept, runs "
+                "another process is training are left to it, killed runs continue from their checkpoints "
+                "(train.checkpoint_every); many processes may run the same sweep with --resume at once");
+  run->add_flag("--retry-failed", run_opts.retry_failed, "with --resume: train runs whose status is failed again");
+  std::string shard;
+  CLI::Option* shard_option = run->add_option(
+      "--shard", shard,
+      "K/N: train only shard K (0 to N-1) of N, a fixed split of the sweep (whole packs); shards share the "
+      "output folder as with --resume (richlazy gather DIR lists them all)");
   run->callback([&] {
     if (pack_option->count() > 0) run_opts.pack = pack;  // given, even if empty
+    if (shard_option->count() > 0) {
+      const auto slash = shard.find('/');
+      long k = -1, n = 0;
+      try {
+        std::size_t used_k = 0, used_n = 0;
+        if (slash != std::string::npos) {
+          k = std::stol(shard.substr(0, slash), &used_k);
+          n = std::stol(shard.substr(slash + 1), &used_n);
+        }
+        if (used_k != slash || used_n != shard.size() - slash - 1) n = 0;
+      } catch (const std::exception&) {
+        n = 0;
+      }
+      if (n < 1 || n > 1000000 || k < 0 || k >= n) {
+        throw CLI::ValidationError("--shard", "expected K/N with 0 <= K < N, e.g. --shard 0/4, got " + shard);
+      }
+      run_opts.shard_index = static_cast<int>(k);
+      run_opts.shard_count = static_cast<int>(n);
+    }
+    if (run_opts.overwrite && train::shares_folder(run_opts)) {
+      throw CLI::ValidationError("--overwrite", "cannot be combined with --resume or --shard (it would delete the "
+                                                "runs they continue)");
+    }
+    if (run_opts.retry_failed && !train::shares_folder(run_opts)) {
+      throw CLI::ValidationError("--retry-failed", "needs --resume");
+    }
     action = [&] { return apps::command_run(run_opts, reg, no_report); };
+  });
+
+  // --- gather --------------------------------------------------------------------------
+  std::string gather_dir;
+  bool gather_quiet = false;
+  CLI::App* gather = app.add_subcommand(
+      "gather", "summary.csv and the final tables of an experiment folder, from its runs' summary.json files "
+                "(exit status 3 while runs are missing)");
+  gather->add_option("experiment_dir", gather_dir, "experiment folder (results/<experiment>)")->required();
+  gather->add_flag("--quiet", gather_quiet, "print only the line saying how many runs are complete");
+  gather->callback([&] { action = [&] { return apps::command_gather(gather_dir, gather_quiet); }; });
+
+  // --- submit --------------------------------------------------------------------------
+  apps::SubmitArgs submit_args;
+  CLI::App* submit = app.add_subcommand(
+      "submit", "run an experiment on a cluster: a Slurm job array over shards of the sweep, then a job that "
+                "gathers summary.csv and writes the report");
+  submit->add_option("config", submit_args.run.config_path, "experiment config (YAML)")->required();
+  bool use_slurm = false;
+  submit->add_flag("--slurm", use_slurm, "submit with Slurm's sbatch (the one scheduler supported)")->required();
+  submit->add_option("--set", submit_args.run.sets, "override a config key (repeatable), as for run")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  submit->add_option("--out", submit_args.run.out_dir, "output folder, on storage every node sees (default: results)");
+  submit->add_option("--device", submit_args.run.device, "cpu | cuda | auto (overrides the config)")
+      ->check(CLI::IsMember(device_choices()));
+  submit->add_option("--threads", submit_args.run.threads, "CPU threads of each pack (default 1)")
+      ->check(CLI::Range(1, 256));
+  std::string submit_pack;
+  CLI::Option* submit_pack_option = submit->add_option("--pack", submit_pack, "auto | N, as for run");
+  submit->add_flag("--retry-failed", submit_args.run.retry_failed, "train runs whose status is failed again");
+  submit->add_option("--partition", submit_args.partition, "Slurm partition (sbatch --partition)");
+  submit->add_option("--time", submit_args.time, "time limit of each array task, e.g. 2:00:00 (sbatch --time)");
+  submit->add_option("--cpus-per-task", submit_args.cpus_per_task,
+                     "CPUs of each array task; its packs train one per CPU (default 1)")
+      ->check(CLI::Range(1, 4096));
+  submit->add_option("--mem", submit_args.mem, "memory of each array task, e.g. 8G (sbatch --mem)");
+  submit->add_option("--gpus", submit_args.gpus, "GPUs of each array task (sbatch --gpus)");
+  submit->add_option("--account", submit_args.account, "account to charge (sbatch --account)");
+  submit->add_option("--array-limit", submit_args.array_limit, "at most K array tasks running at once (--array=...%K)")
+      ->check(CLI::Range(1, 1000000));
+  submit->add_option("--shards", submit_args.shards,
+                     "array tasks, each training a share of the sweep (default: one per run, at most 100)")
+      ->check(CLI::Range(1, 10000000));
+  submit->add_option("--sbatch", submit_args.sbatch_options,
+                     "another sbatch option for the jobs, e.g. --sbatch=--qos=short (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  bool submit_no_report = false;
+  submit->add_flag("--no-report", submit_no_report, "the last job gathers summary.csv but writes no report");
+  submit->add_flag("--dry-run", submit_args.dry_run,
+                   "validate the config, print the job scripts and the sbatch commands; write and submit nothing");
+  submit->callback([&] {
+    if (submit_pack_option->count() > 0) submit_args.run.pack = submit_pack;
+    submit_args.report = !submit_no_report;
+    action = [&] { return apps::command_submit(submit_args, reg); };
   });
 
   // --- report --------------------------------------------------------------------------

@@ -2,14 +2,24 @@
 #include <richlazy/apps/commands.h>
 
 #include <richlazy/report/report.h>
+#include <richlazy/train/gather.h>
 
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 
 namespace richlazy::apps {
 
 int command_report(const ReportArgs& args) {
+  // summary.csv from the runs' own files first: the report shows every complete run, whichever
+  // process trained it (a folder that is not an experiment's is the report's to refuse).
+  if (std::filesystem::is_regular_file(std::filesystem::path(args.experiment_dir) / "experiment.yaml")) {
+    const train::GatherResult g = train::gather_and_write(args.experiment_dir);
+    if (g.complete.runs.size() < g.total || !g.unreadable.empty()) {
+      std::fprintf(stderr, "richlazy: note: %s\n", train::gather_status(g).c_str());
+    }
+  }
   report::ReportOptions o;
   o.experiment_dir = args.experiment_dir;
   o.out_dir = args.out_dir;

@@ -6,6 +6,7 @@
 #include <richlazy/core/folder_lock.h>
 #include <richlazy/core/progress.h>
 #include <richlazy/report/report.h>
+#include <richlazy/train/gather.h>
 #include <richlazy/train/summary.h>
 
 #include <fmt/format.h>
@@ -28,6 +29,19 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
       ids += fmt::format("\n  first a pilot stage of {} run{} -> {}", plan.pilot->runs.size(),
                          plan.pilot->runs.size() == 1 ? "" : "s", plan.pilot->dir);
     }
+    std::size_t share = 0;
+    for (const auto& p : plan.packs) share += p.runs.size();
+    if (options.shard_count > 0) {
+      ids += fmt::format("\n  shard {}/{} trains {} of the {} runs:", options.shard_index, options.shard_count, share,
+                         plan.runs.size());
+      std::size_t shown = 0;
+      for (const auto& p : plan.packs) {
+        for (const std::size_t i : p.runs) {
+          if (shown++ < 8) ids += " " + plan.runs[i].id;
+        }
+      }
+      if (share > 8) ids += fmt::format(" ... ({} more)", share - 8);
+    }
     std::fputs(fmt::format("experiment {}: {} run{} in {} pack{}, {} at a time -> {} (dry run: the config is "
                            "valid; nothing was trained or written; planned in {:.2f} s)\n  runs: {}\n",
                            plan.name, plan.runs.size(), plan.runs.size() == 1 ? "" : "s", plan.packs.size(),
@@ -36,8 +50,12 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
                stdout);
     return 0;
   }
-  // One process per experiment folder, from the check of the folder to the report.
-  const FolderLock lock(train::lock_file(plan), plan.dir);
+  // One process per experiment folder, from the check of the folder to the report; processes
+  // that share it (--resume, --shard) hold the lock together, which keeps out a fresh run or
+  // an --overwrite of it meanwhile.
+  const bool shared = train::shares_folder(options);
+  const FolderLock lock(train::lock_file(plan), plan.dir,
+                        shared ? FolderLock::Mode::shared : FolderLock::Mode::exclusive);
   train::check_output_folder(plan, options);
 
   bool any_cpu = false;
@@ -48,12 +66,22 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
   }
 
   const train::ExperimentResult result = train::run_experiment(plan, options);
-  std::fputs(("\n" + train::format_results(plan, result)).c_str(), stdout);
-  std::fputs(fmt::format("\nWall time {} for {} run{}. Results in {}/: summary.csv, "
+  // The tables list every complete run of the folder, whichever process trained it.
+  const train::GatherResult gathered = train::gather(plan.dir);
+  std::fputs(("\n" + train::format_results(gathered.sweep_keys, gathered.complete)).c_str(), stdout);
+  std::string mine;
+  if (shared) {
+    mine = fmt::format(" This process trained {} run{}{}; {} of its share {} complete already, {} left to other "
+                       "processes.",
+                       result.runs.size(), result.runs.size() == 1 ? "" : "s",
+                       result.resumed > 0 ? fmt::format(" ({} from a checkpoint)", result.resumed) : std::string(),
+                       result.skipped_complete, result.skipped_complete == 1 ? "was" : "were", result.skipped_locked);
+  }
+  std::fputs(fmt::format("\nWall time {} for {} run{}.{} Folder: {}.\nResults in {}/: summary.csv, "
                          "experiment.yaml, runs/<run_id>/{{metrics.csv, summary.json, "
                          "config.yaml, weights/}}\n",
                          format_duration(result.wall_seconds), result.runs.size(),
-                         result.runs.size() == 1 ? "" : "s", plan.dir)
+                         result.runs.size() == 1 ? "" : "s", mine, train::gather_status(gathered), plan.dir)
                  .c_str(),
              stdout);
   std::fflush(stdout);

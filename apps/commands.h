@@ -25,6 +25,24 @@ struct ReportArgs {
 /// `richlazy report`: figures and index.html for an experiment folder.
 int command_report(const ReportArgs& args);
 
+/// `richlazy gather`: summary.csv and the final tables of an experiment folder, gathered from
+/// its runs' summary.json files, with how many runs are complete, in progress and to do.
+int command_gather(const std::string& experiment_dir, bool quiet);
+
+struct SubmitArgs {
+  train::ExperimentOptions run;  ///< config, --set, --out, --device, --threads, --pack, --retry-failed
+  std::string partition, time, mem, gpus, account;
+  int cpus_per_task = 1;
+  int array_limit = 0;  ///< the %K throttle; 0 = none
+  int shards = 0;       ///< array tasks; 0 = one per run, at most 100
+  std::vector<std::string> sbatch_options;  ///< more #SBATCH lines, e.g. --qos=short
+  bool dry_run = false;
+  bool report = true;   ///< the gather job also writes the report
+};
+/// `richlazy submit CONFIG --slurm`: the sweep as a Slurm job array of shards (each
+/// `richlazy run --shard K/N --resume`), then a gather-and-report job that runs after it.
+int command_submit(const SubmitArgs& args, const Registries& registries);
+
 /// `richlazy info`: the versions, whether CUDA is built in and available, the devices, the
 /// CPU BLAS.
 int command_info();

@@ -11,6 +11,7 @@
 #include <richlazy/tasks/task.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,15 @@ class MetricHook {
   virtual int64_t iteration_every() const { return 0; }
   /// Called after update number `step` when step is a multiple of iteration_every().
   virtual void on_iteration(int64_t step, const HookContext& ctx) { (void)step, (void)ctx; }
+
+  /// Checkpoints (train.checkpoint_every): a resumed run calls on_train_begin with the
+  /// initial weights, as training did, and then load_state with what save_state returned at
+  /// the checkpoint. A hook whose state changes during training (an accumulated sum, the
+  /// previous weights) returns it here: tensors with a leading member dimension [E, ...] (the
+  /// trainer splits them by member and stacks them again), or 0-dimensional ones. Hooks that
+  /// only snapshot step 0 in on_train_begin need neither.
+  virtual std::map<std::string, torch::Tensor> save_state() const { return {}; }
+  virtual void load_state(const std::map<std::string, torch::Tensor>& state) { (void)state; }
 };
 
 /// What a metric is asked to measure, known when the config is validated.

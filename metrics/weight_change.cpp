@@ -98,6 +98,11 @@ class PathLength final : public MetricHook {
   torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
     return length_ + member_distance_fast(ctx.model.weight(param_).detach(), last_);
   }
+  std::map<std::string, torch::Tensor> save_state() const override { return {{"length", length_}, {"last", last_}}; }
+  void load_state(const std::map<std::string, torch::Tensor>& state) override {
+    length_.copy_(state.at("length"));
+    last_.copy_(state.at("last"));
+  }
 
  private:
   std::string param_;

@@ -21,6 +21,7 @@ MemberStreams::MemberStreams(const std::vector<uint64_t>& seeds, const std::stri
     }
     member_index.push_back(it->second);
   }
+  generator_of_ = member_index;
   if (generators_.size() < seeds.size()) member_index_ = torch::tensor(member_index, torch::kLong);
 }
 
@@ -29,6 +30,14 @@ TrialBatch MemberStreams::draw(const Task& task, int64_t trials) {
   if (!member_index_.defined()) return batch;
   return {batch.inputs.index_select(1, member_index_), batch.targets.index_select(1, member_index_),
           batch.mask.index_select(1, member_index_), {}};
+}
+
+torch::Tensor MemberStreams::state(int64_t member) const {
+  return generators_.at(generator_of_.at(member))->get_state();
+}
+
+void MemberStreams::set_state(int64_t member, const torch::Tensor& state) {
+  generators_.at(generator_of_.at(member))->set_state(state);
 }
 
 }  // namespace richlazy::tasks

@@ -22,10 +22,17 @@ class MemberStreams {
   /// [T, E, trials, ...] on the CPU (task.sample_members over the distinct seeds).
   TrialBatch draw(const Task& task, int64_t trials);
 
+  /// The state of member `member`'s stream (a CPU byte tensor), for checkpoints.
+  torch::Tensor state(int64_t member) const;
+  /// Sets member `member`'s stream to `state`. Members that share a seed share a stream:
+  /// they must be given equal states (members at the same step have them).
+  void set_state(int64_t member, const torch::Tensor& state);
+
  private:
   std::vector<std::unique_ptr<at::Generator>> generators_;  ///< one per distinct seed
   std::vector<at::Generator*> pointers_;
   torch::Tensor member_index_;  ///< member -> its seed's generator; undefined when all differ
+  std::vector<int64_t> generator_of_;  ///< member -> index into generators_
 };
 
 }  // namespace richlazy::tasks

@@ -5,10 +5,13 @@
 #include <richlazy/core/atomic_file.h>
 #include <richlazy/core/blas_check.h>
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/folder_lock.h>
 #include <richlazy/core/npy.h>
 #include <richlazy/core/progress.h>
 #include <richlazy/core/table.h>
 #include <richlazy/metrics/probe.h>
+#include <richlazy/train/checkpoint.h>
+#include <richlazy/train/gather.h>
 #include <richlazy/train/summary.h>
 
 #include <fmt/format.h>
@@ -18,6 +21,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +31,7 @@
 #include <set>
 #include <thread>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace richlazy::train {
@@ -356,7 +361,22 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
   const int jobs = o.jobs > 0 ? o.jobs : all_cpu ? std::max(1, cores / std::max(1, o.threads)) : 1;
   std::vector<const RunConfig*> configs;
   for (const auto& r : plan.runs) configs.push_back(&r.config);
-  plan.packs = plan_packs(configs, jobs);
+  if (o.shard_count > 0) {
+    // This process's share: a split that depends on the config and N only (never on --jobs
+    // or the machine), so that every shard of one command agrees on it; packed here as usual.
+    if (o.shard_index < 0 || o.shard_index >= o.shard_count) {
+      throw ConfigError(fmt::format("--shard {}/{}: K must be in [0, N)", o.shard_index, o.shard_count));
+    }
+    const std::vector<std::size_t> mine = shard_runs(configs, o.shard_count)[o.shard_index];
+    std::vector<const RunConfig*> mine_configs;
+    for (const std::size_t i : mine) mine_configs.push_back(configs[i]);
+    plan.packs = plan_packs(mine_configs, jobs);
+    for (auto& pack : plan.packs) {
+      for (auto& i : pack.runs) i = mine[i];
+    }
+  } else {
+    plan.packs = plan_packs(configs, jobs);
+  }
   plan.jobs = std::max(1, std::min<int>(jobs, static_cast<int>(plan.packs.size())));
   plan.resolved = YAML::Clone(plan.runs.front().config.resolved);
   if (!axes.empty()) plan.resolved["sweep"] = YAML::Clone(tree0["sweep"]);
@@ -368,6 +388,8 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
     ExperimentOptions po = o;
     po.pilot_stage = true;
     po.overwrite = false;
+    po.shard_count = 0;  // every shard needs its runs' pilots: the pilot stage is not split
+    po.shard_index = 0;
     plan.pilot = std::make_shared<ExperimentPlan>(plan_experiment(po, reg));
     plan.pilot->name = plan.name + "/pilot";
     plan.pilot->dir = (fs::path(plan.dir) / "pilot").string();
@@ -394,12 +416,92 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
   return plan;
 }
 
+namespace {
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+/// Keys that say how runs train, not what they compute: a shared folder may be continued
+/// with other values, and a checkpoint resumed under them.
+bool ignored_key(const std::string& path) { return path == "train.pack" || path == "train.checkpoint_every"; }
+
+void differences(const YAML::Node& a, const YAML::Node& b, const std::string& path, std::vector<std::string>& out) {
+  if (ignored_key(path)) return;
+  auto text = [](const YAML::Node& n) { return n.IsDefined() && !n.IsNull() ? node_text(n) : std::string("not set"); };
+  if (!a.IsDefined() || !b.IsDefined()) {  // (a missing key's node throws on any other question)
+    if (text(a) != text(b)) out.push_back(fmt::format("{}: was {}, now {}", path, text(a), text(b)));
+    return;
+  }
+  if (a.IsMap() && b.IsMap()) {
+    std::vector<std::string> keys;
+    for (const auto& kv : a) keys.push_back(kv.first.Scalar());
+    for (const auto& kv : b) {
+      if (std::find(keys.begin(), keys.end(), kv.first.Scalar()) == keys.end()) keys.push_back(kv.first.Scalar());
+    }
+    for (const auto& k : keys) differences(a[k], b[k], path.empty() ? k : path + "." + k, out);
+    return;
+  }
+  if (a.IsSequence() && b.IsSequence() && a.size() == b.size()) {
+    for (std::size_t i = 0; i < a.size(); ++i) differences(a[i], b[i], fmt::format("{}[{}]", path, i), out);
+    return;
+  }
+  if (text(a) != text(b)) out.push_back(fmt::format("{}: was {}, now {}", path, text(a), text(b)));
+}
+}  // namespace
+
+std::vector<std::string> config_differences(const YAML::Node& before, const YAML::Node& now) {
+  std::vector<std::string> out;
+  // Both as the text experiment.yaml holds, read back: the same values compare equal however
+  // they were written.
+  differences(YAML::Load(yaml_text(before)), YAML::Load(yaml_text(now)), "", out);
+  return out;
+}
+
+std::string run_identity(const RunConfig& config) {
+  YAML::Node tree = YAML::Clone(config.resolved_tree());
+  if (tree["train"].IsMap()) {
+    tree["train"].remove("pack");
+    tree["train"].remove("checkpoint_every");
+  }
+  return yaml_text(tree);
+}
+
 void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& o) {
   if (!fs::exists(plan.dir)) return;
+  const fs::path yaml = fs::path(plan.dir) / "experiment.yaml";
+  if (shares_folder(o)) {
+    std::error_code ec;
+    if (fs::is_directory(plan.dir) && fs::is_empty(plan.dir, ec)) return;
+    if (!fs::is_directory(plan.dir) || !fs::is_regular_file(yaml)) {
+      throw ConfigError(fmt::format("{}: not an experiment folder richlazy wrote (it has no experiment.yaml), so "
+                                    "--resume will not write into it; move it away, or write elsewhere with --out DIR",
+                                    plan.dir));
+    }
+    YAML::Node before;
+    try {
+      before = YAML::LoadFile(yaml.string());
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(fmt::format("{}:{}:{}: not valid YAML: {}", yaml.string(), e.mark.line + 1, e.mark.column + 1,
+                                    e.msg));
+    }
+    const std::vector<std::string> diffs = config_differences(before, plan.resolved);
+    if (!diffs.empty()) {
+      std::string list;
+      for (std::size_t i = 0; i < diffs.size() && i < 5; ++i) list += (i ? "; " : "") + diffs[i];
+      if (diffs.size() > 5) list += fmt::format("; and {} more", diffs.size() - 5);
+      throw ConfigError(fmt::format("{}: the folder holds this experiment made with another config, so its runs "
+                                    "will not be continued with this one ({}); run the config it was made with, "
+                                    "start over with --overwrite instead of --resume, or write elsewhere with --out DIR",
+                                    yaml.string(), list));
+    }
+    return;
+  }
   if (!o.overwrite) {
     throw ConfigError(fmt::format(
-        "{}: the output folder already exists; pass --overwrite to replace it, or --out DIR "
-        "to write elsewhere",
+        "{}: the output folder already exists; pass --resume to continue it (complete runs are kept), "
+        "--overwrite to replace it, or --out DIR to write elsewhere",
         plan.dir));
   }
   // --overwrite deletes only what richlazy wrote: an experiment folder has its experiment.yaml.
@@ -409,6 +511,13 @@ void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& o)
         "delete it; move it away, or write elsewhere with --out DIR",
         plan.dir));
   }
+}
+
+void prepare_shared_folder(const ExperimentPlan& plan, const ExperimentOptions& o) {
+  check_output_folder(plan, o);
+  fs::create_directories(fs::path(plan.dir) / "runs");
+  const fs::path yaml = fs::path(plan.dir) / "experiment.yaml";
+  if (!fs::exists(yaml)) write_file_atomic(yaml.string(), yaml_text(plan.resolved));
 }
 
 std::string lock_file(const ExperimentPlan& plan) {
@@ -421,12 +530,6 @@ std::string lock_file(const ExperimentPlan& plan) {
 
 namespace {
 
-std::string yaml_text(const YAML::Node& node) {
-  YAML::Emitter out;
-  out << node;
-  return std::string(out.c_str()) + "\n";
-}
-
 /// Progress line and log lines, shared by the worker threads. Progress counts network
 /// iterations: an iteration of a pack of E networks is E of them.
 class Reporter {
@@ -438,7 +541,9 @@ class Reporter {
         line_(!o.quiet && ProgressLine::stderr_is_terminal()),
         start_(std::chrono::steady_clock::now()),
         done_steps_(plan.packs.size(), 0) {
-    for (const auto& r : plan.runs) total_ += r.config.train.iterations;
+    for (const auto& p : plan.packs) {
+      for (const std::size_t i : p.runs) total_ += plan.runs[i].config.train.iterations;
+    }
   }
 
   void log(const std::string& text) {
@@ -518,10 +623,29 @@ MemberInit init_member(const RunConfig& rc) {
   return m;
 }
 
+/// Appends a line to a run's history.log: when and by which process it was started,
+/// resumed and finished, so that anyone can check that a run was finished exactly once.
+void note_history(const fs::path& run_dir, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  const std::time_t now = std::time(nullptr);
+  char when[32] = {0};
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string line = fmt::format("{} {}: {}\n", when, FolderLock::holder_text(), text);
+  const int fd = ::open((run_dir / "history.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;  // the history is a record, not a result: its loss fails nothing
+  const ssize_t written = ::write(fd, line.data(), line.size());
+  (void)written;
+  ::close(fd);
+}
+
 /// Trains one pack and writes the folder of every member, exactly as solo runs would.
-/// `inits` holds each member's initial weights (init_member).
+/// `inits` holds each member's initial weights (init_member); `states`, when not empty, the
+/// checkpoints (all at one step) the members continue from.
 std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::vector<MemberInit> inits,
-                                ExperimentPlan& plan, Reporter& reporter) {
+                                const std::vector<MemberState>& states, ExperimentPlan& plan, Reporter& reporter) {
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t E = static_cast<int64_t>(pack.runs.size());
   std::vector<PlannedRun*> members;
@@ -550,7 +674,10 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
     results[e].initial_values.assign(columns.size(), std::nan(""));
     results[e].pack = static_cast<int64_t>(pack_index);
     results[e].pack_size = E;
+    results[e].index = static_cast<int64_t>(pack.runs[e]);
+    results[e].trained_by = FolderLock::holder_text();
   }
+  const int64_t resumed_from = states.empty() ? 0 : checkpoint_step(states.front());
   auto prefix = [&](int64_t e) {
     return fmt::format("[{}/{}] {}", pack.runs[e] + 1, plan.runs.size(), members[e]->id);
   };
@@ -559,6 +686,9 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
     for (int64_t e = 0; e < E; ++e) {
       fs::create_directories(dirs[e] / "weights");
       write_file_atomic((dirs[e] / "config.yaml").string(), yaml_text(members[e]->config.resolved_tree()));
+      note_history(dirs[e], resumed_from > 0 ? fmt::format("resumed from the checkpoint at step {}", resumed_from)
+                                             : std::string("started"));
+      results[e].resumed_from = resumed_from;
     }
     std::shared_ptr<models::Model> model = first.model->build(E);
     for (int64_t e = 0; e < E; ++e) {
@@ -604,10 +734,32 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
       }
       initial_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
     }
+    if (!states.empty()) {
+      try {
+        trainer.resume(states);
+      } catch (const std::exception& ex) {
+        throw std::runtime_error(fmt::format("cannot resume from {}: {} (delete it to start the run over)",
+                                             checkpoint_path(dirs.front().string()), ex.what()));
+      }
+      // metrics.csv as of the checkpoint (a killed process may have logged rows after it).
+      for (int64_t e = 0; e < E; ++e) write_file_atomic((dirs[e] / "metrics.csv").string(), trainer.log(e).csv());
+      reporter.log(fmt::format("pack {}/{}: {} run{} resumed from the checkpoint at step {}", pack_index + 1,
+                               plan.packs.size(), E, E == 1 ? "" : "s", resumed_from));
+    }
+    std::vector<std::string> identities;
+    for (const auto* m : members) identities.push_back(run_identity(m->config));
+    double checkpoint_seconds = 0;
     const TrainOutcome outcome = trainer.run(
         [&](int64_t step, double loss) { reporter.step(pack_index, step, loss); },
         [&](int64_t e, const MetricLog& log) {
           write_file_atomic((dirs[e] / "metrics.csv").string(), log.csv());
+        },
+        [&](int64_t) {
+          const auto c0 = std::chrono::steady_clock::now();
+          for (int64_t e = 0; e < E; ++e) {
+            write_checkpoint(checkpoint_path(dirs[e].string()), trainer.checkpoint(e), identities[e]);
+          }
+          checkpoint_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
         });
     save_weights("final");
     if (first.device.is_cuda() && first.train.cuda_graph) {
@@ -630,9 +782,10 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
       }
       // The pack's cost, shared among its members.
       r.metric_seconds = (outcome.hook_seconds + initial_seconds) / E;
-      if (outcome.iterations_run > 0) {
+      const int64_t iterations = outcome.iterations_run - resumed_from;  // this process's
+      if (iterations > 0) {
         r.ms_per_iteration =
-            (outcome.train_seconds - outcome.hook_seconds) / outcome.iterations_run * 1000.0 / E;
+            (outcome.train_seconds - outcome.hook_seconds - checkpoint_seconds) / iterations * 1000.0 / E;
       }
     }
   } catch (const std::exception& e) {
@@ -640,7 +793,6 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
     what = what.substr(0, what.find('\n'));
     for (auto& r : results) r.status = "failed: " + what;
   }
-  reporter.finished(pack_index);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   for (int64_t e = 0; e < E; ++e) {
@@ -649,6 +801,10 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
     try {
       fs::create_directories(dirs[e]);
       write_file_atomic((dirs[e] / "summary.json").string(), run_summary_json(result, members[e]->config));
+      // Complete: its checkpoint is no longer needed.
+      std::error_code ec;
+      fs::remove(checkpoint_path(dirs[e].string()), ec);
+      note_history(dirs[e], "finished: " + result.status);
     } catch (const std::exception& ex) {
       result.status = std::string("failed: ") + ex.what();
     }
@@ -670,6 +826,8 @@ RunResult failed_run(const PlannedRun& run, std::size_t index, std::size_t pack_
   r.swept = run.swept;
   r.status = "failed: " + why;
   r.pack = static_cast<int64_t>(pack_index);
+  r.index = static_cast<int64_t>(index);
+  r.trained_by = FolderLock::holder_text();
   try {  // the columns its pack logs, NaN
     for (const auto& h : run.config.make_metrics()) r.columns.push_back(h.name);
   } catch (const std::exception&) {
@@ -681,6 +839,7 @@ RunResult failed_run(const PlannedRun& run, std::size_t index, std::size_t pack_
     fs::create_directories(dir);
     write_file_atomic((dir / "config.yaml").string(), yaml_text(run.config.resolved_tree()));
     write_file_atomic((dir / "summary.json").string(), run_summary_json(r, run.config));
+    note_history(dir, "finished: " + r.status);
   } catch (const std::exception& e) {
     r.status = std::string("failed: ") + e.what();
   }
@@ -703,42 +862,74 @@ std::string describe_packs(const ExperimentPlan& plan) {
 }
 }  // namespace
 
+namespace {
+/// Whether a run's folder holds its summary.json (read back), and so needs no training; with
+/// `retry_failed`, a failed run does not count as complete.
+bool run_complete(const fs::path& run_dir, bool retry_failed) {
+  std::error_code ec;
+  const fs::path summary = run_dir / "summary.json";
+  if (!fs::exists(summary, ec)) return false;
+  try {
+    const RunResult r = run_result_from_json(read_file(summary.string()));
+    return !(retry_failed && r.status.rfind("failed", 0) == 0);
+  } catch (const std::exception&) {
+    return false;  // unreadable (a disk that filled up): trained again
+  }
+}
+}  // namespace
+
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   keep_freed_memory();
   // TF32 matrix products on a GPU only when the config asks (exact float32 by default).
   at::globalContext().setAllowTF32CuBLAS(plan.runs.front().config.tf32);
+  const bool shared = shares_folder(o);
   // --overwrite: the old results move aside and are deleted only once the new run has ended,
   // so a rerun that is killed leaves them (in the folder named in the log).
-  check_output_folder(plan, o);
   fs::path replaced;
-  if (o.overwrite && fs::exists(plan.dir)) {
-    const fs::path dir(plan.dir);
-    replaced = dir.parent_path() / fmt::format(".{}.replaced-{}", dir.filename().string(), static_cast<long>(getpid()));
-    fs::remove_all(replaced);
-    fs::rename(dir, replaced);
+  if (shared) {
+    // A shared folder keeps the experiment.yaml it was made with (after comparing it).
+    prepare_shared_folder(plan, o);
+  } else {
+    check_output_folder(plan, o);
+    if (o.overwrite && fs::exists(plan.dir)) {
+      const fs::path dir(plan.dir);
+      replaced = dir.parent_path() / fmt::format(".{}.replaced-{}", dir.filename().string(), static_cast<long>(getpid()));
+      fs::remove_all(replaced);
+      fs::rename(dir, replaced);
+    }
+    fs::create_directories(fs::path(plan.dir) / "runs");
+    write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));
   }
-  fs::create_directories(fs::path(plan.dir) / "runs");
-  write_file_atomic((fs::path(plan.dir) / "experiment.yaml").string(), yaml_text(plan.resolved));
   if (plan.pilot) {
     ExperimentOptions po = o;
     po.overwrite = false;
+    po.shard_count = 0;
+    po.shard_index = 0;
+    po.wait_for_locked = shared;  // each shard needs the pilots: it waits for those another trains
     const ExperimentResult pilots = run_experiment(*plan.pilot, po);
+    const GatherResult gathered = gather(plan.pilot->dir);
     std::size_t bad = 0;
-    for (const auto& r : pilots.runs) bad += r.status != "ok";
+    for (const auto& r : gathered.complete.runs) bad += r.status != "ok";
+    (void)pilots;
     if (bad > 0 && !o.quiet) {
       std::fputs(fmt::format("richlazy: warning: {} of {} pilot runs did not end ok (see {}/summary.csv); the runs "
                              "that read them will fail\n",
-                             bad, pilots.runs.size(), plan.pilot->dir)
+                             bad, gathered.complete.runs.size(), plan.pilot->dir)
                      .c_str(),
                  stderr);
     }
   }
 
   Reporter reporter(plan, o, plan.jobs);
-  const std::size_t packed = plan.runs.size() - plan.packs.size();
-  reporter.log(fmt::format("experiment {}: {} run{}{}, {} at a time -> {}{}", plan.name, plan.runs.size(),
-                           plan.runs.size() == 1 ? "" : "s",
+  std::size_t share = 0;
+  for (const auto& p : plan.packs) share += p.runs.size();
+  const std::size_t packed = share - plan.packs.size();
+  reporter.log(fmt::format("experiment {}: {}{} run{}{}, {} at a time -> {}{}", plan.name,
+                           o.shard_count > 0 ? fmt::format("shard {}/{}: {} of {} ", o.shard_index, o.shard_count,
+                                                           share, plan.runs.size())
+                                             : std::string(),
+                           o.shard_count > 0 ? std::string() : std::to_string(share), share == 1 ? "" : "s",
                            packed == 0 ? std::string()
                                        : fmt::format(" in {} pack{}", plan.packs.size(), plan.packs.size() == 1 ? "" : "s"),
                            plan.jobs, plan.dir, describe_packs(plan)));
@@ -746,42 +937,96 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     reporter.log(fmt::format("replacing the earlier results; they stay in {} until this run ends", replaced.string()));
   }
   ExperimentResult result;
-  result.runs.resize(plan.runs.size());
+  std::vector<RunResult> finished(plan.runs.size());
   std::mutex summary_mu;
   const std::string summary_path = (fs::path(plan.dir) / "summary.csv").string();
   auto finish_pack = [&](std::size_t k) {
-    // Members whose initialization fails fail alone; the others train as the pack.
-    Pack live;
-    std::vector<MemberInit> inits;
+    // Claim the pack's runs: each is trained by the one process holding its lock, and only
+    // while it is not complete. Runs another process holds are left to it.
+    std::vector<std::unique_ptr<FolderLock>> locks;
+    std::vector<std::size_t> claimed;
+    for (const std::size_t i : plan.packs[k].runs) {
+      const PlannedRun& run = plan.runs[i];
+      const std::string lock_path = run_lock_path(plan.dir, run.id);
+      std::string previous;
+      std::unique_ptr<FolderLock> lock = FolderLock::try_lock(lock_path, &previous);
+      if (!lock && o.wait_for_locked) {
+        reporter.log(fmt::format("[{}/{}] {}: waiting for {}, which is training it", i + 1, plan.runs.size(), run.id,
+                                 FolderLock::describe_holder(previous)));
+        lock = std::make_unique<FolderLock>(lock_path, run.id, FolderLock::Mode::exclusive, /*wait=*/true);
+        previous.clear();
+      }
+      if (!lock) {
+        reporter.log(fmt::format("[{}/{}] {}: being trained by {}; left to it", i + 1, plan.runs.size(), run.id,
+                                 FolderLock::describe_holder(previous)));
+        std::lock_guard<std::mutex> guard(summary_mu);
+        ++result.skipped_locked;
+        continue;
+      }
+      if (run_complete(fs::path(plan.dir) / "runs" / run.id, o.retry_failed)) {
+        std::lock_guard<std::mutex> guard(summary_mu);
+        ++result.skipped_complete;
+        continue;  // its lock is released here
+      }
+      if (!previous.empty()) {
+        reporter.log(fmt::format("[{}/{}] {}: taking it over from {}, which did not finish it", i + 1,
+                                 plan.runs.size(), run.id, FolderLock::describe_holder(previous)));
+      }
+      locks.push_back(std::move(lock));
+      claimed.push_back(i);
+    }
+    // Members whose initialization fails fail alone; the others train as the pack, grouped by
+    // the step of the checkpoint they continue from (0: none).
+    std::map<int64_t, std::pair<Pack, std::vector<MemberInit>>> groups;
+    std::map<int64_t, std::vector<MemberState>> group_states;
     std::vector<RunResult> done;
     std::vector<std::size_t> done_runs;
-    for (const std::size_t i : plan.packs[k].runs) {
+    for (const std::size_t i : claimed) {
       MemberInit m = init_member(plan.runs[i].config);
-      if (m.error.empty()) {
-        live.runs.push_back(i);
-        inits.push_back(std::move(m));
-      } else {
+      if (!m.error.empty()) {
         done.push_back(failed_run(plan.runs[i], i, k, "initialization: " + m.error, plan, reporter));
         done_runs.push_back(i);
+        continue;
       }
+      const fs::path dir = fs::path(plan.dir) / "runs" / plan.runs[i].id;
+      std::string why;
+      std::optional<MemberState> state =
+          read_checkpoint(checkpoint_path(dir.string()), run_identity(plan.runs[i].config), &why);
+      if (!why.empty()) reporter.log(fmt::format("[{}/{}] {}: {}; it starts over", i + 1, plan.runs.size(), plan.runs[i].id, why));
+      const int64_t step = state ? checkpoint_step(*state) : 0;
+      if (state && (step <= 0 || step >= plan.runs[i].config.train.iterations)) {
+        reporter.log(fmt::format("[{}/{}] {}: its checkpoint is at step {} of {}; it starts over", i + 1,
+                                 plan.runs.size(), plan.runs[i].id, step, plan.runs[i].config.train.iterations));
+        state.reset();
+      }
+      auto& g = groups[state ? step : 0];
+      g.first.runs.push_back(i);
+      g.second.push_back(std::move(m));
+      if (state) group_states[step].push_back(std::move(*state));
     }
-    if (!live.runs.empty()) {
-      std::vector<RunResult> trained = run_pack(k, live, std::move(inits), plan, reporter);
+    for (auto& [step, group] : groups) {
+      const std::vector<MemberState> states = step > 0 ? std::move(group_states[step]) : std::vector<MemberState>{};
+      std::vector<RunResult> trained = run_pack(k, group.first, std::move(group.second), states, plan, reporter);
       for (std::size_t m = 0; m < trained.size(); ++m) {
         done.push_back(std::move(trained[m]));
-        done_runs.push_back(live.runs[m]);
+        done_runs.push_back(group.first.runs[m]);
       }
-    } else {
-      reporter.finished(k);
+      if (step > 0) {
+        std::lock_guard<std::mutex> guard(summary_mu);
+        result.resumed += trained.size();
+      }
     }
+    reporter.finished(k);
+    locks.clear();  // after every summary.json is written
     std::lock_guard<std::mutex> lock(summary_mu);
-    for (std::size_t m = 0; m < done.size(); ++m) result.runs[done_runs[m]] = std::move(done[m]);
+    for (std::size_t m = 0; m < done.size(); ++m) finished[done_runs[m]] = std::move(done[m]);
+    if (shared) return;  // summary.csv is gathered from the folder at the end
     ExperimentResult partial;
-    for (const auto& r : result.runs) {
+    for (const auto& r : finished) {
       if (!r.id.empty()) partial.runs.push_back(r);
     }
     try {
-      write_file_atomic(summary_path, summary_csv(plan, partial));
+      write_file_atomic(summary_path, summary_csv(plan.sweep_keys, partial));
     } catch (const std::exception& e) {
       reporter.log(std::string("warning: ") + e.what());
     }
@@ -807,6 +1052,15 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   }
   at::set_num_threads(torch_threads);
   if (blas_threads > 0) set_blas_threads(blas_threads);
+  for (auto& r : finished) {
+    if (!r.id.empty()) result.runs.push_back(std::move(r));
+  }
+  // summary.csv lists every complete run in the folder, whichever process trained it.
+  try {
+    gather_and_write(plan.dir);
+  } catch (const std::exception& e) {
+    reporter.log(std::string("warning: ") + e.what());
+  }
   if (!replaced.empty()) {
     std::error_code ec;
     fs::remove_all(replaced, ec);

@@ -29,6 +29,18 @@ struct ExperimentOptions {
   int threads = 1;                ///< threads of each pack (LibTorch and OpenBLAS); results depend on it
   std::optional<std::string> pack;  ///< overrides train.pack when given: "auto" or N
   bool dry_run = false;           ///< validate and plan, print the plan, write nothing
+  /// Share the output folder with other processes: an existing folder made with the same
+  /// config is continued (complete runs skipped, runs locked by a live process left to it,
+  /// killed runs resumed from their checkpoints); a different config is refused.
+  bool resume = false;
+  bool retry_failed = false;      ///< with resume: train runs whose status is failed again
+  /// --shard K/N: train only shard K (0-based) of N, a deterministic split of the sweep's runs
+  /// (whole packs, balanced); N = 0: every run. Shards share the folder as with `resume`.
+  int shard_index = 0;
+  int shard_count = 0;
+  /// Internal: wait for runs another process is training instead of skipping them (the
+  /// pilot stage, whose runs every shard needs).
+  bool wait_for_locked = false;
   /// Internal: plan the config's pilot stage (pilot.set applied, the sweep reduced to
   /// pilot.keep) instead of the config itself.
   bool pilot_stage = false;
@@ -64,9 +76,25 @@ inline constexpr std::size_t kMaxSweepRuns = 100000;
 /// train (RunConfig::make_metrics).
 ExperimentPlan plan_experiment(const ExperimentOptions& options, const Registries& registries);
 
-/// Throws ConfigError when the plan's output folder exists and `options.overwrite` is off, or
-/// when --overwrite would delete a folder that is not an experiment folder (no experiment.yaml).
+/// Throws ConfigError when the plan's output folder exists and neither `options.overwrite`
+/// nor shares_folder(options) is on, when --overwrite would delete a folder that is not an
+/// experiment folder (no experiment.yaml), or when a shared folder holds another config (the
+/// message lists what differs).
 void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& options);
+
+/// For a shared folder (shares_folder(options)): checks it (check_output_folder), creates it
+/// and writes its experiment.yaml unless it has one. `richlazy submit` calls it so that a
+/// changed config is refused before anything is queued.
+void prepare_shared_folder(const ExperimentPlan& plan, const ExperimentOptions& options);
+
+/// The differences between two resolved experiment configs (experiment.yaml), as
+/// "key: was A, now B" lines, leaving out keys that do not change results (train.pack,
+/// train.checkpoint_every). Empty when they describe the same sweep.
+std::vector<std::string> config_differences(const YAML::Node& before, const YAML::Node& now);
+
+/// A run's config as text without the keys that do not change its results: what its
+/// checkpoint must have been written for.
+std::string run_identity(const RunConfig& config);
 
 /// The lock file that keeps two processes out of one experiment folder: OUT/.<name>.lock,
 /// beside the folder (which --overwrite moves aside). `richlazy run` holds it (a FolderLock)
@@ -92,17 +120,28 @@ struct RunResult {
   double wall_seconds = 0;
   double ms_per_iteration = 0;  ///< training time per update, metric hooks excluded (a pack's divided by its members)
   double metric_seconds = 0;    ///< time spent computing metrics (a pack's divided by its members)
+  int64_t index = -1;           ///< its position in the sweep (plan order)
+  int64_t resumed_from = 0;     ///< the checkpoint's step it continued from (0: trained from the start)
+  std::string trained_by;       ///< "<host> <pid>" of the process that finished it
   int64_t pack = 0;             ///< index of the pack it trained in
   int64_t pack_size = 1;        ///< networks in that pack
   std::string cuda_graph;       ///< on a GPU: "replayed", or "not used: <why>"; "" elsewhere
 };
 
 struct ExperimentResult {
-  std::vector<RunResult> runs;
+  std::vector<RunResult> runs;  ///< the runs this process finished, in sweep order
   double wall_seconds = 0;
+  std::size_t skipped_complete = 0;  ///< runs of its share already complete (shared folders)
+  std::size_t skipped_locked = 0;    ///< runs of its share another process was training
+  std::size_t resumed = 0;           ///< runs continued from a checkpoint
 };
 
-/// Trains every pack (`plan.jobs` at a time) and writes the output layout.
+/// Whether the options share the output folder with other processes (--resume, --shard).
+inline bool shares_folder(const ExperimentOptions& o) { return o.resume || o.shard_count > 0; }
+
+
+/// Trains every pack (`plan.jobs` at a time) and writes the output layout; ends by gathering
+/// the folder's summary.csv (train/gather.h).
 ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& options);
 
 }  // namespace richlazy::train

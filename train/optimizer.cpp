@@ -103,6 +103,21 @@ class Sgd final : public Optimizer {
     }
   }
 
+  bool supports_checkpoints() const override { return true; }
+  std::map<std::string, torch::Tensor> state() const override {
+    std::map<std::string, torch::Tensor> s;  // buffers exist after the first update with momentum
+    for (std::size_t i = 0; i < buffers_.size(); ++i) {
+      if (buffers_[i].defined()) s["momentum_buffer/" + std::to_string(i)] = buffers_[i];
+    }
+    return s;
+  }
+  void load_state(const std::map<std::string, torch::Tensor>& state) override {
+    for (std::size_t i = 0; i < buffers_.size(); ++i) {
+      const auto it = state.find("momentum_buffer/" + std::to_string(i));
+      buffers_[i] = it == state.end() ? torch::Tensor() : it->second.to(parameters_[i].device()).clone();
+    }
+  }
+
  private:
   bool any_momentum_ = false, any_decay_ = false, any_nesterov_ = false;
   std::vector<torch::Tensor> neg_lr_, momentum_, decay_, nesterov_, buffers_;
@@ -165,6 +180,25 @@ class Adam final : public Optimizer {
       const torch::Tensor denom = v_[i].sqrt() / root_c2 + eps_[i];
       masked_descent(p, neg_step, m_[i] / denom, active, all_active);
     }
+  }
+
+  bool supports_checkpoints() const override { return true; }
+  std::map<std::string, torch::Tensor> state() const override {
+    std::map<std::string, torch::Tensor> s;
+    for (std::size_t i = 0; i < m_.size(); ++i) {
+      s["exp_avg/" + std::to_string(i)] = m_[i];
+      s["exp_avg_sq/" + std::to_string(i)] = v_[i];
+    }
+    if (t_.defined()) s["step"] = t_;
+    return s;
+  }
+  void load_state(const std::map<std::string, torch::Tensor>& state) override {
+    for (std::size_t i = 0; i < m_.size(); ++i) {
+      m_[i].copy_(state.at("exp_avg/" + std::to_string(i)));
+      v_[i].copy_(state.at("exp_avg_sq/" + std::to_string(i)));
+    }
+    const auto it = state.find("step");
+    t_ = it == state.end() ? torch::Tensor() : it->second.to(m_.front().device()).clone();
   }
 
  private:

@@ -10,7 +10,9 @@
 
 #include <torch/types.h>
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace richlazy::train {
@@ -25,6 +27,17 @@ class Optimizer {
   virtual void step(const torch::Tensor& active) = 0;
   /// Clears the gradients before the next backward pass.
   void zero_grad();
+
+  /// The state an update depends on besides the weights (momentum buffers, moments, the
+  /// update count), for checkpoints (train.checkpoint_every): tensors with a leading member
+  /// dimension [E, ...], or 0-dimensional ones that are the pack's (equal for members at the
+  /// same step). load_state restores what state() returned (the trainer stacks members'
+  /// entries again, possibly from other packs). An optimizer declares that it does this
+  /// (supports_checkpoints); runs with checkpoints refuse one that does not, rather than
+  /// resume it with its state lost.
+  virtual std::map<std::string, torch::Tensor> state() const { return {}; }
+  virtual void load_state(const std::map<std::string, torch::Tensor>& state) { (void)state; }
+  virtual bool supports_checkpoints() const { return false; }
   const std::vector<torch::Tensor>& parameters() const { return parameters_; }
 
  protected:

@@ -44,6 +44,9 @@ const std::vector<ParamSpec>& train_schema() {
                        "device), or at most this many (1 = every run alone); results do not depend on it"},
       {"cuda_graph", "true", "on a GPU, record an iteration as a CUDA graph and replay it (faster; "
                              "the same arithmetic)"},
+      {"checkpoint_every", "0", "save each run's training state (weights, optimizer, random stream, metric "
+                                "hooks) every this many updates into runs/<id>/checkpoint.pt, keeping the last, "
+                                "so that `richlazy run --resume` continues a killed run from it; 0 = never"},
       {"tf32", "false", "on a GPU, let float32 matrix products use TF32 (faster, about 3 decimal "
                         "digits; the default keeps exact float32, so CPU and GPU runs agree)"},
   };
@@ -225,6 +228,7 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   Params optimizer = train.child("optimizer", {});
   rc.optimizer = reg.optimizers.create(optimizer);
   rc.train.cuda_graph = train.get_bool("cuda_graph");
+  rc.train.checkpoint_every = train.get_int("checkpoint_every", 0, 1000000000);
   rc.tf32 = train.get_bool("tf32");
   const YAML::Node pack = train.raw("pack");
   if (!pack.IsScalar() || pack.Scalar() != "auto") {

@@ -20,6 +20,7 @@ std::string version_string() { return richlazy_version() + ", LibTorch " + TORCH
 std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   nlohmann::ordered_json j;
   j["run_id"] = r.id;
+  j["index"] = r.index;  // its position in the sweep: summary.csv lists runs in this order
   j["status"] = r.status;
   if (!r.reason.empty()) j["reason"] = r.reason;
   nlohmann::ordered_json swept = nlohmann::ordered_json::object();
@@ -47,6 +48,9 @@ std::string run_summary_json(const RunResult& r, const RunConfig& config) {
   j["wall_seconds"] = r.wall_seconds;
   j["ms_per_iteration"] = r.ms_per_iteration;
   j["metric_seconds"] = r.metric_seconds;
+  // Timings count this process's part of a resumed run only.
+  j["resumed_from_step"] = r.resumed_from;
+  j["trained_by"] = r.trained_by;
   // Trained together with other runs as one pack (train.pack): which, and with how many.
   j["pack"] = {{"index", r.pack}, {"networks", r.pack_size}};
   if (!r.cuda_graph.empty()) j["pack"]["cuda_graph"] = r.cuda_graph;
@@ -109,17 +113,17 @@ std::string swept_value(const RunResult& r, const std::string& key) {
 
 }  // namespace
 
-std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& result) {
+std::string summary_csv(const std::vector<std::string>& sweep_keys, const ExperimentResult& result) {
   const auto cols = metric_columns(result);
   std::string out = "run_id";
-  for (const auto& k : plan.sweep_keys) out += "," + csv_field(k);
+  for (const auto& k : sweep_keys) out += "," + csv_field(k);
   out += ",status";
   for (const auto& c : cols) out += "," + csv_field(c);
   out += ",steps,wall_seconds,ms_per_iteration,metric_seconds,init_spectral_radius,init_erank_eig,init_loss,"
          "init_hidden_norm_ratio,init_grad_norm\n";
   for (const auto& r : result.runs) {
     out += csv_field(r.id);
-    for (const auto& k : plan.sweep_keys) out += "," + csv_field(swept_value(r, k));
+    for (const auto& k : sweep_keys) out += "," + csv_field(swept_value(r, k));
     out += "," + csv_field(r.status);
     for (const auto& c : cols) out += fmt::format(",{}", value_of(r, c));
     const init::InitReport rec = recurrent_init(r);
@@ -130,17 +134,17 @@ std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& resu
   return out;
 }
 
-std::string format_results(const ExperimentPlan& plan, const ExperimentResult& result) {
+std::string format_results(const std::vector<std::string>& sweep_keys, const ExperimentResult& result) {
   const auto cols = metric_columns(result);
   std::vector<std::string> header{"run"};
-  for (const auto& k : plan.sweep_keys) header.push_back(short_key(k));
+  for (const auto& k : sweep_keys) header.push_back(short_key(k));
   header.push_back("status");
   for (const auto& c : cols) header.push_back(c);
   header.push_back("ms/iter");
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : result.runs) {
     std::vector<std::string> row{r.id};
-    for (const auto& k : plan.sweep_keys) row.push_back(swept_value(r, k));
+    for (const auto& k : sweep_keys) row.push_back(swept_value(r, k));
     row.push_back(r.status.substr(0, 40));
     for (const auto& c : cols) row.push_back(format_metric(value_of(r, c)));
     row.push_back(fmt::format("{:.2f}", r.ms_per_iteration));
@@ -152,7 +156,7 @@ std::string format_results(const ExperimentPlan& plan, const ExperimentResult& r
   // component ends in "seed", such as task.teacher_seed), grouped by the other swept keys.
   std::vector<std::string> group_keys;
   bool seed_swept = false;
-  for (const auto& k : plan.sweep_keys) {
+  for (const auto& k : sweep_keys) {
     if (is_seed_key(k)) seed_swept = true;
     else group_keys.push_back(k);
   }

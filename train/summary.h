@@ -13,11 +13,11 @@ namespace richlazy::train {
 std::string run_summary_json(const RunResult& result, const RunConfig& config);
 
 /// summary.csv text: run_id, swept keys, status, final metrics, steps, timings.
-std::string summary_csv(const ExperimentPlan& plan, const ExperimentResult& result);
+std::string summary_csv(const std::vector<std::string>& sweep_keys, const ExperimentResult& result);
 
 /// The final tables: one row per run, then means and standard deviations over seeds
 /// grouped by the other swept keys (when `seed` is swept with other keys).
-std::string format_results(const ExperimentPlan& plan, const ExperimentResult& result);
+std::string format_results(const std::vector<std::string>& sweep_keys, const ExperimentResult& result);
 
 /// "richlazy 0.1.0 (git abc123), LibTorch 1.13.1"
 std::string version_string();

@@ -7,6 +7,7 @@
 #include <richlazy/tasks/scoring.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -92,6 +93,9 @@ Trainer::Trainer(models::Model& model, const tasks::Task& task, const std::vecto
   active_ = torch::ones({E}, torch::TensorOptions().dtype(torch::kBool).device(device_));
   diverged_at_ = torch::full({E}, -1.0, f64);
   diverged_loss_ = torch::zeros({E}, f64);
+  loss_sum_ = torch::zeros({E}, f64);
+  acc_sum_ = torch::zeros({E}, f64);
+  count_ = torch::zeros({E}, f64);
 }
 
 Trainer::Trainer(models::Model& model, const tasks::Task& task, const OptimizerBuilder& optimizer,
@@ -145,12 +149,12 @@ StepResult Trainer::step(int64_t it, const tasks::TrialBatch& batch) {
     graph_.replay();
     return graph_result_;
   }
-  if (!graph || it == 0) return train_step(batch);
+  if (!graph || it == start_step_) return train_step(batch);
   if (!StepGraph::available()) {
     graph_error_ = "this build of richlazy has no CUDA graphs";
     return train_step(batch);
   }
-  if (it <= kWarmUp) {
+  if (it <= start_step_ + kWarmUp) {
     StepResult r;
     graph_.warm_up([&] { r = train_step(batch); });
     return r;
@@ -211,23 +215,26 @@ void Trainer::log_row(int64_t step, const torch::Tensor& loss, const torch::Tens
   hook_seconds_ += seconds_since(t0);
 }
 
-TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
+TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row, const CheckpointFn& on_checkpoint) {
   const auto t0 = std::chrono::steady_clock::now();
   TrainOutcome outcome;
+  outcome.members = resumed_outcomes_;
   outcome.members.resize(members());
-  {
+  outcome.iterations_run = start_step_;
+  if (!hooks_begun_) {
     torch::NoGradGuard no_grad;
     const metrics::HookContext ctx = context();
     for (auto& h : hooks_) h.hook->on_train_begin(ctx);
+    hooks_begun_ = true;
   }
   std::vector<metrics::MetricHook*> every_update;  // hooks on their own schedule
   for (auto& h : hooks_) {
     if (h.hook->iteration_every() > 0) every_update.push_back(h.hook.get());
   }
-  const auto f64 = torch::TensorOptions().dtype(torch::kDouble).device(device_);
-  torch::Tensor loss_sum = torch::zeros({members()}, f64), acc_sum = torch::zeros({members()}, f64),
-                count = torch::zeros({members()}, f64);
-  for (int64_t it = 0; it < settings_.iterations; ++it) {
+  torch::Tensor& loss_sum = loss_sum_;
+  torch::Tensor& acc_sum = acc_sum_;
+  torch::Tensor& count = count_;
+  for (int64_t it = start_step_; it < settings_.iterations; ++it) {
     const tasks::TrialBatch batch = next_batch();
     if (it == 0) {
       // Step 0 is scored on the first batch before the first update; the hooks see the
@@ -266,10 +273,162 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row) {
     }
     if (on_progress) on_progress(step, last_loss_);
     if (std::all_of(finished_.begin(), finished_.end(), [](bool f) { return f; })) break;
+    if (on_checkpoint && settings_.checkpoint_every > 0 && step % settings_.checkpoint_every == 0 &&
+        step < settings_.iterations) {
+      current_step_ = step;
+      on_checkpoint(step);
+    }
   }
   outcome.train_seconds = seconds_since(t0);
   outcome.hook_seconds = hook_seconds_;
   return outcome;
+}
+
+namespace {
+const char* const kStep = "step";
+const char* const kPackWide = "#pack";  ///< suffix of the keys of a pack's (not a member's) state
+std::string hook_key(std::size_t j, const std::string& key) { return fmt::format("hook/{}/{}", j, key); }
+}  // namespace
+
+MemberState Trainer::checkpoint(int64_t e) const {
+  torch::NoGradGuard no_grad;
+  auto host = [](const torch::Tensor& t) { return t.detach().to(torch::kCPU).clone(); };
+  // Per-member entries [E, ...] give member e's slice; 0-dimensional ones are the pack's, and
+  // their keys say so (kPackWide), since a slice of an [E] entry is 0-dimensional too.
+  auto member_part = [&](const torch::Tensor& t) { return host(t.dim() > 0 ? t[e] : t); };
+  auto key_of = [](const std::string& key, const torch::Tensor& t) { return t.dim() > 0 ? key : key + kPackWide; };
+  MemberState s;
+  s[kStep] = torch::tensor(current_step_, torch::kLong);
+  for (const auto& kv : model_.named_parameters()) s["weight/" + kv.key()] = member_part(kv.value());
+  for (const auto& [key, t] : optimizer_->state()) s[key_of("optimizer/" + key, t)] = member_part(t);
+  for (std::size_t j = 0; j < hooks_.size(); ++j) {
+    for (const auto& [key, t] : hooks_[j].hook->save_state()) s[key_of(hook_key(j, key), t)] = member_part(t);
+  }
+  s["stream/train"] = host(train_streams_.state(e));
+  s["trainer/active"] = member_part(active_);
+  s["trainer/diverged_at"] = member_part(diverged_at_);
+  s["trainer/diverged_loss"] = member_part(diverged_loss_);
+  s["trainer/iteration"] = member_part(iteration_);
+  s["trainer/loss_sum"] = member_part(loss_sum_);
+  s["trainer/acc_sum"] = member_part(acc_sum_);
+  s["trainer/count"] = member_part(count_);
+  const MetricLog& log = logs_.at(e);
+  s["log/steps"] = torch::tensor(log.steps.empty() ? std::vector<int64_t>{} : log.steps, torch::kLong);
+  torch::Tensor rows = torch::empty({static_cast<int64_t>(log.rows.size()), static_cast<int64_t>(log.columns.size())},
+                                    torch::kDouble);
+  for (std::size_t i = 0; i < log.rows.size(); ++i) {
+    for (std::size_t j = 0; j < log.rows[i].size(); ++j) rows[i][j] = log.rows[i][j];
+  }
+  s["log/rows"] = rows;
+  s["log/finished"] = torch::tensor(static_cast<bool>(finished_.at(e)));
+  return s;
+}
+
+void Trainer::resume(const std::vector<MemberState>& states) {
+  torch::NoGradGuard no_grad;
+  const int64_t E = members();
+  if (static_cast<int64_t>(states.size()) != E) {
+    throw std::runtime_error(fmt::format("a pack of {} networks cannot resume from {} checkpoints", E, states.size()));
+  }
+  auto entry = [&](int64_t e, const std::string& key) -> const torch::Tensor& {
+    const auto it = states[e].find(key);
+    if (it == states[e].end()) throw std::runtime_error("the checkpoint has no entry " + key);
+    return it->second;
+  };
+  const int64_t step = entry(0, kStep).item<int64_t>();
+  for (int64_t e = 1; e < E; ++e) {
+    if (entry(e, kStep).item<int64_t>() != step) {
+      throw std::runtime_error("the members of a pack must resume from the same step");
+    }
+  }
+  if (step <= 0 || step >= settings_.iterations) {
+    throw std::runtime_error(fmt::format("a checkpoint at step {} of {} cannot be resumed", step, settings_.iterations));
+  }
+  // Members' entries stacked again: [E, ...] from each member's slice; the pack's from member 0.
+  auto stacked = [&](const std::string& key, const torch::Tensor& like) {
+    if (like.dim() == 0) return entry(0, key).to(like.device(), like.scalar_type());
+    std::vector<torch::Tensor> parts;
+    for (int64_t e = 0; e < E; ++e) parts.push_back(entry(e, key));
+    const torch::Tensor t = torch::stack(parts).to(like.device(), like.scalar_type());
+    if (t.sizes() != like.sizes()) {
+      throw std::runtime_error(fmt::format("the checkpoint's {} has shape {}, this run's {}", key,
+                                           fmt::join(t.sizes(), "x"), fmt::join(like.sizes(), "x")));
+    }
+    return t;
+  };
+  // The entries under `prefix`, members' slices stacked again; the pack's from member 0.
+  auto prefixed = [&](const std::string& prefix) {
+    std::map<std::string, torch::Tensor> out;
+    const std::string wide = kPackWide;
+    for (const auto& [key, t] : states[0]) {
+      if (key.rfind(prefix, 0) != 0) continue;
+      std::string name = key.substr(prefix.size());
+      if (name.size() > wide.size() && name.compare(name.size() - wide.size(), wide.size(), wide) == 0) {
+        out[name.substr(0, name.size() - wide.size())] = t;
+        continue;
+      }
+      std::vector<torch::Tensor> parts;
+      for (int64_t e = 0; e < E; ++e) parts.push_back(entry(e, key));
+      out[name] = torch::stack(parts);
+    }
+    return out;
+  };
+  // The hooks first see the initial weights (which the model holds now), as when training began.
+  {
+    const metrics::HookContext ctx = context();
+    for (auto& h : hooks_) h.hook->on_train_begin(ctx);
+    hooks_begun_ = true;
+  }
+  for (const auto& kv : model_.named_parameters()) {
+    torch::Tensor w = kv.value();
+    w.copy_(stacked("weight/" + kv.key(), w));
+  }
+  if (!optimizer_->supports_checkpoints()) {
+    throw std::runtime_error("this optimizer does not support checkpoints");
+  }
+  std::map<std::string, torch::Tensor> opt;
+  for (auto& [key, t] : prefixed("optimizer/")) opt[key] = t.to(device_);
+  optimizer_->load_state(opt);
+  for (std::size_t j = 0; j < hooks_.size(); ++j) {
+    std::map<std::string, torch::Tensor> hs;
+    for (auto& [key, t] : prefixed(hook_key(j, ""))) hs[key] = t.to(device_);
+    if (!hs.empty()) hooks_[j].hook->load_state(hs);
+  }
+  for (int64_t e = 0; e < E; ++e) train_streams_.set_state(e, entry(e, "stream/train"));
+  active_.copy_(stacked("trainer/active", active_));
+  diverged_at_.copy_(stacked("trainer/diverged_at", diverged_at_));
+  diverged_loss_.copy_(stacked("trainer/diverged_loss", diverged_loss_));
+  iteration_.copy_(stacked("trainer/iteration", iteration_));
+  loss_sum_.copy_(stacked("trainer/loss_sum", loss_sum_));
+  acc_sum_.copy_(stacked("trainer/acc_sum", acc_sum_));
+  count_.copy_(stacked("trainer/count", count_));
+  resumed_outcomes_.assign(E, MemberOutcome{});
+  for (int64_t e = 0; e < E; ++e) {
+    MetricLog& log = logs_[e];
+    const torch::Tensor steps = entry(e, "log/steps").to(torch::kLong).contiguous();
+    const torch::Tensor rows = entry(e, "log/rows").to(torch::kDouble).contiguous();
+    if (rows.dim() != 2 || rows.size(0) != steps.numel() ||
+        (rows.size(0) > 0 && rows.size(1) != static_cast<int64_t>(log.columns.size()))) {
+      throw std::runtime_error("the checkpoint's metrics do not match this run's metric columns");
+    }
+    log.steps.assign(steps.data_ptr<int64_t>(), steps.data_ptr<int64_t>() + steps.numel());
+    log.rows.clear();
+    for (int64_t i = 0; i < rows.size(0); ++i) {
+      log.rows.emplace_back(rows[i].data_ptr<double>(), rows[i].data_ptr<double>() + rows.size(1));
+    }
+    finished_[e] = entry(e, "log/finished").item<bool>();
+    MemberOutcome& m = resumed_outcomes_[e];
+    const double at = entry(e, "trainer/diverged_at").item<double>();
+    m.steps_done = step;
+    if (finished_[e] && at >= 0) {
+      m.status = "diverged";
+      m.reason = fmt::format("the training loss became {} at step {}", entry(e, "trainer/diverged_loss").item<double>(),
+                             static_cast<int64_t>(at));
+      m.steps_done = static_cast<int64_t>(at);
+    }
+  }
+  start_step_ = step;
+  current_step_ = step;
 }
 
 bool is_logged_step(const TrainSettings& settings, int64_t step) {

@@ -35,7 +35,13 @@ struct TrainSettings {
   int64_t test_trials = 2000;  ///< fresh held-out trials for test_* metrics (tasks without a test split)
   bool cuda_graph = true;      ///< on a GPU, record an iteration as a CUDA graph and replay it
   bool log_schedule = false;   ///< also log at 1, 2, 5, 10, 20, 50, ... updates (metrics.schedule: log)
+  int64_t checkpoint_every = 0;  ///< call the checkpoint callback every this many updates (0 = never)
 };
+
+/// One member's training state at a step, as tensors on the CPU (train/checkpoint.h writes
+/// it to a file): its weights, optimizer and metric-hook state, the position of its training
+/// stream, its metrics so far and the loss sums since its last logged row.
+using MemberState = std::map<std::string, torch::Tensor>;
 
 /// Whether metrics are logged after update `step` (>= 1): every `log_every` updates, at the
 /// last, and with the log schedule also at m * 10^k updates for m in {1, 2, 5}.
@@ -76,6 +82,9 @@ struct TrainOutcome {
 using ProgressFn = std::function<void(int64_t step, double loss)>;
 /// Called when member `member` gets a new logged row (to write its metrics.csv as it goes).
 using RowFn = std::function<void(int64_t member, const MetricLog&)>;
+/// Called after every `checkpoint_every` updates (before the last) with the updates done;
+/// Trainer::checkpoint gives each member's state then.
+using CheckpointFn = std::function<void(int64_t step)>;
 
 /// The losses of one update, per member, on the device.
 struct StepResult {
@@ -103,8 +112,20 @@ class Trainer {
   /// The members' probe trials (drawn from their "probe" streams when the trainer is made).
   metrics::Probe& probe() { return *probe_; }
 
-  /// The whole loop. Ends early when every member has diverged.
-  TrainOutcome run(const ProgressFn& on_progress = {}, const RowFn& on_row = {});
+  /// The whole loop (from the resumed step, after resume()). Ends early when every member
+  /// has diverged.
+  TrainOutcome run(const ProgressFn& on_progress = {}, const RowFn& on_row = {},
+                   const CheckpointFn& on_checkpoint = {});
+
+  /// Member `member`'s state now (between iterations), on the CPU.
+  MemberState checkpoint(int64_t member) const;
+  /// Continues from the members' states (one per member, all at the same step), instead of
+  /// from step 0: call it before run(), with the model holding the initial weights (the
+  /// metric hooks snapshot them first, as they did when training began). Throws
+  /// std::runtime_error when the states do not fit this pack.
+  void resume(const std::vector<MemberState>& states);
+  /// Updates done before run() (the resumed step; 0 without resume()).
+  int64_t start_step() const { return start_step_; }
 
   const MetricLog& log(int64_t member = 0) const { return logs_.at(member); }
   int64_t members() const { return static_cast<int64_t>(seeds_.size()); }
@@ -145,6 +166,12 @@ class Trainer {
   std::string graph_error_;     ///< why no graph is replayed ("" when one is, or none was tried)
   double hook_seconds_ = 0;
   double last_loss_ = std::nan("");
+  // Each member's loss and accuracy sums and update counts since its last logged row.
+  torch::Tensor loss_sum_, acc_sum_, count_;
+  int64_t start_step_ = 0;       ///< updates done before run() (resume())
+  int64_t current_step_ = 0;     ///< updates done (kept at checkpoints)
+  bool hooks_begun_ = false;     ///< on_train_begin has been called (by resume())
+  std::vector<MemberOutcome> resumed_outcomes_;  ///< the members' outcomes at the resumed step
 };
 
 }  // namespace richlazy::train

@@ -213,6 +213,18 @@ TEST_CASE("swept initializer specs get short legend labels", "[report]") {
           std::vector<std::string>{"30", "gaussian", "gaussian #2"});
 }
 
+namespace {
+/// Edits a run's summary.json, the file `richlazy report` gathers summary.csv from.
+void edit_summary_json(const std::string& exp, const std::string& run,
+                       const std::function<void(nlohmann::ordered_json&)>& edit) {
+  const std::string path = exp + "/runs/" + run + "/summary.json";
+  auto j = nlohmann::ordered_json::parse(testing::read_text(path));
+  edit(j);
+  testing::write_text(path, j.dump(2));
+}
+
+}  // namespace
+
 TEST_CASE("experiments the report cannot use give one clear error and no report folder", "[report]") {
   testing::TempDir tmp;
   const std::string exp = run_small(tmp, "", "--no-report");
@@ -225,16 +237,24 @@ TEST_CASE("experiments the report cannot use give one clear error and no report 
     REQUIRE_THAT(r.err, Contains("nowhere: no such experiment folder"));
   }
   SECTION("an empty experiment") {
-    testing::write_text(exp + "/summary.csv", csv.substr(0, csv.find('\n') + 1));
+    // No run is complete: summary.csv is gathered from the runs' summary.json files.
+    for (const auto& e : fs::directory_iterator(exp + "/runs")) fs::remove(e.path() / "summary.json");
     const auto r = testing::run_command(bin + " report " + exp);
     REQUIRE(r.status == 2);
     REQUIRE_THAT(r.err, Contains("summary.csv: the experiment has no runs"));
+    REQUIRE_THAT(r.err, Contains("0 of 4 runs complete"));
+    // The library's own check, on a summary.csv with a header only.
+    testing::write_text(exp + "/summary.csv", csv.substr(0, csv.find('\n') + 1));
+    REQUIRE_THROWS_WITH(report::load_experiment(exp), Contains("summary.csv: the experiment has no runs"));
   }
-  SECTION("no summary.csv") {
+  SECTION("no summary.csv: the report gathers it again from the runs") {
     fs::remove(exp + "/summary.csv");
-    const auto r = testing::run_command(bin + " report " + exp);
-    REQUIRE(r.status == 2);
-    REQUIRE_THAT(r.err, Contains("summary.csv: missing"));
+    REQUIRE_THROWS_WITH(report::load_experiment(exp), Contains("summary.csv: missing"));
+    const auto r = testing::run_command(bin + " report " + exp + " --formats png");
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(testing::read_text(exp + "/summary.csv") == csv);  // byte for byte
+    fs::remove_all(exp + "/report");
   }
   SECTION("a metric column missing from summary.csv") {
     // Drop the kernel_alignment column from every line.
@@ -253,6 +273,11 @@ TEST_CASE("experiments the report cannot use give one clear error and no report 
       cut += "\n";
     }
     testing::write_text(exp + "/summary.csv", cut);
+    REQUIRE_THROWS_WITH(report::load_experiment(exp), Contains("summary.csv:1: has no column 'kernel_alignment'"));
+    // The same through the command, from the runs' files.
+    for (const auto& e : fs::directory_iterator(exp + "/runs")) {
+      edit_summary_json(exp, e.path().filename().string(), [](nlohmann::ordered_json& j) { j["final"].erase("kernel_alignment"); });
+    }
     const auto r = testing::run_command(bin + " report " + exp);
     REQUIRE(r.status == 2);
     REQUIRE_THAT(r.err, Contains("summary.csv:1: has no column 'kernel_alignment'"));
@@ -370,12 +395,7 @@ TEST_CASE("a failed run is left out of the report, which says so on the page and
   testing::TempDir tmp;
   const std::string exp = run_small(tmp, "", "--no-report");
   // A run that failed before its first logged step: status failed, no metrics.csv.
-  const std::string csv = edit_summary_row(testing::read_text(exp + "/summary.csv"), 4,
-                                           [](std::vector<std::string>& row, const std::vector<std::string>& header) {
-                                             REQUIRE(row[0] == "rank-24_seed-1");
-                                             row[column_of(header, "status")] = "failed: out of memory, say";
-                                           });
-  testing::write_text(exp + "/summary.csv", csv);
+  edit_summary_json(exp, "rank-24_seed-1", [](nlohmann::ordered_json& j) { j["status"] = "failed: out of memory, say"; });
   fs::remove(exp + "/runs/rank-24_seed-1/metrics.csv");
 
   const auto r = testing::run_command(testing::richlazy_binary() + " report " + exp);
@@ -397,13 +417,9 @@ TEST_CASE("a failed run is left out of the report, which says so on the page and
   REQUIRE(d.groups[1].ok_runs == std::vector<std::string>{"rank-24_seed-0"});
 
   SECTION("every run failed: the page has the tables and says why there are no figures") {
-    std::string all = testing::read_text(exp + "/summary.csv");
-    for (std::size_t row = 1; row <= 4; ++row) {
-      all = edit_summary_row(all, row, [](std::vector<std::string>& r, const std::vector<std::string>& header) {
-        r[column_of(header, "status")] = "failed: boom";
-      });
+    for (const auto& e : fs::directory_iterator(exp + "/runs")) {
+      edit_summary_json(exp, e.path().filename().string(), [](nlohmann::ordered_json& j) { j["status"] = "failed: boom"; });
     }
-    testing::write_text(exp + "/summary.csv", all);
     const auto f = testing::run_command(testing::richlazy_binary() + " report " + exp);
     INFO(f.out << f.err);
     REQUIRE(f.status == 0);
@@ -430,12 +446,19 @@ TEST_CASE("run ids read back from summary.csv must be plain folder names", "[rep
   };
 
   with_id("../evil");
-  const auto r = testing::run_command(testing::richlazy_binary() + " report " + exp);
-  INFO(r.out << r.err);
-  REQUIRE(r.status == 2);
-  REQUIRE(lines(r.err) == 1);
-  REQUIRE_THAT(r.err, Contains("summary.csv:2: run id '../evil' holds a path separator"));
+  report::ReportOptions ro;
+  ro.experiment_dir = exp;
+  REQUIRE_THROWS_WITH(report::make_report(ro), Contains("summary.csv:2: run id '../evil' holds a path separator"));
   REQUIRE_FALSE(fs::exists(exp + "/report"));
+  // `richlazy report` gathers summary.csv from the run folders, whose names are plain, and a
+  // summary.json whose run_id is not its folder's name is not read.
+  edit_summary_json(exp, "rank-2_seed-0", [](nlohmann::ordered_json& j) { j["run_id"] = "../evil"; });
+  const auto r = testing::run_command(testing::richlazy_binary() + " report " + exp + " --formats png");
+  INFO(r.out << r.err);
+  REQUIRE_THAT(r.err, Contains("rank-2_seed-0/summary.json: its run_id is ../evil, not its folder's name"));
+  REQUIRE_THAT(testing::read_text(exp + "/summary.csv"), !Contains("evil"));
+  fs::remove_all(exp + "/report");
+  with_id("../evil");
 
   for (const auto& [id, why] : std::vector<std::pair<std::string, std::string>>{
            {"..", "run id '..' is a relative folder reference"},
@@ -514,7 +537,7 @@ TEST_CASE("summary.csv and metrics.csv quote every field that needs it", "[repor
   run.columns = {"loss", "odd,name"};
   run.final_values = {0.5, 0.25};
   result.runs.push_back(run);
-  const auto summary = report::parse_csv(train::summary_csv(plan, result), "summary.csv");
+  const auto summary = report::parse_csv(train::summary_csv(plan.sweep_keys, result), "summary.csv");
   REQUIRE(summary.size() == 2);
   REQUIRE(summary[0] == std::vector<std::string>{"run_id", "init.W_rec", "status", "loss", "odd,name", "steps",
                                                  "wall_seconds", "ms_per_iteration", "metric_seconds",

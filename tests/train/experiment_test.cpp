@@ -228,7 +228,7 @@ TEST_CASE("the output layout is complete and the tables summarize every run", "[
     REQUIRE(replan.runs.size() == 1);
     REQUIRE(replan.runs[0].config.seed == r.config.seed);
   }
-  const std::string table = train::format_results(plan, result);
+  const std::string table = train::format_results(plan.sweep_keys, result);
   REQUIRE_THAT(table, Contains("rank-40_seed-1"));
   REQUIRE_THAT(table, Contains("Mean ± standard deviation over seeds"));
   // An existing output folder is refused unless --overwrite.
