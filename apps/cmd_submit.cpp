@@ -84,8 +84,10 @@ int command_submit(const SubmitArgs& args, const Registries& registries) {
   if (o.pack) run += " --pack " + shell_word(*o.pack);
   if (o.retry_failed) run += " --retry-failed";
   run += fmt::format(" --threads {}", o.threads);
-  // Packs of a task train one per CPU Slurm gives it.
-  run += fmt::format(" --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\" --resume --no-report");
+  // On CPUs a task trains one pack per CPU Slurm gives it; with GPUs, one at a time (the
+  // default there: a GPU parallelizes inside a pack).
+  if (args.gpus.empty()) run += " --jobs \"${SLURM_CPUS_PER_TASK:-1}\"";
+  run += " --resume --no-report";
   run += fmt::format(" --shard \"$((SLURM_ARRAY_TASK_ID + ${{RICHLAZY_SHARD_OFFSET:-0}}))/{}\"", shards);
 
   std::string job = "#!/bin/bash\n";
@@ -155,6 +157,11 @@ int command_submit(const SubmitArgs& args, const Registries& registries) {
     return 0;
   }
 
+  // Nothing is written where nothing can be submitted.
+  if (run_process({"sbatch", "--version"}).status == 127) {
+    throw ConfigError("sbatch: not found; submit from a machine with Slurm's client commands (a login node), "
+                      "or run the sweep here with `richlazy run`");
+  }
   // The folder first (a changed config is refused here, not in every task), then the scripts.
   train::prepare_shared_folder(plan, o);
   fs::create_directories(logs);

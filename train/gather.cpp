@@ -160,6 +160,7 @@ GatherResult gather(const std::string& experiment_dir) {
       continue;
     }
     // Not complete: being trained (its lock file names a holder), or left with a checkpoint.
+    ++g.incomplete;
     const fs::path lock = run_lock_path(experiment_dir, id);
     std::ifstream in(lock);
     std::string host, pid;
@@ -206,8 +207,8 @@ std::string gather_status(const GatherResult& g) {
     if (g.in_progress.size() > 5) out += fmt::format(", ... ({} more)", g.in_progress.size() - 5);
   }
   if (!g.resumable.empty()) out += fmt::format("; {} with a checkpoint to resume from", g.resumable.size());
-  const std::size_t counted = done + g.unreadable.size();
-  if (g.total > counted) out += fmt::format("; {} to do", g.total - counted);
+  const std::size_t counted = done + g.unreadable.size() + g.incomplete;
+  if (g.total > counted) out += fmt::format("; {} not started", g.total - counted);
   if (!g.unreadable.empty()) {
     out += fmt::format("; {} unreadable summary.json (first: {})", g.unreadable.size(), g.unreadable.front());
   }

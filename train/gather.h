@@ -19,7 +19,8 @@ struct GatherResult {
   std::size_t total = 0;                ///< runs in the sweep (the product of its lists' lengths)
   ExperimentResult complete;            ///< the complete runs, in sweep order
   std::vector<std::string> in_progress;  ///< "<run id> (<holder>)" for runs locked by a live process
-  std::vector<std::string> resumable;   ///< incomplete runs with a checkpoint (run id, step)
+  std::vector<std::string> resumable;   ///< incomplete runs with a checkpoint (run ids)
+  std::size_t incomplete = 0;           ///< run folders without a summary.json (started, not finished)
   std::vector<std::string> unreadable;  ///< "<file>: <why>" for summary.json files that cannot be read
 };
 

@@ -287,3 +287,38 @@ TEST_CASE("every shipped config plans with its data inside the repository", "[ap
   }
   REQUIRE(checked >= 8);
 }
+
+TEST_CASE("bad shard or resume or submit options give one line and write nothing", "[apps][shard]") {
+  testing::TempDir dir;
+  testing::write_text(dir.file("q.yaml"), std::string(kQuick) + "sweep: {seed: [0, 1, 2]}\n");
+  const std::string cfg = dir.file("q.yaml") + " --out " + dir.file("out");
+  for (const std::string shard : {"4/4", "-1/2", "1", "a/b", "1/0", "1/2x"}) {
+    INFO(shard);
+    const auto r = testing::run_richlazy("run " + cfg + " --shard " + shard);
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.err, Contains("--shard: expected K/N with 0 <= K < N"));
+  }
+  REQUIRE_THAT(testing::run_richlazy("run " + cfg + " --resume --overwrite").err,
+               Contains("--overwrite: cannot be combined with --resume or --shard"));
+  REQUIRE_THAT(testing::run_richlazy("run " + cfg + " --retry-failed").err, Contains("--retry-failed: needs --resume"));
+  REQUIRE_THAT(testing::run_richlazy("submit " + cfg).err, Contains("--slurm is required"));
+  require_one_line_error(testing::run_richlazy("submit " + cfg + " --slurm --shards 4"), 2,
+                         "--shards 4: the sweep has only 3 runs");
+  // Without Slurm's commands on PATH: said so, and nothing written.
+  require_one_line_error(testing::run_command("env PATH=/nonexistent " + testing::richlazy_binary() + " submit " + cfg +
+                                              " --slurm"),
+                         2, "sbatch: not found");
+  // A config error is found before anything is submitted.
+  require_one_line_error(testing::run_richlazy("submit " + cfg + " --slurm --set model.hidden_size=-3"), 2,
+                         "model.hidden_size");
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+  // The dry run prints the job script: one shard per run, each resuming its share.
+  const auto dry = testing::run_richlazy("submit " + cfg + " --slurm --dry-run --array-limit 2 --cpus-per-task 2");
+  REQUIRE(dry.status == 0);
+  REQUIRE_THAT(dry.out, Contains("--array=0-2%2") && Contains("#SBATCH --cpus-per-task=2") &&
+                            Contains("--resume --no-report --shard \"$((SLURM_ARRAY_TASK_ID + ${RICHLAZY_SHARD_OFFSET:-0}))/3\"") &&
+                            Contains("--jobs \"${SLURM_CPUS_PER_TASK:-1}\""));
+  REQUIRE_FALSE(fs::exists(dir.file("out")));
+  // gather on a folder that is not an experiment's.
+  require_one_line_error(testing::run_richlazy("gather " + dir.path()), 2, "not an experiment folder");
+}
