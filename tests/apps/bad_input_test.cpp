@@ -322,3 +322,35 @@ TEST_CASE("bad shard or resume or submit options give one line and write nothing
   // gather on a folder that is not an experiment's.
   require_one_line_error(testing::run_richlazy("gather " + dir.path()), 2, "not an experiment folder");
 }
+
+TEST_CASE("submit splits an array larger than MaxArraySize and the gather job waits for every part", "[apps][shard]") {
+  // Stand-ins for Slurm's commands: scontrol reports MaxArraySize = 2; sbatch records its
+  // arguments and prints job ids 101, 102, ...
+  testing::TempDir dir;
+  fs::create_directories(dir.file("bin"));
+  testing::write_text(dir.file("bin/scontrol"), "#!/bin/sh\necho 'MaxArraySize            = 2'\n");
+  testing::write_text(dir.file("bin/sbatch"),
+                      "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'slurm 22.05'; exit 0; }\n"
+                      "echo \"$*\" >> " + dir.file("calls") + "\n"
+                      "n=$(wc -l < " + dir.file("calls") + ")\necho $((100 + n))\n");
+  for (const auto* f : {"bin/scontrol", "bin/sbatch"}) fs::permissions(dir.file(f), fs::perms::owner_all);
+  testing::write_text(dir.file("q.yaml"), std::string(kQuick) + "sweep: {seed: [0, 1, 2, 3, 4]}\n");
+  const auto r = testing::run_command("env PATH=" + dir.file("bin") + ":$PATH " + testing::richlazy_binary() +
+                                      " submit " + dir.file("q.yaml") + " --out " + dir.file("out") +
+                                      " --slurm --array-limit 1");
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const std::string calls = testing::read_text(dir.file("calls"));
+  const std::string job = dir.file("out") + "/q/slurm/job.sbatch";
+  // Five shards in arrays of at most 2 tasks: offsets 0, 2, 4; then the gather job after all three.
+  REQUIRE(calls == "--parsable --array=0-1%1 --export=ALL,RICHLAZY_SHARD_OFFSET=0 " + job + "\n" +
+                       "--parsable --array=0-1%1 --export=ALL,RICHLAZY_SHARD_OFFSET=2 " + job + "\n" +
+                       "--parsable --array=0-0%1 --export=ALL,RICHLAZY_SHARD_OFFSET=4 " + job + "\n" +
+                       "--parsable --dependency=afterany:101:102:103 " + dir.file("out") + "/q/slurm/gather.sbatch\n");
+  REQUIRE_THAT(r.out, Contains("job arrays: 101 (shards 0-1), 102 (shards 2-3), 103 (shards 4-4)"));
+  REQUIRE_THAT(r.out, Contains("gather and report: job 104"));
+  REQUIRE(fs::exists(dir.file("out") + "/q/experiment.yaml"));
+  REQUIRE_THAT(testing::read_text(dir.file("out") + "/q/slurm/submitted.txt"), Contains("arrays 101 102 103 ; gather 104"));
+  // Every shard of the script's arithmetic is a valid --shard of the run command.
+  REQUIRE_THAT(testing::read_text(job), Contains("/5\""));
+}

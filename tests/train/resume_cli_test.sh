@@ -86,8 +86,13 @@ status=0
 [[ $status -eq 3 ]] || fail "gather of an unfinished sweep exited $status, not 3"
 grep -q "1 of 4 runs complete" "$tmp/gather.txt" || fail "gather: $(cat "$tmp/gather.txt")"
 grep -q "left by killed process" "$tmp/gather.txt" || fail "gather does not name the killed run: $(cat "$tmp/gather.txt")"
-# The exact command again, with --resume.
-run --out "$tmp/killed" --jobs 1 --pack 1 --resume
+# The exact command again, with --resume (not quiet: its log says what it takes over).
+"$bin" run "$tmp/exp.yaml" --threads 1 --no-report --out "$tmp/killed" --jobs 1 --pack 1 --resume > "$tmp/resume.txt" 2>&1 ||
+  fail "resume: $(cat "$tmp/resume.txt")"
+grep -q "seed-1: taking it over from process $pid on " "$tmp/resume.txt" ||
+  fail "the resumed run does not say whose lock it took over: $(grep seed-1 "$tmp/resume.txt")"
+grep -q "This process trained 3 runs (1 from a checkpoint); 1 of its share was complete already" "$tmp/resume.txt" ||
+  fail "resume summary line: $(tail -3 "$tmp/resume.txt")"
 grep -q "resumed from the checkpoint at step [1-9]" "$dir/runs/seed-1/history.log" ||
   fail "seed-1 did not resume from its checkpoint: $(cat "$dir/runs/seed-1/history.log")"
 step=$(grep -o "resumed from the checkpoint at step [0-9]*" "$dir/runs/seed-1/history.log" | grep -o "[0-9]*$")
