@@ -99,7 +99,7 @@ int run_cli(int argc, char** argv, const Registries& reg) {
                                                 "runs they continue)");
     }
     if (run_opts.retry_failed && !train::shares_folder(run_opts)) {
-      throw CLI::ValidationError("--retry-failed", "needs --resume");
+      throw CLI::ValidationError("--retry-failed", "needs --resume or --shard");
     }
     action = [&] { return apps::command_run(run_opts, reg, no_report); };
   });

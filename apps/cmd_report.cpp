@@ -15,9 +15,15 @@ int command_report(const ReportArgs& args) {
   // summary.csv from the runs' own files first: the report shows every complete run, whichever
   // process trained it (a folder that is not an experiment's is the report's to refuse).
   if (std::filesystem::is_regular_file(std::filesystem::path(args.experiment_dir) / "experiment.yaml")) {
-    const train::GatherResult g = train::gather_and_write(args.experiment_dir);
-    if (g.complete.runs.size() < g.total || !g.unreadable.empty()) {
-      std::fprintf(stderr, "richlazy: note: %s\n", train::gather_status(g).c_str());
+    try {
+      const train::GatherResult g = train::gather_and_write(args.experiment_dir);
+      if (g.complete.runs.size() < g.total || !g.unreadable.empty()) {
+        std::fprintf(stderr, "richlazy: note: %s\n", train::gather_status(g).c_str());
+      }
+    } catch (const std::exception& e) {
+      // A folder this process cannot write (read-only storage): its summary.csv as it is.
+      std::fprintf(stderr, "richlazy: warning: summary.csv not gathered again (%s); the report uses it as it is\n",
+                   e.what());
     }
   }
   report::ReportOptions o;

@@ -86,7 +86,13 @@ int command_submit(const SubmitArgs& args, const Registries& registries) {
   run += fmt::format(" --threads {}", o.threads);
   // On CPUs a task trains one pack per CPU Slurm gives it; with GPUs, one at a time (the
   // default there: a GPU parallelizes inside a pack).
-  if (args.gpus.empty()) run += " --jobs \"${SLURM_CPUS_PER_TASK:-1}\"";
+  // (CPUs / threads packs, so that packs times threads fill the CPUs without oversubscribing them)
+  if (args.gpus.empty()) {
+    run += o.threads == 1 ? std::string(" --jobs \"${SLURM_CPUS_PER_TASK:-1}\"")
+                          : fmt::format(" --jobs \"$(( ${{SLURM_CPUS_PER_TASK:-1}} / {0} > 0 ? "
+                                        "${{SLURM_CPUS_PER_TASK:-1}} / {0} : 1 ))\"",
+                                        o.threads);
+  }
   run += " --resume --no-report";
   run += fmt::format(" --shard \"$((SLURM_ARRAY_TASK_ID + ${{RICHLAZY_SHARD_OFFSET:-0}}))/{}\"", shards);
 
@@ -163,6 +169,7 @@ int command_submit(const SubmitArgs& args, const Registries& registries) {
                       "or run the sweep here with `richlazy run`");
   }
   // The folder first (a changed config is refused here, not in every task), then the scripts.
+  const bool created = !fs::exists(dir);
   train::prepare_shared_folder(plan, o);
   fs::create_directories(logs);
   write_file_atomic((slurm / "job.sbatch").string(), job);
@@ -185,13 +192,27 @@ int command_submit(const SubmitArgs& args, const Registries& registries) {
     return id;
   };
   std::vector<std::string> ids;
-  for (const auto& [offset, tasks] : arrays) {
-    ids.push_back(sbatch({array_spec(tasks), fmt::format("--export=ALL,RICHLAZY_SHARD_OFFSET={}", offset)},
-                         slurm / "job.sbatch"));
+  std::string gather_id;
+  try {
+    for (const auto& [offset, tasks] : arrays) {
+      ids.push_back(sbatch({array_spec(tasks), fmt::format("--export=ALL,RICHLAZY_SHARD_OFFSET={}", offset)},
+                           slurm / "job.sbatch"));
+    }
+    std::string dependency = "--dependency=afterany";
+    for (const auto& id : ids) dependency += ":" + id;
+    gather_id = sbatch({dependency}, slurm / "gather.sbatch");
+  } catch (const ConfigError&) {
+    // Refused by Slurm (an unknown partition, a time over the limit, ...): what this command
+    // submitted is cancelled, and a folder it made is removed, so that it can simply be rerun.
+    if (!ids.empty()) {
+      std::vector<std::string> cancel{"scancel"};
+      cancel.insert(cancel.end(), ids.begin(), ids.end());
+      run_process(cancel);
+    }
+    std::error_code ec;
+    if (created && ids.empty()) fs::remove_all(dir, ec);
+    throw;
   }
-  std::string dependency = "--dependency=afterany";
-  for (const auto& id : ids) dependency += ":" + id;
-  const std::string gather_id = sbatch({dependency}, slurm / "gather.sbatch");
 
   std::string arrays_text;
   for (std::size_t i = 0; i < ids.size(); ++i) {

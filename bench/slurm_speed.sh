@@ -42,15 +42,11 @@ mapfile -t ids < <(grep -oE "(job arrays?: |report: job )[0-9]+" <<<"$out" | gre
 slurm_wait_jobs 3600 "${ids[@]}"
 t2=$(date +%s.%N)
 
-same=$(/usr/bin/python3 - "$B/local/bench36/summary.csv" "$B/slurm/bench36/summary.csv" <<'PY'
-import csv, sys
-def rows(p):
-    r = list(csv.reader(open(p)))
-    keep = [i for i, c in enumerate(r[0]) if c not in ("wall_seconds", "ms_per_iteration", "metric_seconds")]
-    return [[x[i] for i in keep] for x in r]
-print("identical" if rows(sys.argv[1]) == rows(sys.argv[2]) else "DIFFERENT")
-PY
-)
+same=DIFFERENT
+if cmp -s <(/usr/bin/python3 "$root/tests/scripts/summary_results.py" "$B/local/bench36/summary.csv") \
+          <(/usr/bin/python3 "$root/tests/scripts/summary_results.py" "$B/slurm/bench36/summary.csv"); then
+  same=identical
+fi
 /usr/bin/python3 - "$t0" "$t1" "$t2" "$shards" "$same" <<'PY'
 import sys
 t0, t1, t2 = map(float, sys.argv[1:4])

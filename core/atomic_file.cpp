@@ -17,7 +17,10 @@
 namespace richlazy {
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(::getpid()));
+  // Named by host and process: processes on other machines may share the folder.
+  char host[64] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  const std::string tmp = fmt::format("{}.tmp.{}.{}", path, host, static_cast<long>(::getpid()));
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) {
     throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));

@@ -47,7 +47,8 @@ int FolderLock::acquire(const std::string& what, Mode mode, bool wait, std::stri
   const int op = (mode == Mode::shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
   // Retried when the file was replaced between open and flock (an exclusive holder removed
   // it on release and another process made a new one): the lock must be on the file at the path.
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  // A waiting process sees the file replaced once per holder before it: no limit then.
+  for (int attempt = 0; wait || attempt < 100; ++attempt) {
     const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
       throw ConfigError(fmt::format("{}: cannot create the lock file {}: {}", what, path_, std::strerror(errno)));

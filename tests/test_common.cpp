@@ -84,4 +84,13 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
       .item<double>();
 }
 
+train::ExperimentOptions experiment_options(const TempDir& tmp, const std::string& yaml) {
+  write_text(tmp.file("exp.yaml"), yaml);
+  train::ExperimentOptions o;
+  o.config_path = tmp.file("exp.yaml");
+  o.out_dir = tmp.file("out");
+  o.quiet = true;
+  return o;
+}
+
 }  // namespace richlazy::testing

@@ -9,6 +9,7 @@
 
 #include <richlazy/core/registries.h>
 #include <richlazy/core/params.h>
+#include <richlazy/train/experiment.h>
 
 #include <yaml-cpp/yaml.h>
 
@@ -56,6 +57,9 @@ const Registries& registries();
 std::string richlazy_binary();
 std::string source_dir();
 std::string data_dir();
+
+/// Options that run the config `yaml` (written to TMP/exp.yaml) into TMP/out, quietly.
+train::ExperimentOptions experiment_options(const TempDir& tmp, const std::string& yaml);
 
 /// The optimizer a `train.optimizer` spec names, e.g. "{name: sgd, lr: 0.1}".
 std::unique_ptr<train::OptimizerBuilder> make_optimizer(const std::string& yaml);

@@ -367,7 +367,7 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
     if (o.shard_index < 0 || o.shard_index >= o.shard_count) {
       throw ConfigError(fmt::format("--shard {}/{}: K must be in [0, N)", o.shard_index, o.shard_count));
     }
-    const std::vector<std::size_t> mine = shard_runs(configs, o.shard_count)[o.shard_index];
+    const std::vector<std::size_t> mine = shard_runs(configs.size(), o.shard_count)[o.shard_index];
     std::vector<const RunConfig*> mine_configs;
     for (const std::size_t i : mine) mine_configs.push_back(configs[i]);
     plan.packs = plan_packs(mine_configs, jobs);
@@ -515,9 +515,26 @@ void check_output_folder(const ExperimentPlan& plan, const ExperimentOptions& o)
 
 void prepare_shared_folder(const ExperimentPlan& plan, const ExperimentOptions& o) {
   check_output_folder(plan, o);
-  fs::create_directories(fs::path(plan.dir) / "runs");
-  const fs::path yaml = fs::path(plan.dir) / "experiment.yaml";
-  if (!fs::exists(yaml)) write_file_atomic(yaml.string(), yaml_text(plan.resolved));
+  const fs::path dir(plan.dir);
+  if (!fs::exists(dir / "experiment.yaml")) {
+    // Made whole in a folder of its own and renamed into place, so that a process that
+    // starts at the same moment sees either no folder or one with its experiment.yaml. When
+    // another process wins the rename, its folder is compared like any existing one.
+    std::string me = FolderLock::holder_text();
+    std::replace(me.begin(), me.end(), ' ', '-');
+    const fs::path staging = dir.parent_path() / fmt::format(".{}.new-{}", dir.filename().string(), me);
+    fs::remove_all(staging);
+    fs::create_directories(staging / "runs");
+    write_file_atomic((staging / "experiment.yaml").string(), yaml_text(plan.resolved));
+    std::error_code ec, cleanup;
+    fs::rename(staging, dir, ec);  // (replaces an empty folder; fails when another process made it first)
+    fs::remove_all(staging, cleanup);
+    if (ec && !fs::exists(dir / "experiment.yaml")) {
+      throw ConfigError(fmt::format("{}: cannot create the experiment folder: {}", plan.dir, ec.message()));
+    }
+    check_output_folder(plan, o);  // the winner's config, when it was another process
+  }
+  fs::create_directories(dir / "runs");
 }
 
 std::string lock_file(const ExperimentPlan& plan) {
@@ -678,6 +695,7 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
     results[e].trained_by = FolderLock::holder_text();
   }
   const int64_t resumed_from = states.empty() ? 0 : checkpoint_step(states.front());
+  bool resume_failed = false;  // then the runs stay unfinished, their checkpoints kept
   auto prefix = [&](int64_t e) {
     return fmt::format("[{}/{}] {}", pack.runs[e] + 1, plan.runs.size(), members[e]->id);
   };
@@ -738,8 +756,8 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
       try {
         trainer.resume(states);
       } catch (const std::exception& ex) {
-        throw std::runtime_error(fmt::format("cannot resume from {}: {} (delete it to start the run over)",
-                                             checkpoint_path(dirs.front().string()), ex.what()));
+        resume_failed = true;
+        throw std::runtime_error(fmt::format("cannot resume from its checkpoint: {}", ex.what()));
       }
       // metrics.csv as of the checkpoint (a killed process may have logged rows after it).
       for (int64_t e = 0; e < E; ++e) write_file_atomic((dirs[e] / "metrics.csv").string(), trainer.log(e).csv());
@@ -798,12 +816,19 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
   for (int64_t e = 0; e < E; ++e) {
     RunResult& result = results[e];
     result.wall_seconds = wall;
+    if (resume_failed) {
+      // Not finished, and nothing lost: the run keeps its checkpoint and has no summary.json.
+      note_history(dirs[e], result.status);
+      reporter.log(fmt::format("{}: {}; it stays unfinished: delete {} to start it over", prefix(e), result.status,
+                               checkpoint_path(dirs[e].string())));
+      continue;
+    }
     try {
       fs::create_directories(dirs[e]);
       write_file_atomic((dirs[e] / "summary.json").string(), run_summary_json(result, members[e]->config));
-      // Complete: its checkpoint is no longer needed.
+      // Complete: its checkpoint is no longer needed, unless it failed (--retry-failed resumes it).
       std::error_code ec;
-      fs::remove(checkpoint_path(dirs[e].string()), ec);
+      if (result.status.rfind("failed", 0) != 0) fs::remove(checkpoint_path(dirs[e].string()), ec);
       note_history(dirs[e], "finished: " + result.status);
     } catch (const std::exception& ex) {
       result.status = std::string("failed: ") + ex.what();
@@ -863,15 +888,18 @@ std::string describe_packs(const ExperimentPlan& plan) {
 }  // namespace
 
 namespace {
-/// Whether a run's folder holds its summary.json (read back), and so needs no training; with
-/// `retry_failed`, a failed run does not count as complete.
-bool run_complete(const fs::path& run_dir, bool retry_failed) {
+/// Whether a run's folder holds its summary.json (read back), and so needs no training. With
+/// `retry_failed`, a run that failed before `started` (this process's start) does not count
+/// as complete; one that failed since (retried by another process) does, so that processes
+/// sharing the folder retry it once, not once each.
+bool run_complete(const fs::path& run_dir, bool retry_failed, fs::file_time_type started) {
   std::error_code ec;
   const fs::path summary = run_dir / "summary.json";
   if (!fs::exists(summary, ec)) return false;
   try {
     const RunResult r = run_result_from_json(read_file(summary.string()));
-    return !(retry_failed && r.status.rfind("failed", 0) == 0);
+    const bool failed = r.status.rfind("failed", 0) == 0;
+    return !(retry_failed && failed && fs::last_write_time(summary, ec) < started);
   } catch (const std::exception&) {
     return false;  // unreadable (a disk that filled up): trained again
   }
@@ -884,6 +912,7 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
   // TF32 matrix products on a GPU only when the config asks (exact float32 by default).
   at::globalContext().setAllowTF32CuBLAS(plan.runs.front().config.tf32);
   const bool shared = shares_folder(o);
+  const fs::file_time_type started = fs::file_time_type::clock::now();
   // --overwrite: the old results move aside and are deleted only once the new run has ended,
   // so a rerun that is killed leaves them (in the folder named in the log).
   fs::path replaced;
@@ -906,7 +935,9 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     po.overwrite = false;
     po.shard_count = 0;
     po.shard_index = 0;
+    po.resume = shared;           // the pilot folder is shared as the experiment's is
     po.wait_for_locked = shared;  // each shard needs the pilots: it waits for those another trains
+    po.retry_failed = false;      // every waiting process would retry a failed pilot in turn
     const ExperimentResult pilots = run_experiment(*plan.pilot, po);
     const GatherResult gathered = gather(plan.pilot->dir);
     std::size_t bad = 0;
@@ -949,12 +980,21 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
       const PlannedRun& run = plan.runs[i];
       const std::string lock_path = run_lock_path(plan.dir, run.id);
       std::string previous;
-      std::unique_ptr<FolderLock> lock = FolderLock::try_lock(lock_path, &previous);
-      if (!lock && o.wait_for_locked) {
-        reporter.log(fmt::format("[{}/{}] {}: waiting for {}, which is training it", i + 1, plan.runs.size(), run.id,
-                                 FolderLock::describe_holder(previous)));
-        lock = std::make_unique<FolderLock>(lock_path, run.id, FolderLock::Mode::exclusive, /*wait=*/true);
-        previous.clear();
+      std::unique_ptr<FolderLock> lock;
+      try {
+        lock = FolderLock::try_lock(lock_path, &previous);
+        if (!lock && o.wait_for_locked) {
+          reporter.log(fmt::format("[{}/{}] {}: waiting for {}, which is training it", i + 1, plan.runs.size(),
+                                   run.id, FolderLock::describe_holder(previous)));
+          lock = std::make_unique<FolderLock>(lock_path, run.id, FolderLock::Mode::exclusive, /*wait=*/true);
+          previous.clear();
+        }
+      } catch (const std::exception& e) {
+        // (in a worker thread: an exception here would end the process)
+        reporter.log(fmt::format("[{}/{}] {}: not trained: {}", i + 1, plan.runs.size(), run.id, e.what()));
+        std::lock_guard<std::mutex> guard(summary_mu);
+        ++result.skipped_locked;
+        continue;
       }
       if (!lock) {
         reporter.log(fmt::format("[{}/{}] {}: being trained by {}; left to it", i + 1, plan.runs.size(), run.id,
@@ -963,7 +1003,7 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
         ++result.skipped_locked;
         continue;
       }
-      if (run_complete(fs::path(plan.dir) / "runs" / run.id, o.retry_failed)) {
+      if (run_complete(fs::path(plan.dir) / "runs" / run.id, o.retry_failed, started)) {
         std::lock_guard<std::mutex> guard(summary_mu);
         ++result.skipped_complete;
         continue;  // its lock is released here

@@ -169,7 +169,8 @@ GatherResult gather(const std::string& experiment_dir) {
       // only the lock's holder can tell.
       const std::string me = FolderLock::holder_text();
       const bool here = me.substr(0, me.find(' ')) == host;
-      const bool dead = here && ::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH;
+      const bool number = !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos && pid.size() < 10;
+      const bool dead = here && number && ::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH;
       g.in_progress.push_back(fmt::format("{} ({} {} on {})", id, dead ? "left by killed process" : "process", pid, host));
     }
     if (fs::exists(checkpoint_path(folder.string()), ec)) g.resumable.push_back(id);

@@ -18,7 +18,10 @@ struct GatherResult {
   std::vector<std::string> sweep_keys;  ///< from experiment.yaml, in file order
   std::size_t total = 0;                ///< runs in the sweep (the product of its lists' lengths)
   ExperimentResult complete;            ///< the complete runs, in sweep order
-  std::vector<std::string> in_progress;  ///< "<run id> (<holder>)" for runs locked by a live process
+  /// "<run id> (process P on H)" for unfinished runs whose lock file names a holder: a process
+  /// training it, or one killed while it did ("left by killed process" when it was on this
+  /// host and is gone; a holder on another host cannot be checked from here)
+  std::vector<std::string> in_progress;
   std::vector<std::string> resumable;   ///< incomplete runs with a checkpoint (run ids)
   std::size_t incomplete = 0;           ///< run folders without a summary.json (started, not finished)
   std::vector<std::string> unreadable;  ///< "<file>: <why>" for summary.json files that cannot be read

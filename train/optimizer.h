@@ -32,7 +32,8 @@ class Optimizer {
   /// update count), for checkpoints (train.checkpoint_every): tensors with a leading member
   /// dimension [E, ...], or 0-dimensional ones that are the pack's (equal for members at the
   /// same step). load_state restores what state() returned (the trainer stacks members'
-  /// entries again, possibly from other packs). An optimizer declares that it does this
+  /// entries again, possibly from other packs; a member whose state lacks an entry that
+  /// others have gets zeros there, so zeros must mean "fresh"). An optimizer declares that it does this
   /// (supports_checkpoints); runs with checkpoints refuse one that does not, rather than
   /// resume it with its state lost.
   virtual std::map<std::string, torch::Tensor> state() const { return {}; }

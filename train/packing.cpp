@@ -125,32 +125,10 @@ std::vector<Pack> plan_packs(const std::vector<const RunConfig*>& runs, int jobs
   return packs;
 }
 
-std::vector<std::vector<std::size_t>> shard_runs(const std::vector<const RunConfig*>& runs, int shards) {
-  const std::size_t n = runs.size();
+std::vector<std::vector<std::size_t>> shard_runs(std::size_t runs, int shards) {
   const std::size_t count = static_cast<std::size_t>(std::max(1, shards));
   std::vector<std::vector<std::size_t>> out(count);
-  if (n == 0) return out;
-  const std::size_t cap = (n + count - 1) / count;
-  std::vector<std::vector<std::size_t>> pieces;
-  for (const Pack& pack : plan_packs(runs, static_cast<int>(count))) {
-    const std::size_t size = pack.runs.size();
-    const std::size_t parts = (size + cap - 1) / cap;
-    std::size_t at = 0;
-    for (std::size_t p = 0; p < parts; ++p) {
-      const std::size_t len = size / parts + (p < size % parts ? 1 : 0);  // even pieces
-      pieces.emplace_back(pack.runs.begin() + at, pack.runs.begin() + at + len);
-      at += len;
-    }
-  }
-  // Pieces in the order of their first run; the k-th run position of n belongs to shard k * N / n.
-  std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) { return a.front() < b.front(); });
-  std::size_t position = 0;
-  for (const auto& piece : pieces) {
-    const std::size_t shard = std::min(count - 1, position * count / n);
-    out[shard].insert(out[shard].end(), piece.begin(), piece.end());
-    position += piece.size();
-  }
-  for (auto& s : out) std::sort(s.begin(), s.end());
+  for (std::size_t i = 0; i < runs; ++i) out[i * count / runs].push_back(i);
   return out;
 }
 

@@ -55,12 +55,11 @@ int64_t auto_pack_limit(const RunConfig& config);
 /// CPU a group is split into at least `jobs` packs so that every core trains one.
 std::vector<Pack> plan_packs(const std::vector<const RunConfig*>& runs, int jobs);
 
-/// The runs of each of `shards` shards (--shard K/N), by index into `runs`, in sweep order:
-/// the packs plan_packs makes for N jobs, cut into even pieces of at most ceil(runs / N) runs,
-/// each piece given to the shard its first run's position in the sweep falls in (shard
-/// k holds positions [k runs / N, (k + 1) runs / N)). Depends on the configs and N only (never
-/// on --jobs or the machine), so every shard of one command agrees on the split. Every run is
-/// in exactly one shard; a shard holds whole pieces, so shards differ by up to a piece.
-std::vector<std::vector<std::size_t>> shard_runs(const std::vector<const RunConfig*>& runs, int shards);
+/// The runs of each of `shards` shards (--shard K/N), by index into the sweep, in sweep order:
+/// N contiguous blocks of the sweep whose sizes differ by at most one (run i is in shard
+/// floor(i N / runs)). It depends on the number of runs and N only, never on --jobs, packing,
+/// the device or the machine, so every shard of one command agrees on it wherever it runs;
+/// each shard packs its own runs as a whole sweep would.
+std::vector<std::vector<std::size_t>> shard_runs(std::size_t runs, int shards);
 
 }  // namespace richlazy::train

@@ -314,10 +314,11 @@ MemberState Trainer::checkpoint(int64_t e) const {
   s["trainer/count"] = member_part(count_);
   const MetricLog& log = logs_.at(e);
   s["log/steps"] = torch::tensor(log.steps.empty() ? std::vector<int64_t>{} : log.steps, torch::kLong);
-  torch::Tensor rows = torch::empty({static_cast<int64_t>(log.rows.size()), static_cast<int64_t>(log.columns.size())},
-                                    torch::kDouble);
+  const int64_t columns = static_cast<int64_t>(log.columns.size());
+  torch::Tensor rows = torch::empty({static_cast<int64_t>(log.rows.size()), columns}, torch::kDouble);
   for (std::size_t i = 0; i < log.rows.size(); ++i) {
-    for (std::size_t j = 0; j < log.rows[i].size(); ++j) rows[i][j] = log.rows[i][j];
+    if (static_cast<int64_t>(log.rows[i].size()) != columns) throw std::logic_error("a metrics row of the wrong width");
+    std::copy(log.rows[i].begin(), log.rows[i].end(), rows.data_ptr<double>() + i * columns);
   }
   s["log/rows"] = rows;
   s["log/finished"] = torch::tensor(static_cast<bool>(finished_.at(e)));
@@ -356,19 +357,30 @@ void Trainer::resume(const std::vector<MemberState>& states) {
     }
     return t;
   };
-  // The entries under `prefix`, members' slices stacked again; the pack's from member 0.
+  // The entries under `prefix`, members' slices stacked again; the pack's from the first
+  // member that has it. Members trained in other packs may lack an entry that this pack's
+  // others have (SGD keeps momentum buffers only for a pack with momentum): theirs are zeros,
+  // which the optimizers' state is when fresh.
   auto prefixed = [&](const std::string& prefix) {
     std::map<std::string, torch::Tensor> out;
     const std::string wide = kPackWide;
-    for (const auto& [key, t] : states[0]) {
-      if (key.rfind(prefix, 0) != 0) continue;
+    std::map<std::string, torch::Tensor> keys;  // every key under the prefix, with an example
+    for (int64_t e = 0; e < E; ++e) {
+      for (const auto& [key, t] : states[e]) {
+        if (key.rfind(prefix, 0) == 0) keys.emplace(key, t);
+      }
+    }
+    for (const auto& [key, example] : keys) {
       std::string name = key.substr(prefix.size());
       if (name.size() > wide.size() && name.compare(name.size() - wide.size(), wide.size(), wide) == 0) {
-        out[name.substr(0, name.size() - wide.size())] = t;
+        out[name.substr(0, name.size() - wide.size())] = example;
         continue;
       }
       std::vector<torch::Tensor> parts;
-      for (int64_t e = 0; e < E; ++e) parts.push_back(entry(e, key));
+      for (int64_t e = 0; e < E; ++e) {
+        const auto it = states[e].find(key);
+        parts.push_back(it == states[e].end() ? torch::zeros_like(example) : it->second);
+      }
       out[name] = torch::stack(parts);
     }
     return out;

@@ -300,7 +300,7 @@ TEST_CASE("bad shard or resume or submit options give one line and write nothing
   }
   REQUIRE_THAT(testing::run_richlazy("run " + cfg + " --resume --overwrite").err,
                Contains("--overwrite: cannot be combined with --resume or --shard"));
-  REQUIRE_THAT(testing::run_richlazy("run " + cfg + " --retry-failed").err, Contains("--retry-failed: needs --resume"));
+  REQUIRE_THAT(testing::run_richlazy("run " + cfg + " --retry-failed").err, Contains("--retry-failed: needs --resume or --shard"));
   REQUIRE_THAT(testing::run_richlazy("submit " + cfg).err, Contains("--slurm is required"));
   require_one_line_error(testing::run_richlazy("submit " + cfg + " --slurm --shards 4"), 2,
                          "--shards 4: the sweep has only 3 runs");

@@ -11,6 +11,7 @@
 #     the results equal the local ones.
 # Exit 77 (skipped) when Slurm cannot be installed (not root, no apt).
 set -euo pipefail
+scripts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../scripts" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$(realpath "$1")
 # shellcheck source-path=SCRIPTDIR source=local_slurm.sh
@@ -45,16 +46,7 @@ sweep:
   seed: [0, 1, 2, 3]
 YAML
 
-results() {  # summary.csv without the timing columns
-  /usr/bin/python3 - "$1" <<'PY'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))
-drop = {"wall_seconds", "ms_per_iteration", "metric_seconds"}
-keep = [i for i, c in enumerate(rows[0]) if c not in drop]
-for r in rows:
-    print(",".join(r[i] for i in keep))
-PY
-}
+results() { /usr/bin/python3 "$scripts/summary_results.py" "$1"; }  # without the timing columns
 same_as_local() {  # $1: experiment folder
   local d id f
   [[ "$(results "$1/summary.csv")" == "$(results "$B/local/sweep/summary.csv")" ]] ||

@@ -11,6 +11,7 @@
 #include <richlazy/train/trainer.h>
 
 #include <filesystem>
+#include <numeric>
 #include <set>
 
 using namespace richlazy;
@@ -155,6 +156,48 @@ TEST_CASE("a pack resumed from its checkpoint files ends bit-identical to the un
   (void)full_trainer;
 }
 
+TEST_CASE("runs checkpointed in different packs resume together as one pack", "[train][checkpoint]") {
+  // Seed 0 with momentum (its pack keeps momentum buffers) and seed 1 without (its pack keeps
+  // none), each checkpointed alone, then resumed as members of one pack: each must end as its
+  // uninterrupted solo run, bit for bit.
+  at::set_num_threads(1);
+  const std::vector<std::string> optimizers{"{name: sgd, lr: 0.05, momentum: 0.9}", "{name: sgd, lr: 0.05, momentum: 0}"};
+  auto solo = [&](std::size_t m, int64_t kill_at, train::MemberState* state) {
+    Pack3 p = make_pack(optimizers[m], {m});
+    auto t = make_trainer(p, {m});
+    try {
+      t->run({}, {}, [&](int64_t step) {
+        if (step == kill_at) {
+          *state = t->checkpoint(0);
+          throw Killed{};
+        }
+      });
+    } catch (const Killed&) {
+    }
+    return p.model->weight("W_rec").clone();
+  };
+  std::vector<torch::Tensor> final;
+  std::vector<train::MemberState> states(2);
+  for (std::size_t m = 0; m < 2; ++m) {
+    final.push_back(solo(m, -1, nullptr));
+    solo(m, 30, &states[m]);
+  }
+  REQUIRE(states[0].count("optimizer/momentum_buffer/0") == 1);
+  REQUIRE(states[1].count("optimizer/momentum_buffer/0") == 0);
+  for (const bool swap : {false, true}) {  // either member first
+    INFO("swapped " << swap);
+    const std::vector<std::size_t> order = swap ? std::vector<std::size_t>{1, 0} : std::vector<std::size_t>{0, 1};
+    Pack3 p = make_pack(optimizers[0], {order[0], order[1]});
+    const auto first = testing::make_optimizer(optimizers[order[0]]);
+    const auto second = testing::make_optimizer(optimizers[order[1]]);
+    train::Trainer t(*p.model, *p.task, {order[0], order[1]}, {first.get(), second.get()}, all_hooks(*p.task),
+                     settings(), torch::kCPU);
+    t.resume({states[order[0]], states[order[1]]});
+    t.run();
+    for (std::size_t k = 0; k < 2; ++k) REQUIRE(same_bits(p.model->weight("W_rec")[k], final[order[k]][0]));
+  }
+}
+
 TEST_CASE("a checkpoint is not resumed into another config, nor read from a damaged file", "[train][checkpoint]") {
   testing::TempDir tmp;
   train::MemberState s{{"step", torch::tensor(int64_t{5})}, {"w", torch::arange(6, torch::kFloat).reshape({2, 3})}};
@@ -190,12 +233,7 @@ sweep:
 )";
 
 train::ExperimentOptions options_for(const testing::TempDir& tmp, const std::string& yaml) {
-  testing::write_text(tmp.file("exp.yaml"), yaml);
-  train::ExperimentOptions o;
-  o.config_path = tmp.file("exp.yaml");
-  o.out_dir = tmp.file("out");
-  o.quiet = true;
-  return o;
+  return testing::experiment_options(tmp, yaml);
 }
 
 /// summary.csv without the columns that depend on how and when runs were trained.
@@ -221,37 +259,40 @@ std::string results_only(const std::string& csv) {
 }
 }  // namespace
 
-TEST_CASE("shards split the sweep into disjoint shares of whole packs, the same for every --jobs", "[train][shard]") {
+TEST_CASE("shards split the sweep into contiguous blocks that do not depend on packing or --jobs", "[train][shard]") {
   testing::TempDir tmp;
-  const auto plan = train::plan_experiment(options_for(tmp, kSweep), registries());
-  std::vector<const train::RunConfig*> configs;
-  for (const auto& r : plan.runs) configs.push_back(&r.config);
-  for (const int n : {1, 2, 3, 4, 5, 12}) {
-    INFO("N = " << n);
-    const auto shards = train::shard_runs(configs, n);
-    REQUIRE(shards.size() == static_cast<std::size_t>(n));
-    std::multiset<std::size_t> all;
-    std::size_t largest = 0, smallest = configs.size();
-    for (const auto& s : shards) {
-      all.insert(s.begin(), s.end());
-      largest = std::max(largest, s.size());
-      smallest = std::min(smallest, s.size());
+  for (const std::size_t runs : {1u, 5u, 12u, 13u, 100u}) {
+    for (const int n : {1, 2, 3, 4, 5, 12}) {
+      INFO(runs << " runs, N = " << n);
+      const auto shards = train::shard_runs(runs, n);
+      REQUIRE(shards.size() == static_cast<std::size_t>(n));
+      std::vector<std::size_t> all;
+      std::size_t largest = 0, smallest = runs;
+      for (const auto& s : shards) {
+        all.insert(all.end(), s.begin(), s.end());
+        largest = std::max(largest, s.size());
+        smallest = std::min(smallest, s.size());
+      }
+      std::vector<std::size_t> expected(runs);
+      std::iota(expected.begin(), expected.end(), 0);
+      REQUIRE(all == expected);           // every run once, shard after shard, in sweep order
+      REQUIRE(largest - smallest <= 1);  // balanced
     }
-    REQUIRE(all.size() == configs.size());  // every run once
-    REQUIRE(std::set<std::size_t>(all.begin(), all.end()).size() == configs.size());
-    if (12 % n == 0) REQUIRE((largest == smallest && largest == 12u / n));  // one pack group: even shares
   }
-  // The plan of shard K holds exactly shard_runs' share, whatever --jobs is.
+  // The plan of shard K holds exactly shard_runs' share, whatever --jobs and packing are.
   for (const int jobs : {1, 2, 3}) {
-    auto o = options_for(tmp, kSweep);
-    o.shard_index = 1;
-    o.shard_count = 4;
-    o.jobs = jobs;
-    const auto p = train::plan_experiment(o, registries());
-    std::vector<std::size_t> mine;
-    for (const auto& pack : p.packs) mine.insert(mine.end(), pack.runs.begin(), pack.runs.end());
-    std::sort(mine.begin(), mine.end());
-    REQUIRE(mine == train::shard_runs(configs, 4)[1]);
+    for (const std::string pack : {"auto", "1", "5"}) {
+      auto o = options_for(tmp, kSweep);
+      o.shard_index = 1;
+      o.shard_count = 4;
+      o.jobs = jobs;
+      o.pack = pack;
+      const auto p = train::plan_experiment(o, registries());
+      std::vector<std::size_t> mine;
+      for (const auto& packed : p.packs) mine.insert(mine.end(), packed.runs.begin(), packed.runs.end());
+      std::sort(mine.begin(), mine.end());
+      REQUIRE(mine == std::vector<std::size_t>{3, 4, 5});
+    }
   }
 }
 
@@ -378,4 +419,27 @@ TEST_CASE("config differences name each changed key and leave out packing and ch
   REQUIRE(d == std::vector<std::string>{"model.tau_ms: was 100, now 50", "sweep.seed: was [0, 1], now [0, 1, 2]",
                                         "extra: was not set, now 1"});
   REQUIRE(train::config_differences(a, YAML::Clone(a)).empty());
+}
+
+TEST_CASE("shards of a config with a pilot stage share its pilot runs and train each once", "[train][shard]") {
+  at::set_num_threads(1);
+  testing::TempDir tmp;
+  std::string yaml = kSweep;
+  yaml += "pilot: {set: {init.W_rec: {name: gaussian}}}\n";
+  for (int k : {1, 0, 2}) {  // plain --shard (no --resume), one after the other
+    auto o = options_for(tmp, yaml);
+    o.shard_index = k;
+    o.shard_count = 3;
+    auto p = train::plan_experiment(o, registries());
+    REQUIRE(train::run_experiment(p, o).runs.size() == 4);
+  }
+  const auto pilots = train::gather(tmp.file("out/shared/pilot"));
+  REQUIRE(pilots.total == 4);  // one per seed
+  REQUIRE(pilots.complete.runs.size() == 4);
+  for (const auto& r : pilots.complete.runs) {
+    const std::string history = testing::read_text(tmp.file("out/shared/pilot/runs/" + r.id + "/history.log"));
+    INFO(history);
+    REQUIRE(std::count(history.begin(), history.end(), '\n') == 2);  // started, finished: once
+  }
+  REQUIRE(train::gather(tmp.file("out/shared")).complete.runs.size() == 12);
 }

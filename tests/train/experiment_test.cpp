@@ -34,12 +34,7 @@ sweep:
 )";
 
 train::ExperimentOptions options_for(const testing::TempDir& tmp, const std::string& yaml) {
-  testing::write_text(tmp.file("exp.yaml"), yaml);
-  train::ExperimentOptions o;
-  o.config_path = tmp.file("exp.yaml");
-  o.out_dir = tmp.file("out");
-  o.quiet = true;
-  return o;
+  return testing::experiment_options(tmp, yaml);
 }
 
 torch::Tensor weights(const std::string& dir, const std::string& run, const std::string& name) {

@@ -8,6 +8,7 @@
 #  3. A changed config in the folder is refused (exit 2, one line naming the key); a plain
 #     run into it is refused with a hint to --resume.
 set -euo pipefail
+scripts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../scripts" && pwd)
 bin=$(realpath "$1")
 tmp=$(mktemp -d)
 cleanup() {
@@ -34,16 +35,7 @@ run() { "$bin" run "$tmp/exp.yaml" --threads 1 --no-report --quiet "$@"; }
 ids="seed-0 seed-1 seed-2 seed-3"
 
 # The result columns of summary.csv (timings and who trained what left out).
-results() {
-  /usr/bin/python3 - "$1" <<'PY'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))
-drop = {"wall_seconds", "ms_per_iteration", "metric_seconds"}
-keep = [i for i, c in enumerate(rows[0]) if c not in drop]
-for r in rows:
-    print(",".join(r[i] for i in keep))
-PY
-}
+results() { /usr/bin/python3 "$scripts/summary_results.py" "$1"; }  # without the timing columns
 same_results() {  # $1 $2: experiment folders
   local id f
   [[ "$(results "$1/summary.csv")" == "$(results "$2/summary.csv")" ]] || fail "summary.csv of $1 differs from $2"
