@@ -16,6 +16,7 @@
 #include <limits>
 #include <fstream>
 #include <map>
+#include <list>
 #include <mutex>
 #include <sstream>
 
@@ -166,16 +167,35 @@ torch::Tensor edge_list(const std::string& path, const std::vector<std::string>&
 }
 }  // namespace
 
+namespace {
+/// The matrices read last, most recent first (at most kMatrixCacheEntries).
+std::mutex cache_mu;
+std::list<std::pair<std::string, torch::Tensor>> cache;
+}  // namespace
+
+std::size_t matrix_cache_size() {
+  std::lock_guard<std::mutex> lock(cache_mu);
+  return cache.size();
+}
+
 torch::Tensor load_matrix(const std::string& path, const std::string& format,
                           const std::vector<std::string>& names) {
-  static std::mutex mu;
-  static std::map<std::string, torch::Tensor> cache;
-  const std::string key = format + "|" + path + "|" + std::to_string(names.size());
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
-  }
   require_data_file(path);
+  // Keyed by the file's size and time too: a file rewritten since is read again.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  const auto time = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
+  std::string key = fmt::format("{}|{}|{}|{}|{}", format, path, names.size(), size, time);
+  for (const auto& n : names) key += "|" + n;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu);
+    for (auto it = cache.begin(); it != cache.end(); ++it) {
+      if (it->first == key) {
+        cache.splice(cache.begin(), cache, it);
+        return it->second;
+      }
+    }
+  }
   std::string kind = format;
   if (kind == "auto") {
     if (std::filesystem::path(path).extension() == ".npy") {
@@ -218,8 +238,9 @@ torch::Tensor load_matrix(const std::string& path, const std::string& format,
                                                   : fmt::format("{}, outside float32's range (|x| <= {})", v,
                                                                 std::numeric_limits<float>::max())));
   }
-  std::lock_guard<std::mutex> lock(mu);
-  cache[key] = m;
+  std::lock_guard<std::mutex> lock(cache_mu);
+  cache.emplace_front(key, m);
+  while (cache.size() > kMatrixCacheEntries) cache.pop_back();  // (an unbounded cache ran the fuzzer out of memory)
   return m;
 }
 

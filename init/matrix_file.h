@@ -18,7 +18,13 @@ void require_data_file(const std::string& path);
 /// an optional header line; repeated edges add up; the matrix is [post, pre]) or auto (by
 /// extension: .npy, otherwise csv, or edges when the first line is a pre/post header).
 /// Throws ConfigError naming the file for a missing file, bad numbers, ragged rows, NaN or
-/// infinite entries. Results are cached per path.
+/// infinite entries. Results are cached per path, size and modification time (the last
+/// kMatrixCacheEntries files read, so that the runs of a sweep read a connectome once and a
+/// process that reads many files does not keep them all).
+inline constexpr std::size_t kMatrixCacheEntries = 8;
+/// How many matrices load_matrix's cache holds now (for tests).
+std::size_t matrix_cache_size();
+
 torch::Tensor load_matrix(const std::string& path, const std::string& format,
                           const std::vector<std::string>& names = {});
 

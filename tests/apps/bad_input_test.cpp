@@ -354,3 +354,20 @@ TEST_CASE("submit splits an array larger than MaxArraySize and the gather job wa
   // Every shard of the script's arithmetic is a valid --shard of the run command.
   REQUIRE_THAT(testing::read_text(job), Contains("/5\""));
 }
+
+TEST_CASE("the matrix cache keeps the last few files and reads a rewritten file again", "[apps][fuzz]") {
+  // Every matrix read stayed cached for the life of the process, so the fuzzer, which reads
+  // thousands of files, ran out of memory; and a file rewritten under the same path was not read again.
+  testing::TempDir dir;
+  for (int i = 0; i < 20; ++i) {
+    const std::string path = dir.file("m" + std::to_string(i) + ".csv");
+    testing::write_text(path, "1,2\n3," + std::to_string(i) + "\n");
+    REQUIRE(init::load_matrix(path, "csv")[1][1].item<double>() == i);
+    REQUIRE(init::matrix_cache_size() <= init::kMatrixCacheEntries);
+  }
+  const std::string path = dir.file("m0.csv");
+  testing::write_text(path, "1,2\n3,44\n");  // another size
+  REQUIRE(init::load_matrix(path, "csv")[1][1].item<double>() == 44);
+  testing::write_text(path, "1,2\n3,55\n");  // the same size, a later time
+  REQUIRE(init::load_matrix(path, "csv")[1][1].item<double>() == 55);
+}
