@@ -938,11 +938,10 @@ ExperimentResult run_experiment(ExperimentPlan& plan, const ExperimentOptions& o
     po.resume = shared;           // the pilot folder is shared as the experiment's is
     po.wait_for_locked = shared;  // each shard needs the pilots: it waits for those another trains
     po.retry_failed = false;      // every waiting process would retry a failed pilot in turn
-    const ExperimentResult pilots = run_experiment(*plan.pilot, po);
+    run_experiment(*plan.pilot, po);  // ends by gathering the pilot folder
     const GatherResult gathered = gather(plan.pilot->dir);
     std::size_t bad = 0;
     for (const auto& r : gathered.complete.runs) bad += r.status != "ok";
-    (void)pilots;
     if (bad > 0 && !o.quiet) {
       std::fputs(fmt::format("richlazy: warning: {} of {} pilot runs did not end ok (see {}/summary.csv); the runs "
                              "that read them will fail\n",

@@ -15,7 +15,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <cerrno>
@@ -35,13 +34,6 @@ double number_at(const nlohmann::ordered_json& j, const char* key) {
   return it == j.end() ? std::nan("") : number(*it);
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open it");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 }  // namespace
 
 std::string run_lock_path(const std::string& experiment_dir, const std::string& run_id) {
@@ -151,7 +143,7 @@ GatherResult gather(const std::string& experiment_dir) {
     const std::string id = folder.filename().string();
     if (fs::exists(summary, ec)) {
       try {
-        RunResult r = run_result_from_json(read_text(summary));
+        RunResult r = run_result_from_json(read_file(summary.string()));
         if (r.id != id) throw std::runtime_error(fmt::format("its run_id is {}, not its folder's name", r.id));
         g.complete.runs.push_back(std::move(r));
       } catch (const std::exception& e) {
