@@ -168,14 +168,22 @@ torch::Tensor edge_list(const std::string& path, const std::vector<std::string>&
 }  // namespace
 
 namespace {
-/// The matrices read last, most recent first (at most kMatrixCacheEntries).
+/// The matrices read last, most recent first (at most kMatrixCacheEntries, kMatrixCacheBytes).
 std::mutex cache_mu;
 std::list<std::pair<std::string, torch::Tensor>> cache;
+std::size_t cache_bytes = 0;
+
+std::size_t tensor_bytes(const torch::Tensor& t) { return static_cast<std::size_t>(t.numel()) * t.element_size(); }
 }  // namespace
 
 std::size_t matrix_cache_size() {
   std::lock_guard<std::mutex> lock(cache_mu);
   return cache.size();
+}
+
+std::size_t matrix_cache_bytes() {
+  std::lock_guard<std::mutex> lock(cache_mu);
+  return cache_bytes;
 }
 
 torch::Tensor load_matrix(const std::string& path, const std::string& format,
@@ -238,9 +246,17 @@ torch::Tensor load_matrix(const std::string& path, const std::string& format,
                                                   : fmt::format("{}, outside float32's range (|x| <= {})", v,
                                                                 std::numeric_limits<float>::max())));
   }
+  // Bounded in entries and in bytes: an unbounded cache, and then one of eight 512 MB
+  // matrices, ran the fuzzer out of memory.
+  const std::size_t bytes = tensor_bytes(m);
+  if (bytes > kMatrixCacheBytes) return m;
   std::lock_guard<std::mutex> lock(cache_mu);
   cache.emplace_front(key, m);
-  while (cache.size() > kMatrixCacheEntries) cache.pop_back();  // (an unbounded cache ran the fuzzer out of memory)
+  cache_bytes += bytes;
+  while (cache.size() > kMatrixCacheEntries || cache_bytes > kMatrixCacheBytes) {
+    cache_bytes -= tensor_bytes(cache.back().second);
+    cache.pop_back();
+  }
   return m;
 }
 

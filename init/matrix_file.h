@@ -3,6 +3,7 @@
 
 #include <torch/types.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -19,11 +20,14 @@ void require_data_file(const std::string& path);
 /// extension: .npy, otherwise csv, or edges when the first line is a pre/post header).
 /// Throws ConfigError naming the file for a missing file, bad numbers, ragged rows, NaN or
 /// infinite entries. Results are cached per path, size and modification time (the last
-/// kMatrixCacheEntries files read, so that the runs of a sweep read a connectome once and a
-/// process that reads many files does not keep them all).
+/// kMatrixCacheEntries files read, at most kMatrixCacheBytes of them together, so that the runs
+/// of a sweep read a connectome once and a process that reads many files, or large ones, does
+/// not keep them all; a matrix larger than that is not cached).
 inline constexpr std::size_t kMatrixCacheEntries = 8;
-/// How many matrices load_matrix's cache holds now (for tests).
+inline constexpr std::size_t kMatrixCacheBytes = std::size_t{64} << 20;
+/// How many matrices load_matrix's cache holds now, and their bytes (for tests).
 std::size_t matrix_cache_size();
+std::size_t matrix_cache_bytes();
 
 torch::Tensor load_matrix(const std::string& path, const std::string& format,
                           const std::vector<std::string>& names = {});

@@ -370,4 +370,17 @@ TEST_CASE("the matrix cache keeps the last few files and reads a rewritten file 
   REQUIRE(init::load_matrix(path, "csv")[1][1].item<double>() == 44);
   testing::write_text(path, "1,2\n3,55\n");  // the same size, a later time
   REQUIRE(init::load_matrix(path, "csv")[1][1].item<double>() == 55);
+  // Large matrices: the cache holds at most kMatrixCacheBytes (eight 512 MB edge-list matrices
+  // ran the fuzzer out of memory), and a matrix larger than that is read but not kept.
+  for (int i = 0; i < 4; ++i) {  // 2,000 x 2,000 float64: 32 MB each
+    const std::string edges = dir.file("e" + std::to_string(i) + ".csv");
+    testing::write_text(edges, "pre,post,weight\n0,1999," + std::to_string(i + 1) + "\n");
+    REQUIRE(init::load_matrix(edges, "auto")[1999][0].item<double>() == i + 1);
+    REQUIRE(init::matrix_cache_bytes() <= init::kMatrixCacheBytes);
+  }
+  const std::string huge = dir.file("huge.csv");  // 3,000 x 3,000 float64: 72 MB
+  testing::write_text(huge, "pre,post,weight\n2999,0,7\n");
+  REQUIRE(init::load_matrix(huge, "auto")[0][2999].item<double>() == 7);
+  REQUIRE(init::matrix_cache_bytes() <= init::kMatrixCacheBytes);
+  REQUIRE(init::matrix_cache_size() >= 1);  // the smaller ones stay
 }
