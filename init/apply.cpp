@@ -57,6 +57,10 @@ std::vector<InitStep> plan_initializers(Params& init_section,
       init_section.set_resolved(info.name, spec.resolved());
       step.spec = node_text(spec.resolved());
     }
+    if (model) {
+      step.adjustment = model->init_adjustment(info.name);
+      if (step.adjustment) step.spec += " + " + step.adjustment->description;
+    }
     steps.push_back(std::move(step));
   }
 
@@ -68,7 +72,9 @@ std::vector<InitStep> plan_initializers(Params& init_section,
     for (std::size_t i = 0; i < steps.size(); ++i) {
       if (placed[i]) continue;
       bool ready = true;
-      for (const auto& dep : steps[i].initializer->depends_on()) {
+      std::vector<std::string> deps = steps[i].initializer->depends_on();
+      if (steps[i].adjustment) deps.insert(deps.end(), steps[i].adjustment->depends_on.begin(), steps[i].adjustment->depends_on.end());
+      for (const auto& dep : deps) {
         if (std::find(names.begin(), names.end(), dep) == names.end()) {
           init_section.fail_bare(steps[i].param,
                                  fmt::format("depends on '{}', which is not a parameter of this "
@@ -110,7 +116,8 @@ std::vector<InitReport> apply_initializers(models::Model& model, const std::vect
   std::vector<InitReport> reports;
   for (const auto& step : plan) {
     at::Generator gen = stream_generator(seed, "init/" + step.param);
-    const torch::Tensor value = step.initializer->make(InitInputs{gen, done, pilot_run});
+    torch::Tensor value = step.initializer->make(InitInputs{gen, done, pilot_run});
+    if (step.adjustment && value.dim() == 2) value = step.adjustment->apply(value.to(torch::kDouble), done);
     torch::Tensor param = model.weight(step.param)[member];
     // A vector parameter is filled as a [rows, 1] matrix.
     const int64_t rows = param.size(0), cols = param.dim() > 1 ? param.size(1) : 1;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct InitStep {
   std::vector<int64_t> shape;  ///< one network's
   std::string spec;  ///< resolved spec as a YAML flow map, for logs
   std::shared_ptr<const Initializer> initializer;
+  std::optional<models::InitAdjustment> adjustment;  ///< the model's rule applied after it
 };
 
 /// What was initialized, for logs and summaries.

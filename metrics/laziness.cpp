@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <stdexcept>
 
 namespace richlazy::metrics {
 
@@ -137,20 +139,36 @@ torch::Tensor tangent_kernel(models::Model& model, const std::string& param,
 
 namespace richlazy::metrics {
 
-torch::Tensor kernel_task_alignment(const torch::Tensor& kernels, const torch::Tensor& targets, bool centred) {
+torch::Tensor population_kernel(const models::Model& model, const std::vector<std::string>& params) {
+  torch::Tensor k;
+  for (const auto& param : params) {
+    const std::optional<torch::Tensor> kp = model.population_kernel(param);
+    if (!kp) throw std::logic_error("the model has no population kernel for " + param);
+    k = k.defined() ? k + *kp : *kp;
+  }
+  return k;
+}
+
+torch::Tensor kernel_task_alignment(const torch::Tensor& kernels, const torch::Tensor& targets, bool centred,
+                                    bool frobenius) {
   // One member at a time, in float64, as member_cosine does.
   const int64_t E = kernels.size(0);
   torch::Tensor out = torch::empty({E}, kernels.options().dtype(torch::kDouble));
   for (int64_t e = 0; e < E; ++e) {
-    const torch::Tensor k = kernels[e].detach().to(torch::kDouble);
+    torch::Tensor k = kernels[e].detach().to(torch::kDouble);
     torch::Tensor y = targets[e].detach().to(k.device(), torch::kDouble);
-    torch::Tensor trace = k.diagonal().sum();
+    torch::Tensor scale;
     if (centred) {
       // y^T H K H y = yc^T K yc with yc = H y; tr(H K H) = tr K - 1^T K 1 / R.
       y = y - y.mean();
-      trace = trace - k.sum() / static_cast<double>(k.size(0));
+      if (frobenius) {
+        k = k - k.mean(0, true) - k.mean(1, true) + k.mean();  // H K H
+      } else {
+        scale = k.diagonal().sum() - k.sum() / static_cast<double>(k.size(0));
+      }
     }
-    out[e] = torch::matmul(y, torch::matmul(k, y)) / (y.dot(y) * trace);
+    if (!scale.defined()) scale = frobenius ? k.norm() : k.diagonal().sum();
+    out[e] = torch::matmul(y, torch::matmul(k, y)) / (y.dot(y) * scale);
   }
   return out;
 }

@@ -46,10 +46,16 @@ torch::Tensor tangent_kernel(models::Model& model, const std::string& param,
 /// Kernel-task alignment of each member: y^T K y / (||y||^2 tr K) for kernels K [E, R, R]
 /// and targets y [E, R], in float64 ([E]). In [0, 1] for a positive semi-definite K: the
 /// fraction of the kernel's trace along the targets. `centred`: the same with K and y centred
-/// over the rows (H K H and H y, H = I - 1 1^T / R), which discounts the common mode. NaN
-/// where y or tr K is zero.
+/// over the rows (H K H and H y, H = I - 1 1^T / R), which discounts the common mode.
+/// `frobenius`: divided by ||K||_F instead of tr K, the cosine between K and y y^T
+/// (Cristianini et al. 2002's kernel-target alignment). NaN where y or the norm of K is zero.
 torch::Tensor kernel_task_alignment(const torch::Tensor& kernels, const torch::Tensor& targets,
-                                    bool centred = false);
+                                    bool centred = false, bool frobenius = false);
+
+/// The population tangent kernel of `model` w.r.t. the sum over `params`
+/// (Model::population_kernel), [E, O d, O d] float64; throws std::logic_error when the model
+/// has none.
+torch::Tensor population_kernel(const models::Model& model, const std::vector<std::string>& params);
 
 /// The target vector y of a tangent kernel's rows (step i of `steps`, trial b, output k, as
 /// tangent_kernel orders them) for trials `targets` in the member layout: one-hot class

@@ -67,6 +67,9 @@ struct MetricTarget {
   const std::vector<models::ParameterInfo>& parameters;
   const tasks::Task& task;
   std::string model = "the model";  ///< the model's name, for messages
+  /// The model has Model::population_kernel and the task whitened Gaussian inputs: the
+  /// kernel metrics can use the exact population kernel.
+  bool population_kernel = false;
 
   /// True when the model has a parameter called `name`.
   bool has_parameter(const std::string& name) const;

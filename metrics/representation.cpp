@@ -4,6 +4,7 @@
 #include <richlazy/metrics/metric_hook.h>
 #include <richlazy/tasks/scoring.h>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 namespace richlazy::metrics {
@@ -61,39 +62,57 @@ torch::Tensor probe_kernel(const HookContext& ctx, const std::vector<std::string
   return k;
 }
 
+/// The kernel a kernel metric measures: the sampled one of the kernel probe trials, or the
+/// model's exact population kernel for whitened Gaussian inputs.
+torch::Tensor metric_kernel(const HookContext& ctx, const std::vector<std::string>& params, bool population) {
+  return population ? population_kernel(ctx.model, params) : probe_kernel(ctx, params);
+}
+
 /// Cosine similarity of the empirical tangent kernel w.r.t. `param` at step 0 and now: every
-/// logit at every scored step of the kernel probe trials (8 x 32 x 3 = 768 rows for 2AF).
+/// logit at every scored step of the kernel probe trials (8 x 32 x 3 = 768 rows for 2AF), or
+/// the population kernels.
 class KernelAlignment final : public MetricHook {
  public:
-  explicit KernelAlignment(std::vector<std::string> params) : params_(std::move(params)) {}
-  void on_train_begin(const HookContext& ctx) override { initial_ = probe_kernel(ctx, params_); }
+  KernelAlignment(std::vector<std::string> params, bool population)
+      : params_(std::move(params)), population_(population) {}
+  void on_train_begin(const HookContext& ctx) override { initial_ = metric_kernel(ctx, params_, population_); }
   torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
-    return member_cosine(initial_, probe_kernel(ctx, params_));
+    return member_cosine(initial_, metric_kernel(ctx, params_, population_));
   }
 
  private:
   std::vector<std::string> params_;
+  bool population_;
   torch::Tensor initial_;
 };
 
 /// y^T K y / (||y||^2 tr K) of the current tangent kernel of the kernel probe trials (the
 /// kernel_alignment kernel) and their targets: how much of the kernel lies along the task.
+/// With `population`, the same for the population kernel M and the regression vector beta
+/// of the task's linear teacher: beta^T M beta / (||beta||^2 tr M), the limit of the sampled
+/// value as the trials grow (centring changes nothing there: the inputs have mean zero).
 class KernelTaskAlignment final : public MetricHook {
  public:
-  KernelTaskAlignment(std::vector<std::string> params, bool centred)
-      : params_(std::move(params)), centred_(centred) {}
+  KernelTaskAlignment(std::vector<std::string> params, bool centred, bool population, bool frobenius)
+      : params_(std::move(params)), centred_(centred), population_(population), frobenius_(frobenius) {}
   void on_train_begin(const HookContext& ctx) override {
+    if (population_) {
+      const torch::Tensor beta = ctx.task.linear_teacher()->beta.to(torch::kDouble);
+      targets_ = beta.unsqueeze(0).expand({ctx.model.members(), beta.size(0)});
+      return;
+    }
     const Probe& probe = ctx.probe;
     const int64_t K = probe.kernel_inputs().size(2);
     targets_ = kernel_targets(probe.trials().targets.slice(2, 0, K), probe.kernel_steps(), ctx.task.output_size());
   }
   torch::Tensor on_step(const StepInfo&, const HookContext& ctx) override {
-    return kernel_task_alignment(probe_kernel(ctx, params_), targets_, centred_);
+    return kernel_task_alignment(metric_kernel(ctx, params_, population_), targets_, centred_ && !population_,
+                                 frobenius_);
   }
 
  private:
   std::vector<std::string> params_;
-  bool centred_;
+  bool centred_, population_, frobenius_;
   torch::Tensor targets_;  // [E, R] float64
 };
 
@@ -130,6 +149,25 @@ std::vector<std::string> kernel_params(Params& p, const MetricTarget& t, const s
   }
   return params;
 }
+
+/// The `population` option of the kernel metrics: null means "when the model and task have
+/// it" (linear2 on teacher_student).
+bool population_option(Params& p, const MetricTarget& t, const std::string& metric) {
+  if (p.raw("population").IsNull()) return t.population_kernel;
+  const bool population = p.get_bool("population");
+  if (population && !t.population_kernel) {
+    p.fail("population", fmt::format("needs a model with a closed-form population kernel (linear2) on a task with "
+                                     "whitened Gaussian inputs (teacher_student); {} on {} has none, so {} "
+                                     "uses the sampled kernel of the kernel probe trials",
+                                     t.model, t.task.name(), metric));
+  }
+  return population;
+}
+
+const char* kPopulationDoc =
+    "true: the exact population kernel for whitened Gaussian inputs (for linear2, ||w_2||^2 I + W_1^T W_1 "
+    "over both layers) instead of the sampled kernel of the kernel probe trials; null: true where the model "
+    "and task have one (linear2 on teacher_student)";
 }  // namespace
 
 torch::Tensor hidden_norm_ratio(models::Model& model, Probe& probe, int64_t step) {
@@ -183,10 +221,13 @@ void register_representation_metrics(MetricRegistry& registry) {
                 "w.r.t. `param` (every logit at every scored step of the kernel probe trials) at "
                 "step 0 and now",
                 {{"param", "null", "the weight the kernel differentiates, or a list of weights "
-                                   "(e.g. [W_1, w_2] for linear2: the kernel w.r.t. both layers); "
-                                   "default: the model's recurrent weight"}},
+                                   "(e.g. [W_1, w_2] for linear2: the kernel w.r.t. both layers; w_2 alone: "
+                                   "its W_1^T W_1 part); default: the model's recurrent weight"},
+                 {"population", "null", kPopulationDoc}},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
-                  return std::make_unique<KernelAlignment>(kernel_params(p, t, "kernel_alignment"));
+                  std::vector<std::string> params = kernel_params(p, t, "kernel_alignment");
+                  const bool population = population_option(p, t, "kernel_alignment");
+                  return std::make_unique<KernelAlignment>(std::move(params), population);
                 }});
   registry.add({"hidden_norm_ratio",
                 "||h[T-1]||_F / ||h[0]||_F: the hidden state's norm at the last step of the probe "
@@ -209,11 +250,19 @@ void register_representation_metrics(MetricRegistry& registry) {
                 {{"param", "null", "the weight the kernel differentiates, or a list of weights; "
                                    "default: the model's recurrent weight"},
                  {"centred", "false", "centre K and y over the rows (H K H, H y) first, discounting "
-                                      "the common mode"}},
+                                      "the common mode (no change for the population kernel: its inputs have mean 0)"},
+                 {"normalize", "trace", "trace: divide by ||y||^2 tr K; frobenius: by ||y||^2 ||K||_F, the cosine "
+                                        "between K and y y^T (Cristianini et al.'s kernel-target alignment)"},
+                 {"population", "null", std::string(kPopulationDoc) + "; y is then the teacher's beta"}},
                 [](Params& p, const MetricTarget& t) -> std::unique_ptr<MetricHook> {
                   std::vector<std::string> params = kernel_params(p, t, "kernel_task_alignment");
                   const bool centred = p.get_bool("centred");
-                  return std::make_unique<KernelTaskAlignment>(std::move(params), centred);
+                  const bool frobenius = p.get_choice("normalize", {"trace", "frobenius"}) == "frobenius";
+                  const bool population = population_option(p, t, "kernel_task_alignment");
+                  if (population && !t.task.linear_teacher()) {
+                    p.fail("population", "needs a task with a linear teacher y = beta^T x (teacher_student)");
+                  }
+                  return std::make_unique<KernelTaskAlignment>(std::move(params), centred, population, frobenius);
                 }});
 }
 

@@ -3,7 +3,12 @@
 
 #include <richlazy/core/limits.h>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
+
+#include <cmath>
+#include <map>
+#include <optional>
 
 namespace richlazy::models {
 
@@ -18,11 +23,42 @@ ModelOutput Linear2::forward(const torch::Tensor& inputs) {
   return {std::move(logits), std::move(hidden)};
 }
 
+std::optional<torch::Tensor> Linear2::population_kernel(const std::string& param) const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor w1 = w_1_.detach().to(torch::kDouble), w2 = w_2_.detach().to(torch::kDouble);
+  const int64_t E = w1.size(0), d = w1.size(2), O = w2.size(1);
+  if (param == "W_1") {
+    // d f_k / d W_1[j, i] = w_2[k, j] x_i: K = (w_2 w_2^T)_{kk'} x^T x'.
+    const torch::Tensor outer = torch::bmm(w2, w2.transpose(1, 2));  // [E, O, O]
+    const torch::Tensor eye = torch::eye(d, w1.options());
+    return torch::einsum("eab,ij->eaibj", {outer, eye}).reshape({E, O * d, O * d});
+  }
+  if (param == "w_2") {
+    // d f_k / d w_2[k'', j] = delta_{k k''} (W_1 x)_j: K = delta_{kk'} x^T W_1^T W_1 x'.
+    const torch::Tensor gram = torch::bmm(w1.transpose(1, 2), w1);  // [E, d, d]
+    const torch::Tensor eye = torch::eye(O, w1.options());
+    return torch::einsum("ab,eij->eaibj", {eye, gram}).reshape({E, O * d, O * d});
+  }
+  return std::nullopt;
+}
+
 namespace {
+/// Initial layer scales (NaN: the initializer's own) and balance.
+struct Linear2Scales {
+  double w1_norm = std::nan("");
+  double w2_norm = std::nan("");
+  bool balanced = false;
+};
+
+torch::Tensor to_norm(const torch::Tensor& w, double norm) {
+  const double current = w.norm().item<double>();
+  return current > 0 ? w * (norm / current) : w;
+}
+
 class Linear2Builder final : public ModelBuilder {
  public:
-  Linear2Builder(int64_t inputs, int64_t hidden, int64_t outputs)
-      : inputs_(inputs), hidden_(hidden), outputs_(outputs) {}
+  Linear2Builder(int64_t inputs, int64_t hidden, int64_t outputs, Linear2Scales scales)
+      : inputs_(inputs), hidden_(hidden), outputs_(outputs), scales_(scales) {}
   std::vector<ParameterInfo> parameters() const override {
     // A small initial scale, as in the theory (gradient descent from near zero).
     return {{"W_1", {hidden_, inputs_}, "{name: gaussian, gain: 0.1}", "first layer", roles::kInput},
@@ -31,19 +67,63 @@ class Linear2Builder final : public ModelBuilder {
   std::shared_ptr<Model> build(int64_t members) const override {
     return std::make_shared<Linear2>(inputs_, hidden_, outputs_, members);
   }
+  bool has_population_kernel() const override { return true; }
+  std::optional<InitAdjustment> init_adjustment(const std::string& param) const override {
+    if (param == "W_1" && !std::isnan(scales_.w1_norm)) {
+      const double norm = scales_.w1_norm;
+      return InitAdjustment{{}, fmt::format("model.W_1_norm: {}", norm),
+                            [norm](const torch::Tensor& w, const std::map<std::string, torch::Tensor>&) {
+                              return to_norm(w, norm);
+                            }};
+    }
+    if (param == "w_2" && scales_.balanced) {
+      // ||w_2(0)||^2 = tr W_1(0) W_1(0)^T = ||W_1(0)||_F^2, w_2(0)'s direction kept.
+      return InitAdjustment{{"W_1"}, "model.balanced: true (||w_2|| = ||W_1||_F)",
+                            [](const torch::Tensor& w, const std::map<std::string, torch::Tensor>& done) {
+                              return to_norm(w, done.at("W_1").norm().item<double>());
+                            }};
+    }
+    if (param == "w_2" && !std::isnan(scales_.w2_norm)) {
+      const double norm = scales_.w2_norm;
+      return InitAdjustment{{}, fmt::format("model.w_2_norm: {}", norm),
+                            [norm](const torch::Tensor& w, const std::map<std::string, torch::Tensor>&) {
+                              return to_norm(w, norm);
+                            }};
+    }
+    return std::nullopt;
+  }
 
  private:
   int64_t inputs_, hidden_, outputs_;
+  Linear2Scales scales_;
 };
+
+/// A Frobenius norm option: null (the initializer's scale) or a positive number.
+double norm_option(Params& p, const std::string& key) {
+  if (p.raw(key).IsNull()) return std::nan("");
+  return p.get_double_above(key, 0.0);
+}
 }  // namespace
 
 void register_linear2(ModelRegistry& registry) {
   registry.add({"linear2",
                 "two-layer linear network f(x) = w_2^T W_1 x, no biases (PAPER.md section 7)",
-                {{"hidden_size", "100", "hidden width h"}},
+                {{"hidden_size", "100", "hidden width h"},
+                 {"W_1_norm", "null", "||W_1(0)||_F: W_1's initial matrix rescaled to this Frobenius norm after "
+                                      "its initializer (null: the initializer's own scale)"},
+                 {"w_2_norm", "null", "||w_2(0)||: the same for the readout"},
+                 {"balanced", "false", "give w_2(0) the norm ||W_1(0)||_F, keeping its direction: the trace of the "
+                                       "balanced condition W_1 W_1^T = w_2 w_2^T (excludes w_2_norm)"}},
                 [](Params& p, const TaskShape& task) -> std::unique_ptr<ModelBuilder> {
-                  return std::make_unique<Linear2Builder>(task.inputs, p.get_int("hidden_size", 1, kMaxUnits),
-                                                          task.outputs);
+                  const int64_t hidden = p.get_int("hidden_size", 1, kMaxUnits);
+                  Linear2Scales scales;
+                  scales.w1_norm = norm_option(p, "W_1_norm");
+                  scales.w2_norm = norm_option(p, "w_2_norm");
+                  scales.balanced = p.get_bool("balanced");
+                  if (scales.balanced && !std::isnan(scales.w2_norm)) {
+                    p.fail("w_2_norm", "cannot be set with balanced: true (which sets ||w_2(0)|| to ||W_1(0)||_F)");
+                  }
+                  return std::make_unique<Linear2Builder>(task.inputs, hidden, task.outputs, scales);
                 }});
 }
 

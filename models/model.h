@@ -16,6 +16,8 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,11 +99,31 @@ class Model : public torch::nn::Module {
     return std::nullopt;
   }
 
+  /// The population tangent kernel with respect to `param` (or the sum over several
+  /// parameters) for whitened Gaussian inputs x ~ N(0, I_d): the operator M [E, O d, O d]
+  /// with K((x, k), (x', k')) = x^T M[(k, .), (k', .)] x', rows (output k, input i). It is the
+  /// limit of the sampled tangent kernel of `kernel_factors` as the number of trials grows
+  /// (for linear2, K = ||w_2||^2 I + W_1^T W_1 when O = 1). nullopt when this model has no
+  /// closed form (ModelBuilder::has_population_kernel says so before a model exists).
+  virtual std::optional<torch::Tensor> population_kernel(const std::string& param) const {
+    (void)param;
+    return std::nullopt;
+  }
+
   /// The parameter called `name`, [E, ...] (throws std::out_of_range when there is none).
   torch::Tensor weight(const std::string& name) const;
 
  private:
   int64_t members_;
+};
+
+/// A model's own rule for a parameter's initial value, applied after its initializer (for
+/// example linear2's layer scales and balance): one network's value [rows, cols] float64 and
+/// the parameters initialized before it (by name, [rows, cols] float64) -> the value to use.
+struct InitAdjustment {
+  std::vector<std::string> depends_on;  ///< parameters that must be initialized first
+  std::string description;              ///< appended to the spec in logs, e.g. "model.W_1_norm: 0.1"
+  std::function<torch::Tensor(const torch::Tensor& value, const std::map<std::string, torch::Tensor>& done)> apply;
 };
 
 /// Validated options of a model; builds fresh models.
@@ -112,6 +134,13 @@ class ModelBuilder {
   virtual std::vector<ParameterInfo> parameters() const = 0;
   /// A new model of `members` networks on the CPU with zero weights (initializers fill them).
   virtual std::shared_ptr<Model> build(int64_t members = 1) const = 0;
+  /// Whether the models built have Model::population_kernel for every parameter.
+  virtual bool has_population_kernel() const { return false; }
+  /// The model's adjustment of `param`'s initial value, if any.
+  virtual std::optional<InitAdjustment> init_adjustment(const std::string& param) const {
+    (void)param;
+    return std::nullopt;
+  }
 };
 
 using ModelRegistry = Registry<ModelBuilder, const TaskShape&>;

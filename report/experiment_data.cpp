@@ -3,6 +3,7 @@
 
 #include <richlazy/core/atomic_file.h>
 #include <richlazy/core/config_error.h>
+#include <richlazy/core/config_source.h>
 #include <richlazy/core/csv.h>
 #include <richlazy/core/sweep_keys.h>
 
@@ -204,6 +205,32 @@ ExperimentData load_experiment(const std::string& dir_text) {
   }
   d.name = config["experiment"] && config["experiment"].IsScalar() ? config["experiment"].Scalar()
                                                                     : dir.filename().string();
+  auto component = [&](const char* section) {
+    const YAML::Node n = config[section];
+    if (!n.IsDefined() || !n.IsMap()) return std::string();
+    const YAML::Node name = n["name"];
+    return name.IsDefined() && name.IsScalar() ? name.Scalar() : std::string();
+  };
+  d.task_name = component("task");
+  d.model_name = component("model");
+  if (const YAML::Node metrics = config["metrics"]; metrics.IsDefined() && metrics.IsMap()) {
+    if (const YAML::Node names = metrics["names"]; names.IsDefined() && names.IsSequence()) {
+      for (const auto& entry : names) {
+        if (!entry.IsMap()) continue;
+        std::map<std::string, std::string> options;
+        for (const auto& kv : entry) {
+          if (kv.first.IsScalar()) options[kv.first.Scalar()] = node_text(kv.second);
+        }
+        const auto as = options.find("as");
+        const auto name = options.find("name");
+        if (as != options.end()) {
+          d.metric_options[as->second] = options;
+        } else if (name != options.end()) {
+          d.metric_options[name->second] = options;
+        }
+      }
+    }
+  }
 
   const fs::path csv_path = dir / "summary.csv";
   const std::string csv_name = csv_path.string();
@@ -300,11 +327,27 @@ ExperimentData load_experiment(const std::string& dir_text) {
     d.runs.push_back(std::move(run));
   }
 
-  // The x axis: the first swept initialization key, else the first non-seed key.
+  // The x axis: the config's report.x, else the first swept initialization key, else the
+  // first non-seed key.
   for (const auto& k : d.sweep_keys) {
     if (is_seed_key(k)) d.seed_keys.push_back(k);
   }
+  if (const YAML::Node report = config["report"]; report.IsDefined() && report.IsMap()) {
+    const YAML::Node x = report["x"];
+    if (x.IsDefined() && x.IsScalar() && !is_seed_key(x.Scalar()) &&
+        std::find(d.sweep_keys.begin(), d.sweep_keys.end(), x.Scalar()) != d.sweep_keys.end()) {
+      d.x_key = x.Scalar();
+    }
+    const YAML::Node metrics = report["metrics"];
+    if (metrics.IsDefined() && metrics.IsScalar()) d.report_metrics.push_back(metrics.Scalar());
+    if (metrics.IsDefined() && metrics.IsSequence()) {
+      for (const auto& m : metrics) {
+        if (m.IsScalar()) d.report_metrics.push_back(m.Scalar());
+      }
+    }
+  }
   for (const auto& k : d.sweep_keys) {
+    if (!d.x_key.empty()) break;
     if (!is_seed_key(k) && k.rfind("init.", 0) == 0) {
       d.x_key = k;
       break;

@@ -39,6 +39,12 @@ struct ExperimentData {
   std::string dir;          ///< the experiment folder
   std::string name;         ///< its `experiment` key
   std::string config_text;  ///< experiment.yaml as written by the run
+  std::string task_name, model_name;  ///< task.name and model.name ("" when not set)
+  /// The metrics: section's entries written as maps ({name: ..., as: ..., options}), by column
+  /// name (the `as` name, else the metric's), each option as YAML text: what the report needs
+  /// to know about a column beyond its name (e.g. which kernel it measures).
+  std::map<std::string, std::map<std::string, std::string>> metric_options;
+  std::vector<std::string> report_metrics;  ///< the config's report.metrics (empty when not set)
   std::string libtorch_version;  ///< the LibTorch the runs trained with ("" when unknown)
   std::vector<std::string> sweep_keys;   ///< in file order
   std::vector<std::string> seed_keys;    ///< swept keys whose last component ends in "seed"

@@ -33,6 +33,8 @@ METRIC_LABELS = {
     "erank_rec": "effective rank of W_rec(t)",
     "erank_delta_rec": "effective rank of ΔW_rec",
     "path_length_rec": "Σ ‖ΔW_rec‖_F per interval",
+    "kernel_alignment_both": "alignment with t = 0 of the\nkernel w.r.t. W_1 and w_2",
+    "kernel_alignment_W1TW1": "alignment with t = 0 of\nW_1^T W_1 (the W_1 part)",
 }
 LINESTYLES = ["-", "--", "-.", ":"]
 STEP_LABEL = "training step (updates)"
@@ -331,6 +333,163 @@ class Report:
                   f"log-log. Values below 1e-6 of the largest (the numerical-rank tolerance; weights are stored as float32) are not drawn. The legend gives the "
                   f"Roy–Vetterli effective rank, averaged over seeds.")
 
+    def group_position(self, g, categories):
+        return g["x_value"] if self.data["x"]["numeric"] else categories.index(g["x_text"])
+
+    def initial_value(self, run_id, column):
+        header, cols = self.metrics.get(run_id, ([], {}))
+        if column not in cols or not cols["step"] or cols["step"][0] != 0:
+            return None
+        v = cols[column][0]
+        return v if v is not None and math.isfinite(v) else None
+
+    def figure_linear_theory(self):
+        """PAPER.md section 7: linear2 on teacher_student. Left: the final kernel alignments
+        against the x axis. Right: the initial cosine between W_1(0)^T W_1(0) and beta beta^T
+        (kernel_task_alignment of the W_1^T W_1 part, normalize: frobenius), measured, next to
+        its expectation over random teachers, sqrt(PR)/d with PR the participation ratio of
+        W_1(0)'s squared singular values (beta's direction is uniform on the sphere for any
+        kappa, F having Haar singular vectors; not drawn for teacher-aligned inits)."""
+        plt, np = self.plt, self.np
+        if self.data.get("model") != "linear2" or self.data.get("task") != "teacher_student":
+            return
+        options = self.data.get("metric_options", {})
+        def unquote(t):
+            return (t or "").strip().strip("'\"")
+        alignment_cols = [c for c in self.data["final_metrics"]
+                          if unquote(options.get(c, {}).get("name", c)) == "kernel_alignment"]
+        cosine_cols = [c for c, o in options.items()
+                       if unquote(o.get("name")) == "kernel_task_alignment"
+                       and unquote(o.get("normalize")) == "frobenius"
+                       and unquote(o.get("param")) in ("w_2", "[w_2]")]
+        if not alignment_cols and not cosine_cols:
+            return
+        categories = []
+        for g in self.groups:
+            if g["x_text"] not in categories:
+                categories.append(g["x_text"])
+        series = []
+        for g in self.groups:
+            if g["series"] not in series:
+                series.append(g["series"])
+        panels = len(alignment_cols) + (1 if cosine_cols else 0)
+        fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 3.9), squeeze=False)
+        axes = list(axes[0])
+        x = self.data["x"]
+        def finish(ax):
+            ax.set_xlabel(x["label"])
+            if x["numeric"]:
+                if x["log"]:
+                    ax.set_xscale("log")
+                ticks = sorted({g["x_value"] for g in self.groups})
+                ax.set_xticks(ticks)
+                ax.set_xticklabels([f"{t:g}" for t in ticks])
+                ax.minorticks_off()
+            else:
+                ax.set_xticks(range(len(categories)))
+                ax.set_xticklabels([{g["x_text"]: g["x_label"] for g in self.groups}[c] for c in categories],
+                                   rotation=25, ha="right")
+        predictions = {}  # group label -> mean sqrt(PR) / d over its runs' W_1(0)
+        for g in self.groups:
+            if "teacher_aligned" in g["label"]:
+                continue
+            preds = []
+            for r in g["ok_runs"]:
+                path = os.path.join(self.exp_dir, "runs", r, "weights", "W_1_init.npy")
+                if not os.path.isfile(path):
+                    continue
+                try:
+                    w = np.load(path).astype(np.float64)
+                except (OSError, ValueError, TypeError) as err:
+                    raise ReportDataError(f"{path}: not a readable .npy matrix ({one_line(err, 200)})")
+                sv2 = np.linalg.svd(w, compute_uv=False) ** 2
+                if sv2.sum() > 0:
+                    preds.append(math.sqrt(sv2.sum() ** 2 / np.sum(sv2 ** 2)) / w.shape[1])
+            if preds:
+                predictions[g["label"]] = float(np.mean(preds))
+        comparison = []
+        for ci, col in enumerate(alignment_cols):
+            ax = axes.pop(0)
+            for si, s in enumerate(series):
+                pts = []
+                for g in self.groups:
+                    if g["series"] != s:
+                        continue
+                    vals = [self.runs[r]["final"].get(col) for r in g["ok_runs"]]
+                    vals = [v for v in vals if v is not None and math.isfinite(v)]
+                    if vals:
+                        m, e = mean_and_sem(np, [[v] for v in vals])
+                        pts.append((self.group_position(g, categories), m[0], e[0]))
+                if not pts:
+                    continue
+                pts.sort()
+                color = OKABE_ITO[(si) % len(OKABE_ITO)]
+                ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts],
+                            color=color, ls="none", marker=MARKERS[ci % len(MARKERS)],
+                            ms=5, capsize=3, label=f"measured{', ' + s if s else ''}")
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, lw=0.8, alpha=0.5)
+                # The W_1^T W_1 part: from a small init, W_1^T W_1 ends along beta beta^T, so its
+                # alignment with t = 0 tends to cos(W_1(0)^T W_1(0), beta beta^T): sqrt(PR) / d.
+                if unquote(options.get(col, {}).get("param")) in ("w_2", "[w_2]"):
+                    pred = sorted((self.group_position(g, categories), predictions[g["label"]])
+                                  for g in self.groups if g["series"] == s and g["label"] in predictions)
+                    if pred:
+                        ax.plot([p[0] for p in pred], [p[1] for p in pred], color=color, lw=1.4, ls="--",
+                                label=f"small-init limit sqrt(PR) / d{', ' + s if s else ''}")
+            ax.set_ylabel("final kernel alignment\n(1 = unchanged since t = 0)")
+            ax.set_title(col)
+            ax.legend(frameon=False, fontsize=7)
+            finish(ax)
+        if cosine_cols:
+            ax = axes.pop(0)
+            col = cosine_cols[0]
+            for si, s in enumerate(series):
+                measured, predicted = [], []
+                for g in self.groups:
+                    if g["series"] != s:
+                        continue
+                    pos = self.group_position(g, categories)
+                    vals = [self.initial_value(r, col) for r in g["ok_runs"]]
+                    vals = [v for v in vals if v is not None]
+                    if vals:
+                        m, e = mean_and_sem(np, [[v] for v in vals])
+                        measured.append((pos, m[0], e[0]))
+                    if g["label"] in predictions:
+                        predicted.append((pos, predictions[g["label"]]))
+                        if vals:
+                            comparison.append((g["label"], m[0], e[0], predictions[g["label"]]))
+                color = OKABE_ITO[si % len(OKABE_ITO)]
+                if measured:
+                    measured.sort()
+                    ax.errorbar([p[0] for p in measured], [p[1] for p in measured], yerr=[p[2] for p in measured],
+                                fmt="o", color=color, ms=5, capsize=3,
+                                label=f"measured at t = 0{', ' + s if s else ''}")
+                if predicted:
+                    predicted.sort()
+                    ax.plot([p[0] for p in predicted], [p[1] for p in predicted], color=color, lw=1.4, ls="--",
+                            label=f"theory: sqrt(PR) / d{', ' + s if s else ''}")
+            ax.set_ylabel("cos(W_1(0)^T W_1(0), beta beta^T)")
+            ax.set_title(f"initial task alignment of W_1^T W_1 ({col})")
+            ax.legend(frameon=False, fontsize=7)
+            finish(ax)
+        fig.tight_layout()
+        if comparison:
+            worst = max(comparison, key=lambda c: abs(c[1] - c[3]) / max(c[2], 1e-12))
+            match = (f" Largest gap between measurement and theory: {worst[0]}, measured {worst[1]:.4f} ± "
+                     f"{worst[2]:.4f}, theory {worst[3]:.4f} ({abs(worst[1] - worst[3]) / max(worst[2], 1e-12):.1f} "
+                     f"standard errors).")
+        else:
+            match = ""
+        self.save(fig, "fig5_linear_theory", "The linear theory (PAPER.md section 7)",
+                  "Left panels: final tangent-kernel alignment with t = 0 against " + x["label"] + " (mean ± s.e.m. over "
+                  f"seeds and teachers, {self.seeds_text()}); dashed, for the W_1^T W_1 part, its small-init limit "
+                  "sqrt(PR)/d (W_1^T W_1 ends along beta beta^T, so its alignment with t = 0 tends to the initial "
+                  "cosine on the right). Right panel: cosine between W_1(0)^T W_1(0) (the W_1 part of "
+                  "the kernel) and beta beta^T at t = 0, measured (mean ± s.e.m. over teachers), and its expectation "
+                  "over random teachers, sqrt(PR)/d, PR = (Σ s_k²)² / Σ s_k⁴ of W_1(0)'s singular values (beta's "
+                  "direction is uniform on the sphere for every kappa); not drawn for teacher-aligned "
+                  "initializations, which depend on the teacher." + match + self.left_out_text())
+
     def figure_learning(self):
         wanted = [m for m in ("loss", "accuracy", "test_loss", "test_accuracy")]
         self.curves("fig4_learning", "Learning curves", wanted,
@@ -351,6 +510,7 @@ def main(argv):
         report.figure_trajectories()
         report.figure_spectra()
         report.figure_learning()
+        report.figure_linear_theory()
         with open(os.path.join(out_dir, "figures.json"), "w") as f:
             json.dump(report.figures, f, indent=1)
     except ReportDataError as e:

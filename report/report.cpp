@@ -80,6 +80,9 @@ ordered_json plotter_input(const ExperimentData& d, const std::vector<std::strin
   j["seed_keys"] = d.seed_keys;
   j["final_metrics"] = final_metrics;
   j["spectrum_param"] = d.spectrum_param.empty() ? ordered_json(nullptr) : ordered_json(d.spectrum_param);
+  j["task"] = d.task_name;
+  j["model"] = d.model_name;
+  j["metric_options"] = d.metric_options;
   ordered_json groups = ordered_json::array();
   for (const auto& g : d.groups) {
     groups.push_back({{"label", g.label},
@@ -352,7 +355,13 @@ ReportResult make_report(const ReportOptions& options) {
   const ExperimentData data = load_experiment(options.experiment_dir);
 
   std::vector<std::string> final_metrics;
-  if (options.final_metrics.empty()) {
+  if (options.final_metrics.empty() && !data.report_metrics.empty()) {
+    for (const auto& m : data.report_metrics) {  // validated when the experiment ran
+      if (std::find(data.metric_columns.begin(), data.metric_columns.end(), m) != data.metric_columns.end()) {
+        final_metrics.push_back(m);
+      }
+    }
+  } else if (options.final_metrics.empty()) {
     for (const auto& m : default_final_metrics()) {
       if (std::find(data.metric_columns.begin(), data.metric_columns.end(), m) != data.metric_columns.end()) {
         final_metrics.push_back(m);

@@ -38,6 +38,7 @@ class TeacherStudent final : public Task {
   std::optional<LinearTeacher> linear_teacher() const override {
     return LinearTeacher{features_, teacher_, beta_};
   }
+  bool whitened_gaussian_inputs() const override { return true; }
 
   const torch::Tensor& features() const { return features_; }  ///< F [d, d], float64
   const torch::Tensor& teacher() const { return teacher_; }    ///< w* [d], unit norm

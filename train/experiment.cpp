@@ -423,9 +423,11 @@ std::string yaml_text(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
-/// Keys that say how runs train, not what they compute: a shared folder may be continued
-/// with other values, and a checkpoint resumed under them.
-bool ignored_key(const std::string& path) { return path == "train.pack" || path == "train.checkpoint_every"; }
+/// Keys that say how runs train or are shown, not what they compute: a shared folder may be
+/// continued with other values, and a checkpoint resumed under them.
+bool ignored_key(const std::string& path) {
+  return path == "train.pack" || path == "train.checkpoint_every" || path == "report";
+}
 
 void differences(const YAML::Node& a, const YAML::Node& b, const std::string& path, std::vector<std::string>& out) {
   if (ignored_key(path)) return;
@@ -465,6 +467,7 @@ std::string run_identity(const RunConfig& config) {
     tree["train"].remove("pack");
     tree["train"].remove("checkpoint_every");
   }
+  tree.remove("report");
   return yaml_text(tree);
 }
 

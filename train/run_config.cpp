@@ -4,6 +4,7 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/core/csv.h>
 #include <richlazy/core/device.h>
+#include <richlazy/core/sweep_keys.h>
 #include <richlazy/train/packing.h>
 
 #include <fmt/format.h>
@@ -27,6 +28,9 @@ const std::vector<ParamSpec>& config_schema() {
       {"train", "{}", "training options (see train.*)"},
       {"metrics", "{}", "logged metrics (see metrics.*)"},
       {"sweep", "{}", "dotted key -> list of values; the runs are the cartesian product"},
+      {"report", "{}", "how `richlazy report` lays out its figures: {x: <swept key>, metrics: [...]}: x puts "
+                       "that key on the x axis (default: the first swept initialization key) and the others in "
+                       "series; metrics, the final values drawn against it (`richlazy report --metrics` overrides)"},
       {"pilot", "null", "a pilot stage trained before the sweep, into DIR/<experiment>/pilot: "
                         "{set: {dotted.key: value, ...}, keep: [sweep keys]}: this config with `set` "
                         "applied, one run per value of the kept sweep keys (default [seed]); "
@@ -116,6 +120,7 @@ struct MetricsRecipe {
   std::shared_ptr<const tasks::Task> task;
   std::string model;
   std::vector<std::string> sweep_keys;
+  bool population_kernel = false;
 };
 
 std::mutex& shared_yaml_mutex() {
@@ -260,7 +265,14 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   recipe->task = rc.task;
   recipe->model = model_name.IsScalar() ? "model " + model_name.Scalar() : "the model";
   recipe->sweep_keys = sweep_keys;
-  parse_metrics(metrics, reg, metrics::MetricTarget{parameters, *rc.task, recipe->model}, sweep_keys);
+  recipe->population_kernel = rc.model->has_population_kernel() && rc.task->whitened_gaussian_inputs();
+  std::vector<std::string> metric_names;
+  for (const NamedHook& h : parse_metrics(metrics, reg,
+                                          metrics::MetricTarget{parameters, *rc.task, recipe->model,
+                                                                recipe->population_kernel},
+                                          sweep_keys)) {
+    metric_names.push_back(h.name);
+  }
   metrics.finish();
   rc.make_metrics = [recipe = std::shared_ptr<const MetricsRecipe>(recipe)] {
     // Runs that differ only in their seed share the recipe, and packs start on many threads:
@@ -268,10 +280,33 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
     std::lock_guard<std::mutex> lock(shared_yaml_mutex());
     Params section(YAML::Clone(recipe->section), "metrics", recipe->source, metrics_schema());
     return parse_metrics(section, *recipe->registries,
-                         metrics::MetricTarget{recipe->parameters, *recipe->task, recipe->model},
+                         metrics::MetricTarget{recipe->parameters, *recipe->task, recipe->model,
+                                               recipe->population_kernel},
                          recipe->sweep_keys);
   };
 
+  {
+    Params report = p.child("report", {{"x", "null", "the swept key on the report's x axis"},
+                                       {"metrics", "null", "the metrics whose final values the report draws against "
+                                                           "x (default: dw_rec, rep_alignment and kernel_alignment "
+                                                           "where logged)"}});
+    if (!report.raw("metrics").IsNull()) {
+      for (const auto& m : report.get_string_list("metrics")) {
+        const bool known = std::find(metric_names.begin(), metric_names.end(), m) != metric_names.end();
+        report.require(known, "metrics", fmt::format("must name logged metrics ({}); '{}' is not one",
+                                                     join_names(metric_names), m));
+      }
+    }
+    const YAML::Node x = report.raw("x");
+    if (!x.IsNull()) {
+      const std::string key = report.get_string("x");
+      const bool swept = std::find(sweep_keys.begin(), sweep_keys.end(), key) != sweep_keys.end();
+      report.require(swept, "x", sweep_keys.empty() ? std::string("must be a key of sweep:, and there is no sweep")
+                                                    : "must be a key of sweep: (" + join_names(sweep_keys) + ")");
+      report.require(!is_seed_key(key), "x", "must not be a seed key: the report averages over seeds");
+    }
+    report.finish();
+  }
   p.skip("sweep");
   p.skip("pilot");  // checked and planned by plan_experiment
   p.finish();
