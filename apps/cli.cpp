@@ -173,8 +173,12 @@ int run_cli(int argc, char** argv, const Registries& reg) {
       ->delimiter(',')
       ->check(CLI::IsMember({"png", "svg", "pdf"}));
   report->add_option("--metrics", report_args.metrics,
-                     "panels of the final-value figure (default dw_rec,rep_alignment,kernel_alignment)")
+                     "panels of the final-value figure (default: the config's report.metrics, else "
+                     "dw_rec,rep_alignment,kernel_alignment)")
       ->delimiter(',');
+  report->add_option("--x", report_args.x,
+                     "the swept key on the x axis (default: the config's report.x, else the first swept "
+                     "initialization key)");
   report->add_option("--python", report_args.python,
                      "Python with matplotlib (default $RICHLAZY_PYTHON, else /usr/bin/python3)");
   report->callback([&] { action = [&] { return apps::command_report(report_args); }; });

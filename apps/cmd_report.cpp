@@ -32,6 +32,7 @@ int command_report(const ReportArgs& args) {
   o.python = args.python;
   o.formats = args.formats;
   o.final_metrics = args.metrics;
+  o.x_key = args.x;
   const report::ReportResult r = report::make_report(o);
   if (const std::string note = report::failed_runs_note(r); !note.empty()) {
     std::fprintf(stderr, "richlazy: note: %s\n", note.c_str());

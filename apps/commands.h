@@ -21,6 +21,7 @@ struct ReportArgs {
   std::string python;
   std::vector<std::string> formats{"png", "svg"};
   std::vector<std::string> metrics;
+  std::string x;
 };
 /// `richlazy report`: figures and index.html for an experiment folder.
 int command_report(const ReportArgs& args);

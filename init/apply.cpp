@@ -94,7 +94,14 @@ std::vector<InitStep> plan_initializers(Params& init_section,
     if (!progress) {
       for (std::size_t i = 0; i < steps.size(); ++i) {
         if (!placed[i]) {
-          init_section.fail_bare(steps[i].param, "has initializers that depend on each other in a cycle");
+          std::string why;
+          for (const auto& s : steps) {
+            if (s.adjustment && !s.adjustment->depends_on.empty()) {
+              why += fmt::format("; {} after its initializer ({}) needs {} first", s.param, s.adjustment->description,
+                                 join_names(s.adjustment->depends_on));
+            }
+          }
+          init_section.fail_bare(steps[i].param, "has initializers that depend on each other in a cycle" + why);
         }
       }
     }

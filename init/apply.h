@@ -18,7 +18,7 @@ struct InitStep {
   std::string param;
   std::string role;
   std::vector<int64_t> shape;  ///< one network's
-  std::string spec;  ///< resolved spec as a YAML flow map, for logs
+  std::string spec;  ///< resolved spec as a YAML flow map, then " + <the model's adjustment>" where there is one; for logs
   std::shared_ptr<const Initializer> initializer;
   std::optional<models::InitAdjustment> adjustment;  ///< the model's rule applied after it
 };

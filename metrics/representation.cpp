@@ -157,8 +157,9 @@ bool population_option(Params& p, const MetricTarget& t, const std::string& metr
   const bool population = p.get_bool("population");
   if (population && !t.population_kernel) {
     p.fail("population", fmt::format("needs a model with a closed-form population kernel (linear2) on a task with "
-                                     "whitened Gaussian inputs (teacher_student); {} on {} has none, so {} "
-                                     "uses the sampled kernel of the kernel probe trials",
+                                     "fresh whitened Gaussian inputs (teacher_student without a fixed "
+                                     "train_size); {} on {} has none (leave population unset, and {} uses the "
+                                     "sampled kernel of the kernel probe trials)",
                                      t.model, t.task.name(), metric));
   }
   return population;
@@ -167,7 +168,7 @@ bool population_option(Params& p, const MetricTarget& t, const std::string& metr
 const char* kPopulationDoc =
     "true: the exact population kernel for whitened Gaussian inputs (for linear2, ||w_2||^2 I + W_1^T W_1 "
     "over both layers) instead of the sampled kernel of the kernel probe trials; null: true where the model "
-    "and task have one (linear2 on teacher_student)";
+    "and task have one (linear2 on teacher_student with fresh samples, train_size 0)";
 }  // namespace
 
 torch::Tensor hidden_norm_ratio(models::Model& model, Probe& probe, int64_t step) {

@@ -1,6 +1,7 @@
 // models/linear2.cpp: two-layer linear network.
 #include <richlazy/models/linear2.h>
 
+#include <richlazy/core/config_error.h>
 #include <richlazy/core/limits.h>
 
 #include <fmt/format.h>
@@ -50,9 +51,26 @@ struct Linear2Scales {
   bool balanced = false;
 };
 
-torch::Tensor to_norm(const torch::Tensor& w, double norm) {
+/// `w` rescaled to Frobenius norm `norm`; a ConfigError naming model.<key> when it is zero
+/// (no direction to keep) or the result is not a float32 matrix of that norm.
+torch::Tensor to_norm(const torch::Tensor& w, double norm, const std::string& param, const std::string& key) {
+  if (!(norm > 0)) {  // balanced: true with a zero W_1(0)
+    throw ConfigError(fmt::format("model.{}: {} would be rescaled to norm {}, a network that cannot learn "
+                                  "(W_1(0) is all zeros)", key, param, norm));
+  }
   const double current = w.norm().item<double>();
-  return current > 0 ? w * (norm / current) : w;
+  if (!(current > 0)) {
+    throw ConfigError(fmt::format("model.{}: the initial {} is all zeros, so there is no direction to rescale to "
+                                  "norm {} (choose another initializer for {})",
+                                  key, param, norm, param));
+  }
+  const torch::Tensor out = w * (norm / current);
+  const double got = out.to(torch::kFloat).norm().item<double>();
+  if (!(std::abs(got - norm) <= 1e-3 * norm)) {
+    throw ConfigError(fmt::format("model.{}: {} rescaled to norm {} is {} in float32 (too small or too large "
+                                  "for float32)", key, param, norm, got));
+  }
+  return out;
 }
 
 class Linear2Builder final : public ModelBuilder {
@@ -73,21 +91,21 @@ class Linear2Builder final : public ModelBuilder {
       const double norm = scales_.w1_norm;
       return InitAdjustment{{}, fmt::format("model.W_1_norm: {}", norm),
                             [norm](const torch::Tensor& w, const std::map<std::string, torch::Tensor>&) {
-                              return to_norm(w, norm);
+                              return to_norm(w, norm, "W_1", "W_1_norm");
                             }};
     }
     if (param == "w_2" && scales_.balanced) {
       // ||w_2(0)||^2 = tr W_1(0) W_1(0)^T = ||W_1(0)||_F^2, w_2(0)'s direction kept.
       return InitAdjustment{{"W_1"}, "model.balanced: true (||w_2|| = ||W_1||_F)",
                             [](const torch::Tensor& w, const std::map<std::string, torch::Tensor>& done) {
-                              return to_norm(w, done.at("W_1").norm().item<double>());
+                              return to_norm(w, done.at("W_1").norm().item<double>(), "w_2", "balanced");
                             }};
     }
     if (param == "w_2" && !std::isnan(scales_.w2_norm)) {
       const double norm = scales_.w2_norm;
       return InitAdjustment{{}, fmt::format("model.w_2_norm: {}", norm),
                             [norm](const torch::Tensor& w, const std::map<std::string, torch::Tensor>&) {
-                              return to_norm(w, norm);
+                              return to_norm(w, norm, "w_2", "w_2_norm");
                             }};
     }
     return std::nullopt;

@@ -187,7 +187,7 @@ std::vector<const RunRecord*> ExperimentData::failed_runs() const {
   return out;
 }
 
-ExperimentData load_experiment(const std::string& dir_text) {
+ExperimentData load_experiment(const std::string& dir_text, const std::string& x_override) {
   const fs::path dir(dir_text);
   if (!fs::is_directory(dir)) throw ConfigError(dir_text + ": no such experiment folder");
   ExperimentData d;
@@ -309,6 +309,7 @@ ExperimentData load_experiment(const std::string& dir_text) {
               run.erank[param] = i["erank_roy_vetterli"].get<double>();
             }
             if (i.contains("role") && i["role"].is_string()) run.roles[param] = i["role"].get<std::string>();
+            if (i.contains("spec") && i["spec"].is_string()) run.init_specs[param] = i["spec"].get<std::string>();
           }
         }
         if (j.contains("initial") && j["initial"].is_object()) {
@@ -345,6 +346,19 @@ ExperimentData load_experiment(const std::string& dir_text) {
         if (m.IsScalar()) d.report_metrics.push_back(m.Scalar());
       }
     }
+  }
+  if (!x_override.empty()) {
+    if (is_seed_key(x_override) ||
+        std::find(d.sweep_keys.begin(), d.sweep_keys.end(), x_override) == d.sweep_keys.end()) {
+      std::vector<std::string> choices;
+      for (const auto& k : d.sweep_keys) {
+        if (!is_seed_key(k)) choices.push_back(k);
+      }
+      throw ConfigError(fmt::format("--x: '{}' is not a swept key of {} that is not a seed ({})", x_override,
+                                    (dir / "summary.csv").string(),
+                                    choices.empty() ? std::string("it sweeps none") : join_names(choices)));
+    }
+    d.x_key = x_override;
   }
   for (const auto& k : d.sweep_keys) {
     if (!d.x_key.empty()) break;

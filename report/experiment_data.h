@@ -22,6 +22,7 @@ struct RunRecord {
   std::map<std::string, double> initial;  ///< the metric columns at step 0 (summary.json's `initial`)
   std::map<std::string, double> erank;   ///< parameter -> Roy–Vetterli effective rank of its initial value
   std::map<std::string, std::string> roles;  ///< parameter -> its role (input, recurrent, readout, ...)
+  std::map<std::string, std::string> init_specs;  ///< parameter -> the initializer spec it started from
 };
 
 /// The runs that share every swept value but the seed.
@@ -68,7 +69,9 @@ struct ExperimentData {
 /// column) when it is missing, empty or inconsistent: no summary.csv, no runs, a metric that
 /// experiment.yaml logs but summary.csv lacks, a run id that is not a plain folder name, a
 /// run with status ok without metrics.csv. Failed runs are kept (see failed_runs()).
-ExperimentData load_experiment(const std::string& dir);
+/// `x_key`, when given, replaces the config's report.x (`richlazy report --x`); it must be a
+/// swept key that is not a seed key (a ConfigError naming the swept keys otherwise).
+ExperimentData load_experiment(const std::string& dir, const std::string& x_key = "");
 
 /// "" when `id` is a plain folder name (what runs/<id> may be), else why not: empty, "." or
 /// "..", or holding '/', '\\' or a control character.

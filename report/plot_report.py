@@ -219,15 +219,7 @@ class Report:
         if not metrics:
             return
         x = self.data["x"]
-        series = []
-        for g in self.groups:
-            if g["series"] not in series:
-                series.append(g["series"])
-        categories = []
-        for g in self.groups:
-            if g["x_text"] not in categories:
-                categories.append(g["x_text"])
-        labels = {g["x_text"]: g["x_label"] for g in self.groups}
+        series, categories = self.series_and_categories()
         fig, axes = plt.subplots(1, len(metrics), figsize=(4.1 * len(metrics), 3.6), squeeze=False)
         log_panels = []
         for ax, metric in zip(axes[0], metrics):
@@ -255,23 +247,12 @@ class Report:
                             zorder=1, label=s if s else None)
             ax.set_title(metric)
             ax.set_ylabel(metric_label(metric))
-            ax.set_xlabel(x["label"])
             # Values over more than two decades (a diverging structure next to its controls)
             # would flatten everything else on a linear axis.
             if drawn and min(drawn) > 0 and max(drawn) / min(drawn) > 100:
                 ax.set_yscale("log")
                 log_panels.append(metric)
-            if x["numeric"]:
-                if x["log"]:
-                    ax.set_xscale("log")
-                ticks = sorted({g["x_value"] for g in self.groups})
-                ax.set_xticks(ticks)
-                ax.set_xticklabels([f"{t:g}" for t in ticks])
-                ax.minorticks_off()
-            else:
-                ax.set_xticks(range(len(categories)))
-                ax.set_xticklabels([labels[c] for c in categories], rotation=25, ha="right")
-                ax.set_xlim(-0.5, len(categories) - 0.5)
+            self.format_x_axis(ax, categories)
             if any(s for s in series):
                 ax.legend(frameon=False)
         fig.tight_layout()
@@ -333,6 +314,34 @@ class Report:
                   f"log-log. Values below 1e-6 of the largest (the numerical-rank tolerance; weights are stored as float32) are not drawn. The legend gives the "
                   f"Roy–Vetterli effective rank, averaged over seeds.")
 
+    def series_and_categories(self):
+        """The series (other swept keys) and the x values as text, in order of appearance."""
+        series, categories = [], []
+        for g in self.groups:
+            if g["series"] not in series:
+                series.append(g["series"])
+            if g["x_text"] not in categories:
+                categories.append(g["x_text"])
+        return series, categories
+
+    def format_x_axis(self, ax, categories):
+        """The swept value's axis: numeric (log for ranks) with a tick per value, or one
+        labelled slot per category."""
+        x = self.data["x"]
+        ax.set_xlabel(x["label"])
+        if x["numeric"]:
+            if x["log"]:
+                ax.set_xscale("log")
+            ticks = sorted({g["x_value"] for g in self.groups})
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:g}" for t in ticks])
+            ax.minorticks_off()
+        else:
+            labels = {g["x_text"]: g["x_label"] for g in self.groups}
+            ax.set_xticks(range(len(categories)))
+            ax.set_xticklabels([labels[c] for c in categories], rotation=25, ha="right")
+            ax.set_xlim(-0.5, len(categories) - 0.5)
+
     def group_position(self, g, categories):
         return g["x_value"] if self.data["x"]["numeric"] else categories.index(g["x_text"])
 
@@ -358,40 +367,24 @@ class Report:
             return (t or "").strip().strip("'\"")
         alignment_cols = [c for c in self.data["final_metrics"]
                           if unquote(options.get(c, {}).get("name", c)) == "kernel_alignment"]
+        # Population kernels only (the default here): a sampled cosine has another expectation.
         cosine_cols = [c for c, o in options.items()
                        if unquote(o.get("name")) == "kernel_task_alignment"
                        and unquote(o.get("normalize")) == "frobenius"
-                       and unquote(o.get("param")) in ("w_2", "[w_2]")]
+                       and unquote(o.get("param")) in ("w_2", "[w_2]")
+                       and unquote(o.get("population")) not in ("false", "False")]
         if not alignment_cols and not cosine_cols:
             return
-        categories = []
-        for g in self.groups:
-            if g["x_text"] not in categories:
-                categories.append(g["x_text"])
-        series = []
-        for g in self.groups:
-            if g["series"] not in series:
-                series.append(g["series"])
+        series, categories = self.series_and_categories()
         panels = len(alignment_cols) + (1 if cosine_cols else 0)
         fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 3.9), squeeze=False)
         axes = list(axes[0])
         x = self.data["x"]
-        def finish(ax):
-            ax.set_xlabel(x["label"])
-            if x["numeric"]:
-                if x["log"]:
-                    ax.set_xscale("log")
-                ticks = sorted({g["x_value"] for g in self.groups})
-                ax.set_xticks(ticks)
-                ax.set_xticklabels([f"{t:g}" for t in ticks])
-                ax.minorticks_off()
-            else:
-                ax.set_xticks(range(len(categories)))
-                ax.set_xticklabels([{g["x_text"]: g["x_label"] for g in self.groups}[c] for c in categories],
-                                   rotation=25, ha="right")
         predictions = {}  # group label -> mean sqrt(PR) / d over its runs' W_1(0)
         for g in self.groups:
-            if "teacher_aligned" in g["label"]:
+            # W_1(0) built from the teacher (teacher_aligned): the expectation over random
+            # teachers does not apply. Read from each run's own init spec.
+            if any("teacher_aligned" in self.runs[r].get("init_specs", {}).get("W_1", "") for r in g["runs"]):
                 continue
             preds = []
             for r in g["ok_runs"]:
@@ -430,7 +423,8 @@ class Report:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, lw=0.8, alpha=0.5)
                 # The W_1^T W_1 part: from a small init, W_1^T W_1 ends along beta beta^T, so its
                 # alignment with t = 0 tends to cos(W_1(0)^T W_1(0), beta beta^T): sqrt(PR) / d.
-                if unquote(options.get(col, {}).get("param")) in ("w_2", "[w_2]"):
+                if (unquote(options.get(col, {}).get("param")) in ("w_2", "[w_2]")
+                        and unquote(options.get(col, {}).get("population")) not in ("false", "False")):
                     pred = sorted((self.group_position(g, categories), predictions[g["label"]])
                                   for g in self.groups if g["series"] == s and g["label"] in predictions)
                     if pred:
@@ -439,7 +433,7 @@ class Report:
             ax.set_ylabel("final kernel alignment\n(1 = unchanged since t = 0)")
             ax.set_title(col)
             ax.legend(frameon=False, fontsize=7)
-            finish(ax)
+            self.format_x_axis(ax, categories)
         if cosine_cols:
             ax = axes.pop(0)
             col = cosine_cols[0]
@@ -456,7 +450,9 @@ class Report:
                         measured.append((pos, m[0], e[0]))
                     if g["label"] in predictions:
                         predicted.append((pos, predictions[g["label"]]))
-                        if vals:
+                        # A gap in standard errors needs a spread beyond float rounding (at full
+                        # rank with equal singular values the cosine is the same for every teacher).
+                        if len(vals) > 1 and e[0] > 1e-6 * abs(m[0]):
                             comparison.append((g["label"], m[0], e[0], predictions[g["label"]]))
                 color = OKABE_ITO[si % len(OKABE_ITO)]
                 if measured:
@@ -471,13 +467,13 @@ class Report:
             ax.set_ylabel("cos(W_1(0)^T W_1(0), beta beta^T)")
             ax.set_title(f"initial task alignment of W_1^T W_1 ({col})")
             ax.legend(frameon=False, fontsize=7)
-            finish(ax)
+            self.format_x_axis(ax, categories)
         fig.tight_layout()
         if comparison:
-            worst = max(comparison, key=lambda c: abs(c[1] - c[3]) / max(c[2], 1e-12))
-            match = (f" Largest gap between measurement and theory: {worst[0]}, measured {worst[1]:.4f} ± "
-                     f"{worst[2]:.4f}, theory {worst[3]:.4f} ({abs(worst[1] - worst[3]) / max(worst[2], 1e-12):.1f} "
-                     f"standard errors).")
+            worst = max(comparison, key=lambda c: abs(c[1] - c[3]) / c[2])
+            match = (f" Largest gap between measurement and theory, in standard errors (groups of several "
+                     f"teachers with a spread): {worst[0]}, measured {worst[1]:.4f} ± {worst[2]:.4f}, theory "
+                     f"{worst[3]:.4f} ({abs(worst[1] - worst[3]) / worst[2]:.1f} standard errors).")
         else:
             match = ""
         self.save(fig, "fig5_linear_theory", "The linear theory (PAPER.md section 7)",

@@ -96,7 +96,8 @@ ordered_json plotter_input(const ExperimentData& d, const std::vector<std::strin
   j["groups"] = groups;
   ordered_json runs = ordered_json::object();
   for (const auto& r : d.runs) {
-    runs[r.id] = {{"status", r.status}, {"final", r.final}, {"erank", r.erank}};  // NaN is written as null
+    runs[r.id] = {{"status", r.status}, {"final", r.final}, {"erank", r.erank},
+                  {"init_specs", r.init_specs}};  // NaN is written as null
   }
   j["runs"] = runs;
   return j;
@@ -352,7 +353,7 @@ std::string failed_runs_note(const ReportResult& r) {
 }
 
 ReportResult make_report(const ReportOptions& options) {
-  const ExperimentData data = load_experiment(options.experiment_dir);
+  const ExperimentData data = load_experiment(options.experiment_dir, options.x_key);
 
   std::vector<std::string> final_metrics;
   if (options.final_metrics.empty() && !data.report_metrics.empty()) {

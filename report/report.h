@@ -16,7 +16,8 @@ struct ReportOptions {
   std::string out_dir;                            ///< "" = <experiment_dir>/report
   std::string python;                             ///< "" = $RICHLAZY_PYTHON, /usr/bin/python3, python3
   std::vector<std::string> formats{"png", "svg"};  ///< png always; svg and/or pdf for papers
-  std::vector<std::string> final_metrics;         ///< figure (a) panels; "" = dw_rec, rep_alignment, kernel_alignment (those logged)
+  std::vector<std::string> final_metrics;         ///< figure (a) panels; "" = report.metrics, else dw_rec, rep_alignment, kernel_alignment (those logged)
+  std::string x_key;                              ///< the x axis; "" = report.x, else the first swept init key
 };
 
 struct ReportResult {

@@ -98,8 +98,8 @@ class Task {
   /// The teacher of a linear regression task (teacher_student), for initializers aligned
   /// with it; nullopt for every other task.
   virtual std::optional<LinearTeacher> linear_teacher() const { return std::nullopt; }
-  /// True when every trial is one step of whitened Gaussian inputs x ~ N(0, I) (what a
-  /// model's population tangent kernel assumes: Model::population_kernel).
+  /// True when every trial is one step of whitened Gaussian inputs x ~ N(0, I), drawn fresh
+  /// (what a model's population tangent kernel assumes: Model::population_kernel).
   virtual bool whitened_gaussian_inputs() const { return false; }
 };
 

@@ -38,7 +38,9 @@ class TeacherStudent final : public Task {
   std::optional<LinearTeacher> linear_teacher() const override {
     return LinearTeacher{features_, teacher_, beta_};
   }
-  bool whitened_gaussian_inputs() const override { return true; }
+  /// Fresh N(0, I) inputs in every batch and probe; not with a fixed training set, whose
+  /// probe trials are its own samples.
+  bool whitened_gaussian_inputs() const override { return options_.train_size == 0; }
 
   const torch::Tensor& features() const { return features_; }  ///< F [d, d], float64
   const torch::Tensor& teacher() const { return teacher_; }    ///< w* [d], unit norm

@@ -128,6 +128,7 @@ void to_pilot_tree(YAML::Node root, const ConfigSource& source) {
   }
   YAML::Node sweep(YAML::NodeType::Map);
   for (const auto& key : keep) sweep[key] = root["sweep"][key];
+  root.remove("report");  // the pilot has no report of its own, and report.x may name a key it does not sweep
   if (keep.empty()) root.remove("sweep");
   else root["sweep"] = sweep;
   root.remove("pilot");
@@ -189,6 +190,9 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
     }
     if (key == "train.pack") {
       source.fail(path, kv.first.Mark(), "cannot be swept (it says how runs train, not what they compute)");
+    }
+    if (head == "report") {
+      source.fail(path, kv.first.Mark(), "cannot be swept (it says how the report is drawn, not what runs compute)");
     }
     if (key == "train.tf32") {
       source.fail(path, kv.first.Mark(), "cannot be swept (it is a setting of the whole process)");
@@ -423,11 +427,10 @@ std::string yaml_text(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
-/// Keys that say how runs train or are shown, not what they compute: a shared folder may be
-/// continued with other values, and a checkpoint resumed under them.
-bool ignored_key(const std::string& path) {
-  return path == "train.pack" || path == "train.checkpoint_every" || path == "report";
-}
+/// Keys that say how runs train, not what they compute: a shared folder may be continued with
+/// other values, and a checkpoint resumed under them. (`report` is not one: experiment.yaml
+/// keeps the layout the report reads; `richlazy report --x/--metrics` redraws it otherwise.)
+bool ignored_key(const std::string& path) { return path == "train.pack" || path == "train.checkpoint_every"; }
 
 void differences(const YAML::Node& a, const YAML::Node& b, const std::string& path, std::vector<std::string>& out) {
   if (ignored_key(path)) return;

@@ -83,6 +83,11 @@ int64_t member_bytes(const RunConfig& config) {
   if (logs_kernel(config)) {
     const int64_t rows = T * config.train.kernel_trials * config.task->output_size();
     floats += 3 * rows * rows;
+    if (config.model->has_population_kernel() && config.task->whitened_gaussian_inputs()) {
+      // The population kernels: (O d)^2 float64 each, the initial one, the current one and a sum.
+      const int64_t side = config.task->output_size() * config.task->input_size();
+      floats += 2 * 3 * side * side;
+    }
   }
   return 4 * floats;
 }

@@ -10,6 +10,9 @@
 #include <richlazy/models/linear2.h>
 #include <richlazy/report/experiment_data.h>
 #include <richlazy/tasks/teacher_student.h>
+#include <richlazy/train/experiment.h>
+
+#include <yaml-cpp/yaml.h>
 
 #include <cmath>
 
@@ -74,7 +77,7 @@ TEST_CASE("linear2's population kernel is |w_2|^2 I + W_1^T W_1 and the sampled 
 }
 
 TEST_CASE("the expected initial cosine of W_1^T W_1 with beta beta^T over random teachers is sqrt(PR) / d", "[models][metrics]") {
-  // PAPER.md section 7's theorem in closed form: beta's direction is uniform on the sphere
+  // A closed form for PAPER.md section 7's theorem (derived here): beta's direction is uniform on the sphere
   // (F has Haar singular vectors), so E[beta^T A beta / |beta|^2] = tr A / d and the cosine's
   // mean is tr A / (d |A|_F) = sqrt(PR) / d, PR = (sum s^2)^2 / sum s^4, for every kappa.
   const int64_t d = 10, h = 12;
@@ -273,4 +276,30 @@ REPORT)";
                Contains("report.y"));
   REQUIRE_THAT(testing::config_error_of([&] { testing::run_config(bad, config("report: {metrics: [loss, dw_W1]}\n"), "1"); }),
                Contains("report.metrics must name logged metrics (loss, kernel_alignment); 'dw_W1' is not one"));
+  // The report's layout is not swept, and a pilot stage (which sweeps fewer keys) ignores it.
+  REQUIRE_THAT(testing::config_error_of([&] {
+                 std::string text = config("");
+                 text.replace(text.find("  task.teacher_seed"), 0, "  report.x: [task.kappa]\n");
+                 testing::run_config(bad, text, "1");
+               }),
+               Contains("sweep.report.x cannot be swept"));
+  {
+    testing::TempDir run_dir;
+    const std::string with_pilot = config("report: {x: task.kappa}\npilot: {set: {model.hidden_size: 3}}\n");
+    const testing::Ran ran = testing::run_config(run_dir, with_pilot, "1");
+    REQUIRE(ran.result.runs.size() == 8);
+  }
+  // A folder keeps the layout it was made with: another report section is a difference that
+  // --resume refuses (richlazy report --x and --metrics redraw it instead).
+  const std::vector<std::string> d =
+      train::config_differences(YAML::Load("report: {x: task.kappa}"), YAML::Load("report: {x: init.W_1}"));
+  REQUIRE(d == std::vector<std::string>{"report.x: was task.kappa, now init.W_1"});
+  {
+    testing::TempDir run_dir;
+    const testing::Ran ran = testing::run_config(run_dir, config("report: {x: task.kappa}\n"), "1");
+    REQUIRE(report::load_experiment(ran.plan.dir, "init.W_1").x_key == "init.W_1");  // richlazy report --x
+    REQUIRE_THROWS_WITH(report::load_experiment(ran.plan.dir, "task.teacher_seed"),
+                        Contains("--x: 'task.teacher_seed' is not a swept key of") &&
+                            Contains("that is not a seed (init.W_1, task.kappa)"));
+  }
 }
