@@ -183,6 +183,22 @@ int run_cli(int argc, char** argv, const Registries& reg) {
                      "Python with matplotlib (default $RICHLAZY_PYTHON, else /usr/bin/python3)");
   report->callback([&] { action = [&] { return apps::command_report(report_args); }; });
 
+  // --- eval ----------------------------------------------------------------------------
+  apps::EvalArgs eval_args;
+  CLI::App* eval = app.add_subcommand(
+      "eval", "run a trained network (a run folder's saved weights) on fresh trials of its task or another, "
+              "writing inputs, targets, logits and hidden states as .npy with index.json");
+  eval->add_option("run_dir", eval_args.run_dir, "run folder: DIR/<experiment>/runs/<run_id>")->required();
+  eval->add_option("--which", eval_args.which, "init | final (default final)");
+  eval->add_option("--task", eval_args.task, "another task to run it on (default: the run's own)");
+  eval->add_option("--set", eval_args.sets, "task option KEY=VALUE (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  eval->add_option("--trials", eval_args.trials, "trials to draw (default 1000)");
+  eval->add_option("--seed", eval_args.seed, "seed of the trials' stream (default 0)");
+  eval->add_option("--out", eval_args.out_dir, "output folder (default RUN_DIR/eval/<which>-<task>-seed<S>)");
+  eval->callback([&] { action = [&] { return apps::command_eval(eval_args, reg); }; });
+
   // --- info ----------------------------------------------------------------------------
   CLI::App* info = app.add_subcommand(
       "info", "LibTorch version, whether CUDA is built in and available, the devices, the CPU BLAS");

@@ -73,6 +73,19 @@ struct TaskSampleArgs : TaskArgs {
 /// `richlazy tasks sample`: trials as .npy files plus index.json, for inspection in Python.
 int command_task_sample(const TaskSampleArgs& args, const Registries& registries);
 
+struct EvalArgs {
+  std::string run_dir;
+  std::string which = "final";    ///< init | final
+  std::string task;               ///< --task NAME: another task ("" = the run's own)
+  std::vector<std::string> sets;  ///< --set KEY=VALUE: task options
+  int64_t trials = 1000;
+  int64_t seed = 0;
+  std::string out_dir;            ///< "" = RUN_DIR/eval/<which>-<task>-seed<S>
+};
+/// `richlazy eval RUN_DIR`: the run's saved network on fresh trials, as .npy files plus
+/// index.json with its loss, accuracy, accuracy per condition and (2AF) psychometric curve.
+int command_eval(const EvalArgs& args, const Registries& registries);
+
 struct InitDescribeArgs {
   std::string config_path;  ///< --config: the initializer of `param` in that config
   std::vector<std::string> sets;
