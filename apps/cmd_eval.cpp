@@ -20,6 +20,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 namespace richlazy::apps {
@@ -67,6 +68,23 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }
 
 std::string value_text(double v) { return fmt::format("{:g}", v); }
+
+/// For each distinct value of `keys` [B] (ascending): {key_name: value, "trials": count,
+/// mean_name: the mean of `per_trial` [B] over those trials}; null when there are more than
+/// `max_values` distinct values.
+ordered_json means_by_value(const torch::Tensor& keys, const torch::Tensor& per_trial, const char* key_name,
+                            const char* mean_name, int64_t max_values = std::numeric_limits<int64_t>::max()) {
+  const torch::Tensor unique = std::get<0>(torch::_unique(keys, /*sorted=*/true));
+  if (unique.size(0) > max_values) return nullptr;
+  ordered_json rows = ordered_json::array();
+  for (int64_t i = 0; i < unique.size(0); ++i) {
+    const torch::Tensor in = keys.eq(unique[i]);
+    rows.push_back({{key_name, unique[i].item<double>()},
+                    {"trials", in.sum().item<int64_t>()},
+                    {mean_name, per_trial.masked_select(in).mean().item<double>()}});
+  }
+  return rows;
+}
 }  // namespace
 
 int command_eval(const EvalArgs& args, const Registries& reg) {
@@ -144,17 +162,8 @@ int command_eval(const EvalArgs& args, const Registries& reg) {
   if (classification) {
     for (const auto& [name, values] : batch.trial_vars) {
       if (name == "index" || values.dim() != 1 || values.size(0) != args.trials) continue;
-      const torch::Tensor v = values.to(torch::kDouble);
-      const torch::Tensor unique = std::get<0>(torch::_unique(v, /*sorted=*/true));
-      if (unique.size(0) > 50) continue;
-      ordered_json rows = ordered_json::array();
-      for (int64_t i = 0; i < unique.size(0); ++i) {
-        const torch::Tensor in = v.eq(unique[i]);
-        rows.push_back({{"value", unique[i].item<double>()},
-                        {"trials", in.sum().item<int64_t>()},
-                        {"accuracy", correct.masked_select(in).mean().item<double>()}});
-      }
-      per_condition[name] = rows;
+      ordered_json rows = means_by_value(values.to(torch::kDouble), correct, "value", "accuracy", 50);
+      if (!rows.is_null()) per_condition[name] = std::move(rows);
     }
   }
 
@@ -167,15 +176,8 @@ int command_eval(const EvalArgs& args, const Registries& reg) {
         torch::where(gt->second.eq(1), coh->second.to(torch::kDouble), -coh->second.to(torch::kDouble)) + 0.0;  // no -0
     const torch::Tensor choice = out.logits.select(1, 0)[window.end - 1].argmax(-1);  // [B]
     const torch::Tensor second = choice.eq(2).to(torch::kDouble);
-    const torch::Tensor unique = std::get<0>(torch::_unique(signed_coherence, /*sorted=*/true));
-    ordered_json rows = ordered_json::array();
-    for (int64_t i = 0; i < unique.size(0); ++i) {
-      const torch::Tensor in = signed_coherence.eq(unique[i]);
-      rows.push_back({{"signed_coherence", unique[i].item<double>()},
-                      {"trials", in.sum().item<int64_t>()},
-                      {"fraction_chosen", second.masked_select(in).mean().item<double>()}});
-    }
-    psychometric = {{"choice", task.output_names().at(2)}, {"points", rows}};
+    psychometric = {{"choice", task.output_names().at(2)},
+                    {"points", means_by_value(signed_coherence, second, "signed_coherence", "fraction_chosen")}};
   }
 
   // Written into a staging folder and renamed into place: complete or absent.
