@@ -192,25 +192,12 @@ int command_eval(const EvalArgs& args, const Registries& reg) {
   fs::remove_all(staging);
   fs::create_directories(staging);
   ordered_json files = ordered_json::object();
-  auto save = [&](const std::string& name, torch::Tensor t, const std::string& what) {
-    // .npy holds float32 or float64: integer labels are written as float64.
-    t = t.detach().to(torch::kCPU);
-    if (t.scalar_type() != torch::kFloat) t = t.to(torch::kDouble);
-    write_npy((staging / (name + ".npy")).string(), t.contiguous());
-    files[name] = {{"file", name + ".npy"},
-                   {"shape", t.sizes().vec()},
-                   {"dtype", t.scalar_type() == torch::kDouble ? "float64" : "float32"},
-                   {"content", what}};
-  };
   try {
-    save("inputs", batch.inputs, "[T, trials, n_inputs], channels: " + join_names(task.input_names()));
-    save("targets", batch.targets,
-         classification ? "[T, trials] class labels: " + join_names(task.output_names())
-                        : "[T, trials, n_outputs] target values");
-    save("mask", batch.mask, "[T, trials], 1 where the loss scores the step");
-    save("logits", out.logits.select(1, 0), "[T, trials, n_outputs], the readout at every step");
-    save("hidden", out.hidden.select(1, 0), "[T, trials, hidden units], the hidden state after each step");
-    for (const auto& [name, value] : batch.trial_vars) save(name, value, "[trials], drawn per trial");
+    write_trial_arrays(staging.string(), task, batch, files);
+    write_indexed_npy(staging.string(), "logits", out.logits.select(1, 0),
+                      "[T, trials, n_outputs], the readout at every step", files);
+    write_indexed_npy(staging.string(), "hidden", out.hidden.select(1, 0),
+                      "[T, trials, hidden units], the hidden state after each step", files);
     const ordered_json index{{"run_dir", fs::absolute(run_dir).lexically_normal().string()},
                              {"which", args.which},
                              {"task", node_text(rc.resolved["task"])},

@@ -36,10 +36,33 @@ std::unique_ptr<tasks::Task> make_task(const std::string& name, const std::vecto
   return reg.tasks.create(p);
 }
 
-std::string dtype_name(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kDouble ? "float64" : "float32";
-}
 }  // namespace
+
+void write_indexed_npy(const std::string& dir, const std::string& name, torch::Tensor t, const std::string& what,
+                       nlohmann::ordered_json& files) {
+  t = t.detach().to(torch::kCPU);
+  if (t.scalar_type() != torch::kFloat) t = t.to(torch::kDouble);
+  write_npy((std::filesystem::path(dir) / (name + ".npy")).string(), t.contiguous());
+  files[name] = {{"file", name + ".npy"},
+                 {"shape", t.sizes().vec()},
+                 {"dtype", t.scalar_type() == torch::kDouble ? "float64" : "float32"},
+                 {"content", what}};
+}
+
+void write_trial_arrays(const std::string& dir, const tasks::Task& task, const tasks::TrialBatch& batch,
+                        nlohmann::ordered_json& files) {
+  write_indexed_npy(dir, "inputs", batch.inputs, "[T, trials, n_inputs], channels: " + join_names(task.input_names()),
+                    files);
+  write_indexed_npy(dir, "targets", batch.targets,
+                    task.loss() == tasks::LossKind::cross_entropy
+                        ? "[T, trials] class labels: " + join_names(task.output_names())
+                        : "[T, trials, n_outputs] target values",
+                    files);
+  write_indexed_npy(dir, "mask", batch.mask, "[T, trials], 1 where the loss scores the step", files);
+  for (const auto& [name, value] : batch.trial_vars) {
+    write_indexed_npy(dir, name, value, "[trials], drawn per trial", files);
+  }
+}
 
 int command_task_stats(const TaskStatsArgs& args, const Registries& reg) {
   const std::unique_ptr<tasks::Task> task = make_task(args.task, args.sets, reg);
@@ -58,20 +81,7 @@ int command_task_sample(const TaskSampleArgs& args, const Registries& reg) {
   namespace fs = std::filesystem;
   fs::create_directories(args.out_dir);
   nlohmann::ordered_json files = nlohmann::ordered_json::object();
-  auto save = [&](const std::string& name, torch::Tensor t, const std::string& what) {
-    // .npy holds float32 or float64: integer labels and indices are written as float64.
-    if (t.scalar_type() != torch::kFloat) t = t.to(torch::kDouble);
-    write_npy((fs::path(args.out_dir) / (name + ".npy")).string(), t);
-    files[name] = {{"file", name + ".npy"}, {"shape", t.sizes().vec()}, {"dtype", dtype_name(t)},
-                   {"content", what}};
-  };
-  save("inputs", batch.inputs, "[T, trials, n_inputs], channels: " + join_names(task->input_names()));
-  save("targets", batch.targets,
-       task->loss() == tasks::LossKind::cross_entropy
-           ? "[T, trials] class labels: " + join_names(task->output_names())
-           : "[T, trials, n_outputs] target values");
-  save("mask", batch.mask, "[T, trials], 1 where the loss scores the step");
-  for (const auto& [name, value] : batch.trial_vars) save(name, value, "[trials], drawn per trial");
+  write_trial_arrays(args.out_dir, *task, batch, files);
   const tasks::DecisionWindow d = task->decision();
   const nlohmann::ordered_json index{{"task", task->name()},
                                      {"trials", args.trials},

@@ -5,10 +5,21 @@
 #include <richlazy/core/registries.h>
 #include <richlazy/train/experiment.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 
 namespace richlazy::apps {
+
+/// Writes `t` as DIR/<name>.npy (float32 as it is, anything else as float64: .npy readers
+/// need no integer types) and records it in `files` as {file, shape, dtype, content: what},
+/// for an index.json (`tasks sample`, `eval`).
+void write_indexed_npy(const std::string& dir, const std::string& name, torch::Tensor t, const std::string& what,
+                       nlohmann::ordered_json& files);
+/// A batch's inputs, targets, mask and per-trial variables, each with write_indexed_npy.
+void write_trial_arrays(const std::string& dir, const tasks::Task& task, const tasks::TrialBatch& batch,
+                        nlohmann::ordered_json& files);
 
 /// `richlazy run`: plan (validate everything), train, print the tables, write the report
 /// (unless `no_report`; a missing plotter is then a warning, not an error).
