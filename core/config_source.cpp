@@ -32,7 +32,7 @@ std::string ConfigSource::origin_of(const std::string& path) const {
 std::string ConfigSource::locate(const std::string& path, const YAML::Mark& mark) const {
   std::string origin = origin_of(path);
   if (!origin.empty()) return origin;
-  if (mark.is_null() || mark.line < 0) return file_;
+  if (!positions_ || mark.is_null() || mark.line < 0) return file_;
   return fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1);
 }
 

@@ -26,6 +26,10 @@ class ConfigSource {
   /// comes from the file.
   std::string origin_of(const std::string& path) const;
 
+  /// For a tree built in code rather than read from text (a Python dict), whose nodes carry
+  /// no real positions: messages then name the source without line and column.
+  void set_positions(bool positions) { positions_ = positions; }
+
   /// Extra words appended to every message, e.g. "(in run rank-1_seed-0 of the sweep)".
   void set_context(std::string context) { context_ = std::move(context); }
 
@@ -40,6 +44,7 @@ class ConfigSource {
  private:
   std::string file_;
   std::string context_;
+  bool positions_ = true;
   std::map<std::string, std::string> origins_;
 };
 

@@ -81,6 +81,18 @@ class Registry {
     entries_.push_back(std::move(entry));
   }
 
+  /// Removes the entry called `name`; false when there is none. For hosts that let users
+  /// register components interactively and register them again (the Python module).
+  bool remove(const std::string& name) {
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->name == name) {
+        entries_.erase(it);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /// The entry called `name`, or nullptr.
   const Entry* find(const std::string& name) const {
     for (const auto& e : entries_) {

@@ -138,7 +138,7 @@ void to_pilot_tree(YAML::Node root, const ConfigSource& source) {
 /// are written into it and yaml-cpp nodes are shared references).
 YAML::Node load_tree(const ExperimentOptions& o, const std::vector<Override>& overrides,
                      ConfigSource& source) {
-  YAML::Node root = load_yaml_file(o.config_path);
+  YAML::Node root = o.config_tree ? YAML::Clone(*o.config_tree) : load_yaml_file(o.config_path);
   if (!root.IsDefined() || root.IsNull()) {
     // An empty file, one of comments only, or /dev/null: most likely not the file meant, and
     // it would silently train the default experiment.
@@ -231,6 +231,7 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
 }
 
 std::string file_stem(const std::string& path) {
+  if (path.empty()) return "experiment";
   std::string stem = fs::path(path).stem().string();
   return stem.empty() ? "experiment" : sanitize(stem);
 }
@@ -239,6 +240,7 @@ std::string file_stem(const std::string& path) {
 ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg) {
   const std::vector<Override> overrides = parse_overrides(o);
   ConfigSource base(o.config_path);
+  base.set_positions(!o.config_tree);
   const YAML::Node tree0 = load_tree(o, overrides, base);
   const std::vector<SweepAxis> axes = parse_sweep(tree0, base);
 
@@ -283,6 +285,7 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
   };
   auto plan_run = [&](const std::vector<std::size_t>& index, bool from_file) {
     auto source = std::make_shared<ConfigSource>(o.config_path);
+    source->set_positions(!o.config_tree);
     YAML::Node tree = from_file ? load_tree(o, overrides, *source) : YAML::Clone(base_tree);
     if (!from_file) {
       for (const auto& ov : overrides) source->set_origin(ov.key, ov.origin);
@@ -305,7 +308,7 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
     } else if (count > 1) {
       source->set_context(fmt::format("(in run {} of the sweep)", run.id));
     }
-    run.config = parse_run_config(tree, source, reg, file_stem(o.config_path));
+    run.config = parse_run_config(tree, source, reg, o.config_tree ? "experiment" : file_stem(o.config_path));
     return run;
   };
 
@@ -320,6 +323,7 @@ ExperimentPlan plan_experiment(const ExperimentOptions& o, const Registries& reg
   }
   for (std::size_t k = seed_axis + 1; k < axes.size(); ++k) seed_stride *= axes[k].labels.size();
   const auto seed_source = std::make_shared<ConfigSource>(o.config_path);
+  seed_source->set_positions(!o.config_tree);
   auto seed_of = [&](const YAML::Node& value) -> std::optional<uint64_t> {
     YAML::Node one(YAML::NodeType::Map);
     one["seed"] = YAML::Clone(value);  // assigning the node itself would merge its tree's node pool

@@ -20,6 +20,10 @@ namespace richlazy::train {
 
 struct ExperimentOptions {
   std::string config_path;
+  /// The config as a tree instead of a file (the Python module's `run(dict)`): config_path
+  /// then only names it in messages, the experiment's default name is "experiment", and
+  /// relative paths in it are relative to the working directory.
+  std::optional<YAML::Node> config_tree;
   std::vector<std::string> sets;  ///< "dotted.key=YAML value" overrides, applied in order
   std::string out_dir = "results";
   std::string device;             ///< overrides the config's device when not empty
