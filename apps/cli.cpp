@@ -191,13 +191,19 @@ int run_cli(int argc, char** argv, const Registries& reg) {
   eval->add_option("run_dir", eval_args.run_dir, "run folder: DIR/<experiment>/runs/<run_id>")->required();
   eval->add_option("--which", eval_args.which, "init | final (default final)");
   eval->add_option("--task", eval_args.task, "another task to run it on (default: the run's own)");
-  eval->add_option("--set", eval_args.sets, "task option KEY=VALUE (repeatable)")
+  std::vector<std::string> eval_sets;
+  eval->add_option("--set", eval_sets, "task option KEY=VALUE (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   eval->add_option("--trials", eval_args.trials, "trials to draw (default 1000)");
   eval->add_option("--seed", eval_args.seed, "seed of the trials' stream (default 0)");
   eval->add_option("--out", eval_args.out_dir, "output folder (default RUN_DIR/eval/<which>-<task>-seed<S>)");
-  eval->callback([&] { action = [&] { return apps::command_eval(eval_args, reg); }; });
+  eval->callback([&] {
+    action = [&] {
+      eval_args.options = apps::parse_task_sets(eval_sets);
+      return apps::command_eval(eval_args, reg);
+    };
+  });
 
   // --- info ----------------------------------------------------------------------------
   CLI::App* info = app.add_subcommand(

@@ -31,31 +31,31 @@ using nlohmann::ordered_json;
 namespace {
 /// The run's config with the task replaced or changed as asked, and without what eval does
 /// not need (initializers: the weights come from files; metrics, sweep, pilot, report).
-YAML::Node eval_config(const EvalArgs& args, const std::string& config_path, ConfigSource& source) {
+YAML::Node eval_config(const std::string& task_name, const std::vector<TaskOption>& options,
+                       const std::string& config_path, ConfigSource& source) {
   YAML::Node root = load_yaml_file(config_path);
   if (!root.IsMap()) throw ConfigError(config_path + ": not a run's config (expected a YAML map)");
-  if (!args.task.empty()) {
+  if (!task_name.empty()) {
     YAML::Node spec(YAML::NodeType::Map);
-    spec["name"] = args.task;
+    spec["name"] = task_name;
     root["task"] = spec;
-    source.set_origin("task.name", "--task " + args.task);
+    source.set_origin("task.name", "--task " + task_name);
   }
-  for (const auto& s : args.sets) {
-    const auto eq = s.find('=');
-    const std::string origin = "--set " + s;
-    if (eq == std::string::npos || eq == 0) {
-      throw ConfigError(origin + ": expected KEY=VALUE with a task option, e.g. --set cohs=[0,6.4]");
-    }
+  for (const auto& o : options) {
     if (!root["task"].IsMap()) root["task"] = YAML::Node(YAML::NodeType::Map);
-    root["task"][s.substr(0, eq)] = load_yaml_text(s.substr(eq + 1), origin);
-    source.set_origin("task." + s.substr(0, eq), origin);
+    root["task"][o.key] = o.value;
+    source.set_origin("task." + o.key, o.origin);
   }
   root.remove("init");
   root.remove("sweep");
   root.remove("pilot");
   root.remove("report");
+  // No metrics, but the run's probe set (Network.probe_trials in Python draws it again).
   YAML::Node metrics(YAML::NodeType::Map);
   metrics["names"] = YAML::Load("[loss]");
+  for (const char* key : {"probe_trials", "kernel_trials"}) {
+    if (root["metrics"].IsMap() && root["metrics"][key].IsDefined()) metrics[key] = root["metrics"][key];
+  }
   root["metrics"] = metrics;
   root["device"] = "cpu";
   return root;
@@ -87,34 +87,29 @@ ordered_json means_by_value(const torch::Tensor& keys, const torch::Tensor& per_
 }
 }  // namespace
 
-int command_eval(const EvalArgs& args, const Registries& reg) {
-  const fs::path run_dir(args.run_dir);
+SavedNetwork load_saved_network(const std::string& run_dir_text, const std::string& which, const std::string& task_name,
+                                const std::vector<TaskOption>& options, const Registries& reg) {
+  const fs::path run_dir(run_dir_text);
   const fs::path config_path = run_dir / "config.yaml";
   if (!fs::is_regular_file(config_path) || !fs::is_directory(run_dir / "weights")) {
     throw ConfigError(fmt::format("{}: not a run folder (expected config.yaml and weights/ in it: DIR/<experiment>/"
                                   "runs/<run_id>)",
-                                  args.run_dir));
+                                  run_dir_text));
   }
-  if (args.which != "init" && args.which != "final") {
-    throw ConfigError(fmt::format("--which: must be init or final, got '{}'", args.which));
+  if (which != "init" && which != "final") {
+    throw ConfigError(fmt::format("--which: must be init or final, got '{}'", which));
   }
-  if (args.trials < 1 || args.trials > 1000000) {
-    throw ConfigError(fmt::format("--trials: must be an integer in [1, 1000000], got {}", args.trials));
-  }
-  if (args.seed < 0) throw ConfigError(fmt::format("--seed: must be >= 0, got {}", args.seed));
-
   auto source = std::make_shared<ConfigSource>(config_path.string());
-  const YAML::Node root = eval_config(args, config_path.string(), *source);
-  const train::RunConfig rc = train::parse_run_config(root, source, reg, "eval");
+  const YAML::Node root = eval_config(task_name, options, config_path.string(), *source);
+  SavedNetwork net{train::parse_run_config(root, source, reg, "eval"), nullptr};
+  const train::RunConfig& rc = net.config;
   const tasks::Task& task = *rc.task;
-
-  // The network, from its saved weights.
-  const std::shared_ptr<models::Model> model = rc.model->build(1);
+  net.model = rc.model->build(1);
   for (const auto& p : rc.model->parameters()) {
-    const fs::path file = run_dir / "weights" / (p.name + "_" + args.which + ".npy");
+    const fs::path file = run_dir / "weights" / (p.name + "_" + which + ".npy");
     if (!fs::is_regular_file(file)) {
       throw ConfigError(fmt::format("{}: missing (the run's {} weights; a run that failed before training has none)",
-                                    file.string(), args.which));
+                                    file.string(), which));
     }
     const torch::Tensor w = read_npy(file.string());
     if (w.sizes().vec() != p.shape) {
@@ -125,32 +120,47 @@ int command_eval(const EvalArgs& args, const Registries& reg) {
                                     task.input_size(), task.output_size(), shape_text(p.shape)));
     }
     torch::NoGradGuard no_grad;
-    model->weight(p.name)[0].copy_(w.to(torch::kFloat));
+    net.model->weight(p.name)[0].copy_(w.to(torch::kFloat));
   }
+  return net;
+}
+
+Evaluation evaluate_network(const EvalArgs& args, const Registries& reg) {
+  if (args.trials < 1 || args.trials > 1000000) {
+    throw ConfigError(fmt::format("--trials: must be an integer in [1, 1000000], got {}", args.trials));
+  }
+  if (args.seed < 0) throw ConfigError(fmt::format("--seed: must be >= 0, got {}", args.seed));
+  Evaluation ev{load_saved_network(args.run_dir, args.which, args.task, args.options, reg), {}, {}, {}, {}, {}};
+  const train::RunConfig& rc = ev.network.config;
+  const tasks::Task& task = *rc.task;
+  models::Model& model = *ev.network.model;
 
   // Fresh trials from the eval seed's own stream, and the network's response.
-  const double hidden = static_cast<double>(model->hidden_size());
+  const double hidden = static_cast<double>(model.hidden_size());
   const double floats = static_cast<double>(task.steps()) * static_cast<double>(args.trials) *
                         (task.input_size() + 2.0 * hidden + 2.0 * task.output_size() + 2.0);
   if (const std::string shortfall = memory_shortfall(4.0 * floats); !shortfall.empty()) {
     throw ConfigError(fmt::format("--trials {}: the trials and hidden states {}", args.trials, shortfall));
   }
   at::Generator gen = stream_generator(static_cast<uint64_t>(args.seed), "eval");
-  const tasks::TrialBatch batch = task.sample(args.trials, gen);
+  ev.batch = task.sample(args.trials, gen);
+  const tasks::TrialBatch& batch = ev.batch;
   const tasks::TrialBatch members = tasks::stack_members({batch});
   models::ModelOutput out;
   {
     torch::NoGradGuard no_grad;
-    out = model->forward(members.inputs);
+    out = model.forward(members.inputs);
   }
+  ev.logits = out.logits.select(1, 0);
+  ev.hidden = out.hidden.select(1, 0);
   const double loss = tasks::task_loss(task.loss(), out.logits, members).item<double>();
   const bool classification = task.loss() == tasks::LossKind::cross_entropy;
   const tasks::DecisionWindow window = task.decision();
   ordered_json summary{{"loss", loss}};
   torch::Tensor correct;  // [trials]: fraction of the trial's decision steps answered correctly
   if (classification) {
-    const torch::Tensor logits = out.logits.select(1, 0).slice(0, window.begin, window.end);  // [D, B, O]
-    const torch::Tensor targets = batch.targets.slice(0, window.begin, window.end);              // [D, B]
+    const torch::Tensor logits = ev.logits.slice(0, window.begin, window.end);    // [D, B, O]
+    const torch::Tensor targets = batch.targets.slice(0, window.begin, window.end);  // [D, B]
     correct = logits.argmax(-1).eq(targets).to(torch::kDouble).mean(0);
     summary["accuracy"] = correct.mean().item<double>();
   } else {
@@ -174,53 +184,26 @@ int command_eval(const EvalArgs& args, const Registries& reg) {
   if (classification && gt != batch.trial_vars.end() && coh != batch.trial_vars.end() && task.output_size() == 3) {
     const torch::Tensor signed_coherence =
         torch::where(gt->second.eq(1), coh->second.to(torch::kDouble), -coh->second.to(torch::kDouble)) + 0.0;  // no -0
-    const torch::Tensor choice = out.logits.select(1, 0)[window.end - 1].argmax(-1);  // [B]
+    const torch::Tensor choice = ev.logits[window.end - 1].argmax(-1);  // [B]
     const torch::Tensor second = choice.eq(2).to(torch::kDouble);
     psychometric = {{"choice", task.output_names().at(2)},
                     {"points", means_by_value(signed_coherence, second, "signed_coherence", "fraction_chosen")}};
   }
+  ev.index = ordered_json{{"run_dir", fs::absolute(args.run_dir).lexically_normal().string()},
+                          {"which", args.which},
+                          {"task", node_text(rc.resolved["task"])},
+                          {"task_name", task.name()},
+                          {"trials", args.trials},
+                          {"seed", args.seed},
+                          {"seed_stream", "eval"},
+                          {"steps", task.steps()},
+                          {"decision", {window.begin, window.end}},
+                          {"output_names", task.output_names()},
+                          {"scores", summary},
+                          {"accuracy_per_condition", per_condition},
+                          {"psychometric", psychometric}};
 
-  // Written into a staging folder and renamed into place: complete or absent.
-  const fs::path out_dir = args.out_dir.empty()
-                               ? run_dir / "eval" / fmt::format("{}-{}-seed{}", args.which, task.name(), args.seed)
-                               : fs::path(args.out_dir);
-  if (fs::exists(out_dir)) {
-    throw ConfigError(fmt::format("{}: exists (choose another --out, or remove it)", out_dir.string()));
-  }
-  fs::create_directories(out_dir.parent_path().empty() ? fs::path(".") : out_dir.parent_path());
-  const fs::path staging = out_dir.string() + fmt::format(".tmp-{}", ::getpid());
-  fs::remove_all(staging);
-  fs::create_directories(staging);
-  ordered_json files = ordered_json::object();
-  try {
-    write_trial_arrays(staging.string(), task, batch, files);
-    write_indexed_npy(staging.string(), "logits", out.logits.select(1, 0),
-                      "[T, trials, n_outputs], the readout at every step", files);
-    write_indexed_npy(staging.string(), "hidden", out.hidden.select(1, 0),
-                      "[T, trials, hidden units], the hidden state after each step", files);
-    const ordered_json index{{"run_dir", fs::absolute(run_dir).lexically_normal().string()},
-                             {"which", args.which},
-                             {"task", node_text(rc.resolved["task"])},
-                             {"task_name", task.name()},
-                             {"trials", args.trials},
-                             {"seed", args.seed},
-                             {"seed_stream", "eval"},
-                             {"steps", task.steps()},
-                             {"decision", {window.begin, window.end}},
-                             {"output_names", task.output_names()},
-                             {"scores", summary},
-                             {"accuracy_per_condition", per_condition},
-                             {"psychometric", psychometric},
-                             {"files", files}};
-    write_file_atomic((staging / "index.json").string(), index.dump(2) + "\n");
-    fs::rename(staging, out_dir);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(staging, ec);
-    throw;
-  }
-
-  // What it found, on the terminal.
+  // What it found, in words.
   std::string text = fmt::format("{} network of {} on {} trials of {} (seed {}): loss {:.4g}", args.which,
                                  args.run_dir, args.trials, task.name(), args.seed, loss);
   if (classification) text += fmt::format(", accuracy {:.4f}", summary["accuracy"].get<double>());
@@ -241,8 +224,50 @@ int command_eval(const EvalArgs& args, const Registries& reg) {
     }
     text += "\n";
   }
-  text += fmt::format("-> {}/ (index.json, {} .npy files)\n", out_dir.string(), files.size());
-  std::fputs(text.c_str(), stdout);
+  ev.text = std::move(text);
+  return ev;
+}
+
+std::string default_eval_dir(const EvalArgs& args, const Evaluation& ev) {
+  return (fs::path(args.run_dir) / "eval" /
+          fmt::format("{}-{}-seed{}", args.which, ev.network.config.task->name(), args.seed))
+      .string();
+}
+
+std::size_t write_evaluation(const Evaluation& ev, const std::string& out_text) {
+  // Written into a staging folder and renamed into place: complete or absent.
+  const fs::path out_dir(out_text);
+  if (fs::exists(out_dir)) {
+    throw ConfigError(fmt::format("{}: exists (choose another --out, or remove it)", out_dir.string()));
+  }
+  fs::create_directories(out_dir.parent_path().empty() ? fs::path(".") : out_dir.parent_path());
+  const fs::path staging = out_dir.string() + fmt::format(".tmp-{}", ::getpid());
+  fs::remove_all(staging);
+  fs::create_directories(staging);
+  ordered_json files = ordered_json::object();
+  try {
+    write_trial_arrays(staging.string(), *ev.network.config.task, ev.batch, files);
+    write_indexed_npy(staging.string(), "logits", ev.logits, "[T, trials, n_outputs], the readout at every step",
+                      files);
+    write_indexed_npy(staging.string(), "hidden", ev.hidden,
+                      "[T, trials, hidden units], the hidden state after each step", files);
+    ordered_json index = ev.index;
+    index["files"] = files;
+    write_file_atomic((staging / "index.json").string(), index.dump(2) + "\n");
+    fs::rename(staging, out_dir);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  return files.size();
+}
+
+int command_eval(const EvalArgs& args, const Registries& reg) {
+  const Evaluation ev = evaluate_network(args, reg);
+  const std::string out_dir = args.out_dir.empty() ? default_eval_dir(args, ev) : args.out_dir;
+  const std::size_t files = write_evaluation(ev, out_dir);
+  std::fputs((ev.text + fmt::format("-> {}/ (index.json, {} .npy files)\n", out_dir, files)).c_str(), stdout);
   return 0;
 }
 

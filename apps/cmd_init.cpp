@@ -65,8 +65,9 @@ std::optional<std::pair<int64_t, int64_t>> file_shape(const YAML::Node& spec) {
 }
 
 Built matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
-  auto source = std::make_shared<ConfigSource>("--spec");
-  const YAML::Node node = load_yaml_text(a.spec, "--spec");
+  auto source = std::make_shared<ConfigSource>(a.spec_origin);
+  source->set_positions(!a.spec_tree);
+  const YAML::Node node = a.spec_tree ? YAML::Clone(*a.spec_tree) : load_yaml_text(a.spec, a.spec_origin);
   Params p(node, "", source, {});
   // The parameter only names the random stream ("init/<param>") here.
   const std::string param = a.param.empty() ? "W_rec" : a.param;
@@ -78,15 +79,15 @@ Built matrix_from_spec(const InitDescribeArgs& a, const Registries& reg) {
   const init::InitTarget target{param, rows, cols, &reg.initializers, nullptr, {}, {}};
   const auto initializer = reg.initializers.create(p, target);
   if (!initializer->depends_on().empty()) {
-    throw ConfigError(fmt::format("--spec: this initializer needs other parameters ({}); "
+    throw ConfigError(fmt::format("{}: this initializer needs other parameters ({}); "
                                   "describe it with --config instead",
-                                  join_names(initializer->depends_on())));
+                                  a.spec_origin, join_names(initializer->depends_on())));
   }
   at::Generator gen = stream_generator(static_cast<uint64_t>(std::max<int64_t>(a.seed, 0)),
                                        "init/" + param);
   const std::map<std::string, torch::Tensor> none;
   const torch::Tensor value = initializer->make(init::InitInputs{gen, none});
-  init::require_finite_float32(value, param, a.spec);
+  init::require_finite_float32(value, param, a.spec_tree ? node_text(node) : a.spec);
   return {param, value.to(torch::kFloat)};
 }
 
@@ -126,7 +127,7 @@ Built matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {
 }
 }  // namespace
 
-int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
+InitDescription describe_initializer(const InitDescribeArgs& a, const Registries& reg) {
   const Built built = a.config_path.empty() ? matrix_from_spec(a, reg) : matrix_from_config(a, reg);
   const torch::Tensor& w = built.matrix;
   const metrics::SpectrumMeasures m = metrics::spectrum_measures(w);
@@ -153,11 +154,7 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
     out += fmt::format("  hidden norm, last / first step {:.6g}\n", ratio);
     out += fmt::format("  recurrent gradient norm        {:.6g}\n", grad);
   }
-  std::fputs(out.c_str(), stdout);
-
-  if (!a.npy_path.empty()) write_npy(a.npy_path, w);
-  if (!a.json_path.empty()) {
-    nlohmann::ordered_json j{{"shape", {w.size(0), w.size(1)}},
+  nlohmann::ordered_json j{{"shape", {w.size(0), w.size(1)}},
                            {"rank", m.rank},
                            {"frobenius_norm", m.frobenius_norm},
                            {"spectral_radius", spectral_radius},
@@ -167,14 +164,20 @@ int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
                            {"participation_ratio", m.participation_ratio},
                            {"stable_rank", m.stable_rank},
                            {"erank_eig", eig.erank_eig}};
-    if (built.initial_state) {
-      // As in a run's summary.json (NaN as null).
-      j["initial_state"] = {{"loss", (*built.initial_state)[0]},
-                            {"hidden_norm_ratio", (*built.initial_state)[1]},
-                            {"grad_norm_rec", (*built.initial_state)[2]}};
-    }
-    write_file_atomic(a.json_path, j.dump(2) + "\n");
+  if (built.initial_state) {
+    // As in a run's summary.json (NaN as null).
+    j["initial_state"] = {{"loss", (*built.initial_state)[0]},
+                          {"hidden_norm_ratio", (*built.initial_state)[1]},
+                          {"grad_norm_rec", (*built.initial_state)[2]}};
   }
+  return {built.param, w, std::move(j), std::move(out)};
+}
+
+int command_init_describe(const InitDescribeArgs& a, const Registries& reg) {
+  const InitDescription d = describe_initializer(a, reg);
+  std::fputs(d.text.c_str(), stdout);
+  if (!a.npy_path.empty()) write_npy(a.npy_path, d.matrix);
+  if (!a.json_path.empty()) write_file_atomic(a.json_path, d.json.dump(2) + "\n");
   return 0;
 }
 

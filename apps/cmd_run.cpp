@@ -16,9 +16,11 @@
 
 namespace richlazy::apps {
 
-int command_run(const train::ExperimentOptions& options, const Registries& registries, bool no_report) {
+int command_run(const train::ExperimentOptions& options, const Registries& registries, bool no_report,
+                std::string* experiment_dir, bool tables) {
   const auto t0 = std::chrono::steady_clock::now();
   train::ExperimentPlan plan = train::plan_experiment(options, registries);
+  if (experiment_dir) *experiment_dir = plan.dir;
   if (options.dry_run) {
     // Everything a run validates before it trains, and nothing written.
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -66,25 +68,27 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
   }
 
   const train::ExperimentResult result = train::run_experiment(plan, options);
-  // The tables list every complete run of the folder, whichever process trained it.
-  const train::GatherResult gathered = train::gather(plan.dir);
-  std::fputs(("\n" + train::format_results(gathered.sweep_keys, gathered.complete)).c_str(), stdout);
-  std::string mine;
-  if (shared) {
-    mine = fmt::format(" This process trained {} run{}{}; {} of its share {} complete already, {} left to other "
-                       "processes.",
-                       result.runs.size(), result.runs.size() == 1 ? "" : "s",
-                       result.resumed > 0 ? fmt::format(" ({} from a checkpoint)", result.resumed) : std::string(),
-                       result.skipped_complete, result.skipped_complete == 1 ? "was" : "were", result.skipped_locked);
+  if (tables) {
+    // The tables list every complete run of the folder, whichever process trained it.
+    const train::GatherResult gathered = train::gather(plan.dir);
+    std::fputs(("\n" + train::format_results(gathered.sweep_keys, gathered.complete)).c_str(), stdout);
+    std::string mine;
+    if (shared) {
+      mine = fmt::format(" This process trained {} run{}{}; {} of its share {} complete already, {} left to other "
+                         "processes.",
+                         result.runs.size(), result.runs.size() == 1 ? "" : "s",
+                         result.resumed > 0 ? fmt::format(" ({} from a checkpoint)", result.resumed) : std::string(),
+                         result.skipped_complete, result.skipped_complete == 1 ? "was" : "were", result.skipped_locked);
+    }
+    std::fputs(fmt::format("\nWall time {} for {} run{}.{} Folder: {}.\nResults in {}/: summary.csv, "
+                           "experiment.yaml, runs/<run_id>/{{metrics.csv, summary.json, "
+                           "config.yaml, weights/}}\n",
+                           format_duration(result.wall_seconds), result.runs.size(),
+                           result.runs.size() == 1 ? "" : "s", mine, train::gather_status(gathered), plan.dir)
+                   .c_str(),
+               stdout);
+    std::fflush(stdout);
   }
-  std::fputs(fmt::format("\nWall time {} for {} run{}.{} Folder: {}.\nResults in {}/: summary.csv, "
-                         "experiment.yaml, runs/<run_id>/{{metrics.csv, summary.json, "
-                         "config.yaml, weights/}}\n",
-                         format_duration(result.wall_seconds), result.runs.size(),
-                         result.runs.size() == 1 ? "" : "s", mine, train::gather_status(gathered), plan.dir)
-                 .c_str(),
-             stdout);
-  std::fflush(stdout);
   if (!no_report) {
     // The results are on disk already: a report that cannot be drawn is a warning.
     try {
@@ -97,7 +101,7 @@ int command_run(const train::ExperimentOptions& options, const Registries& regis
       if (!r.plotter_missing.empty()) {
         std::fprintf(stderr, "richlazy: warning: no figures: %s\n", r.plotter_missing.c_str());
       }
-      std::fputs(fmt::format("Report: {}\n", r.index).c_str(), stdout);
+      if (tables) std::fputs(fmt::format("Report: {}\n", r.index).c_str(), stdout);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "richlazy: warning: no report: %s\n", e.what());
     }

@@ -16,27 +16,32 @@
 
 namespace richlazy::apps {
 
-namespace {
-/// The task called `name` with its defaults, changed by "key=value" options.
-std::unique_ptr<tasks::Task> make_task(const std::string& name, const std::vector<std::string>& sets,
-                                       const Registries& reg) {
-  YAML::Node spec(YAML::NodeType::Map);
-  spec["name"] = name;
-  auto source = std::make_shared<ConfigSource>("task " + name);
+std::vector<TaskOption> parse_task_sets(const std::vector<std::string>& sets) {
+  std::vector<TaskOption> options;
   for (const auto& s : sets) {
     const auto eq = s.find('=');
     const std::string origin = "--set " + s;
     if (eq == std::string::npos || eq == 0) {
       throw ConfigError(origin + ": expected KEY=VALUE with a task option, e.g. --set dt_ms=20");
     }
-    spec[s.substr(0, eq)] = load_yaml_text(s.substr(eq + 1), origin);
-    source->set_origin("task." + s.substr(0, eq), origin);
+    options.push_back({s.substr(0, eq), load_yaml_text(s.substr(eq + 1), origin), origin});
+  }
+  return options;
+}
+
+std::unique_ptr<tasks::Task> make_task(const std::string& name, const std::vector<TaskOption>& options,
+                                       const Registries& reg) {
+  YAML::Node spec(YAML::NodeType::Map);
+  spec["name"] = name;
+  auto source = std::make_shared<ConfigSource>("task " + name);
+  source->set_positions(false);  // built here: its values' origins are the options'
+  for (const auto& o : options) {
+    spec[o.key] = o.value;
+    source->set_origin("task." + o.key, o.origin);
   }
   Params p(spec, "task", source, {});
   return reg.tasks.create(p);
 }
-
-}  // namespace
 
 void write_indexed_npy(const std::string& dir, const std::string& name, torch::Tensor t, const std::string& what,
                        nlohmann::ordered_json& files) {
@@ -65,7 +70,7 @@ void write_trial_arrays(const std::string& dir, const tasks::Task& task, const t
 }
 
 int command_task_stats(const TaskStatsArgs& args, const Registries& reg) {
-  const std::unique_ptr<tasks::Task> task = make_task(args.task, args.sets, reg);
+  const std::unique_ptr<tasks::Task> task = make_task(args.task, parse_task_sets(args.sets), reg);
   const tasks::TaskStats stats = tasks::compute_task_stats(*task, args.trials, args.seed);
   std::fputs(tasks::format_task_stats(*task, stats).c_str(), stdout);
   if (!args.json_path.empty()) {
@@ -75,7 +80,7 @@ int command_task_stats(const TaskStatsArgs& args, const Registries& reg) {
 }
 
 int command_task_sample(const TaskSampleArgs& args, const Registries& reg) {
-  const std::unique_ptr<tasks::Task> task = make_task(args.task, args.sets, reg);
+  const std::unique_ptr<tasks::Task> task = make_task(args.task, parse_task_sets(args.sets), reg);
   at::Generator gen = make_generator(args.seed);
   const tasks::TrialBatch batch = task->sample(args.trials, gen);
   namespace fs = std::filesystem;
