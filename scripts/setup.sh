@@ -15,6 +15,8 @@ packages=(
   libblas3  # the reference BLAS, for the test of the slow-BLAS warning; OpenBLAS outranks it
   libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev catch2 libbenchmark-dev
   python3-matplotlib  # draws the report figures (richlazy report)
+  pybind11-dev python3-dev python3-numpy  # the Python module (python/): build/python/richlazy
+  python3-pytest python3-pandas  # its tests, and summary_df / the example's tables
   chromium fonts-dejavu-core  # the test that renders the report page in a headless browser
 )
 
