@@ -43,6 +43,11 @@ Registries& registries() {
   static auto* r = new Registries(builtin_registries());
   return *r;
 }
+/// A copy of the registries for one call that releases the GIL: registering or removing a
+/// component from another Python thread meanwhile changes the shared ones, not this copy
+/// (copying it touches no Python object: PyRef copies without the GIL). Call with the GIL held.
+Registries snapshot() { return registries(); }
+
 /// Names registered from Python (they may be registered again, replacing the old entry).
 std::set<std::string>& python_names(const std::string& kind) {
   static auto* names = new std::map<std::string, std::set<std::string>>();
@@ -76,8 +81,9 @@ std::string exception_line(py::error_already_set& e) {
     type = py::str(e.type().attr("__name__")).cast<std::string>();
     message = py::str(e.value()).cast<std::string>();
     py::object tb = e.trace();
-    while (!tb.is_none() && !tb.attr("tb_next").is_none()) tb = tb.attr("tb_next");
-    if (!tb.is_none()) {
+    // No traceback when the call itself failed (a TypeError for missing arguments).
+    while (tb && !tb.is_none() && !tb.attr("tb_next").is_none()) tb = tb.attr("tb_next");
+    if (tb && !tb.is_none()) {
       const std::string file = py::str(tb.attr("tb_frame").attr("f_code").attr("co_filename")).cast<std::string>();
       where = fmt::format(" (at {}:{})", std::filesystem::path(file).filename().string(),
                           tb.attr("tb_lineno").cast<int>());
@@ -107,7 +113,8 @@ YAML::Node to_yaml(py::handle o, const std::string& where) {
     YAML::Node map(YAML::NodeType::Map);
     for (const auto& kv : o.cast<py::dict>()) {
       if (!py::isinstance<py::str>(kv.first)) {
-        throw py::type_error(fmt::format("{}: keys must be strings, got {}", where, py::repr(kv.first).cast<std::string>()));
+        throw py::type_error(fmt::format("{}: keys must be strings, got {}", where.empty() ? "config" : where,
+                                         py::repr(kv.first).cast<std::string>()));
       }
       const std::string key = kv.first.cast<std::string>();
       map[key] = to_yaml(kv.second, where.empty() ? key : where + "." + key);
@@ -122,7 +129,7 @@ YAML::Node to_yaml(py::handle o, const std::string& where) {
   }
   if (py::hasattr(o, "tolist")) return to_yaml(o.attr("tolist")(), where);
   if (py::hasattr(o, "__fspath__")) return YAML::Node(py::str(o.attr("__fspath__")()).cast<std::string>());
-  throw py::type_error(fmt::format("{}: a {} cannot be a config value (use numbers, strings, lists and dicts)",
+  throw py::type_error(fmt::format("{}: a value of type {} cannot be a config value (use numbers, strings, lists and dicts)",
                                    where.empty() ? "config" : where,
                                    py::str(o.get_type().attr("__name__")).cast<std::string>()));
 }
@@ -193,6 +200,9 @@ py::array to_numpy(torch::Tensor t) {
 /// when it is not an array of numbers.
 std::optional<torch::Tensor> float_tensor(py::handle obj, torch::ScalarType dtype) {
   if (obj.is_none()) return std::nullopt;
+  if (py::isinstance<py::array>(obj) && py::reinterpret_borrow<py::array>(obj).dtype().kind() == 'c') {
+    return std::nullopt;  // complex: its imaginary part would be dropped
+  }
   auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
   if (!a) return std::nullopt;
   const std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
@@ -289,6 +299,11 @@ std::pair<std::vector<ParamSpec>, std::vector<PyParam>> declare_params(const std
     py::object deflt = t[1];
     const std::string doc = t[2].cast<std::string>();
     if (name.empty() || name == "name") throw py::value_error(fmt::format("{}: an option cannot be called '{}'", what, name));
+    if (name == "norm" && what.rfind("initializer", 0) == 0) {
+      throw py::value_error(fmt::format("{}: 'norm' is the option every initializer has (the norm the matrix is "
+                                        "rescaled to); choose another name",
+                                        what));
+    }
     std::string kind = "any", default_yaml;
     if (py::isinstance<py::type>(deflt)) {  // required, of this type
       if (deflt.is(builtins.attr("bool"))) kind = "bool";
@@ -429,6 +444,9 @@ class PyTask final : public tasks::Task {
     b.mask = mask && !mask.is_none() ? checked(mask, who, "mask", {T, batch}, torch::kFloat)
                                      : torch::ones({T, batch}, torch::kFloat);
     if (b.mask.lt(0).any().item<bool>()) throw std::runtime_error(who + " returned a mask with negative entries");
+    if (!b.mask.gt(0).any().item<bool>()) {
+      throw std::runtime_error(who + " returned a mask that is zero everywhere: the loss would score no step");
+    }
     for (const auto& [key, value] : extra) {  // per-trial variables, e.g. ground_truth
       const std::optional<torch::Tensor> v = float_tensor(value, torch::kDouble);
       if (!v || v->dim() != 1 || v->size(0) != batch) {
@@ -446,14 +464,16 @@ class PyTask final : public tasks::Task {
   static torch::Tensor checked(py::handle obj, const std::string& who, const std::string& what,
                                const std::vector<int64_t>& shape, torch::ScalarType dtype) {
     const std::optional<torch::Tensor> t = float_tensor(obj, dtype);
-    if (!t) throw std::runtime_error(fmt::format("{}: its {} are a {}, not an array of numbers", who, what, type_name(obj)));
+    if (!t) {
+      throw std::runtime_error(fmt::format("{}: its {} are a {}, not an array of real numbers", who, what, type_name(obj)));
+    }
     if (t->sizes().vec() != shape) {
-      throw std::runtime_error(fmt::format("{}: its {} have shape {}, expected {} (time-major: steps, trials{})", who,
+      throw std::runtime_error(fmt::format("{}: its {} array has shape {}, expected {} (time-major: steps, trials{})", who,
                                            what, shape_text(t->sizes().vec()), shape_text(shape),
                                            shape.size() == 3 ? ", channels" : ""));
     }
     if (!torch::isfinite(*t).all().item<bool>()) {
-      throw std::runtime_error(fmt::format("{}: its {} have entries that are not finite", who, what));
+      throw std::runtime_error(fmt::format("{}: its {} array has entries that are not finite", who, what));
     }
     return *t;
   }
@@ -558,6 +578,11 @@ std::vector<apps::TaskOption> task_options(py::dict options, const std::string& 
 py::tuple run(py::object config_path, py::object config_dict, std::vector<std::string> sets, std::string out_dir,
               int jobs, std::optional<std::string> pack, std::string device, int threads, bool quiet, bool overwrite,
               bool resume, bool report, bool dry_run) {
+  if (threads < 1 || threads > 256) throw py::value_error(fmt::format("threads: must be in [1, 256], got {}", threads));
+  if (jobs < 0 || jobs > 256) throw py::value_error(fmt::format("jobs: must be in [0, 256] (0: automatic), got {}", jobs));
+  if (overwrite && resume) {
+    throw py::value_error("overwrite and resume cannot be combined (overwrite would delete the runs resume continues)");
+  }
   train::ExperimentOptions o;
   if (!config_dict.is_none()) {
     o.config_tree = to_yaml(config_dict, "");
@@ -577,9 +602,10 @@ py::tuple run(py::object config_path, py::object config_dict, std::vector<std::s
   o.dry_run = dry_run;
   std::string dir;
   int status = 0;
+  const Registries reg = snapshot();
   {
     py::gil_scoped_release release;
-    status = apps::command_run(o, registries(), !report, &dir, /*tables=*/!quiet);
+    status = apps::command_run(o, reg, !report, &dir, /*tables=*/!quiet);
   }
   return py::make_tuple(dir, status);
 }
@@ -643,7 +669,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("sample", [](const std::string& task, int64_t trials, int64_t seed, py::dict options) {
     if (trials < 1 || trials > 10000000) throw py::value_error(fmt::format("trials: must be in [1, 10000000], got {}", trials));
     if (seed < 0) throw py::value_error(fmt::format("seed: must be >= 0, got {}", seed));
-    const std::unique_ptr<tasks::Task> t = apps::make_task(task, task_options(options, "richlazy.sample"), registries());
+    const std::unique_ptr<tasks::Task> t = apps::make_task(task, task_options(options, "richlazy.sample"), snapshot());
     at::Generator gen = make_generator(static_cast<uint64_t>(seed));
     tasks::TrialBatch b;
     {
@@ -656,6 +682,8 @@ PYBIND11_MODULE(_core, m) {
   });
 
   m.def("describe", [](py::object spec, int64_t size, int64_t seed, const std::string& param) {
+    if (size < 0 || size > 20000) throw py::value_error(fmt::format("size: must be in [1, 20000] (or None), got {}", size));
+    if (seed < 0) throw py::value_error(fmt::format("seed: must be >= 0, got {}", seed));
     apps::InitDescribeArgs a;
     if (py::isinstance<py::str>(spec)) a.spec = spec.cast<std::string>();
     else a.spec_tree = to_yaml(spec, "spec");
@@ -664,9 +692,10 @@ PYBIND11_MODULE(_core, m) {
     a.seed = seed;
     a.param = param;
     apps::InitDescription d;
+    const Registries reg = snapshot();
     {
       py::gil_scoped_release release;
-      d = apps::describe_initializer(a, registries());
+      d = apps::describe_initializer(a, reg);
     }
     py::object json = py::module_::import("json").attr("loads")(d.json.dump());
     json["param"] = d.param;
@@ -715,9 +744,10 @@ PYBIND11_MODULE(_core, m) {
     a.seed = seed;
     apps::Evaluation ev;
     std::string written;
+    const Registries reg = snapshot();
     {
       py::gil_scoped_release release;
-      ev = apps::evaluate_network(a, registries());
+      ev = apps::evaluate_network(a, reg);
       if (!out.empty()) {
         written = out == "default" ? apps::default_eval_dir(a, ev) : out;
         apps::write_evaluation(ev, written);
@@ -737,20 +767,34 @@ PYBIND11_MODULE(_core, m) {
   m.def("register_task", &register_task, py::arg("name"), py::arg("fn"), py::arg("inputs"), py::arg("outputs"),
         py::arg("steps"), py::arg("decision"), py::arg("dt_ms"), py::arg("loss"), py::arg("batch_size"),
         py::arg("params"), py::arg("description"));
-  m.def("unregister", [](const std::string& kind, const std::string& name) {
-    if (!python_names(kind).count(name)) return false;
+  m.def("unregister", [](std::string kind, const std::string& name) {
+    if (kind == "initializers" || kind == "tasks") kind.pop_back();
+    if (kind != "initializer" && kind != "task") {
+      throw py::value_error(fmt::format("kind: 'initializer' or 'task', got '{}'", kind));
+    }
+    if (!python_names(kind).count(name)) {
+      const bool builtin = kind == "initializer" ? registries().initializers.find(name) != nullptr
+                                                 : registries().tasks.find(name) != nullptr;
+      if (builtin) throw py::value_error(fmt::format("{} '{}' is built into richlazy", kind, name));
+      return false;
+    }
     python_names(kind).erase(name);
-    if (kind == "initializer") return registries().initializers.remove(name);
-    if (kind == "task") return registries().tasks.remove(name);
-    return false;
+    return kind == "initializer" ? registries().initializers.remove(name) : registries().tasks.remove(name);
   });
 
   m.def("load_yaml", [](const std::string& path) { return to_python(load_yaml_file(path)); });
-  m.def("yaml_text", [](py::object value) { return yaml_flow(to_yaml(value, "value")); });
+  m.def("yaml_text", [](py::object value) {
+    if (py::isinstance<py::str>(value)) {  // quoted, so that "true" or "007" stays a string
+      YAML::Emitter e;
+      e << YAML::DoubleQuoted << value.cast<std::string>();
+      return std::string(e.c_str());
+    }
+    return yaml_flow(to_yaml(value, "value"));
+  });
 
   py::class_<Network>(m, "Network")
       .def(py::init([](const std::string& run_dir, const std::string& which) {
-             return Network{apps::load_saved_network(run_dir, which, "", {}, registries()), run_dir, which};
+             return Network{apps::load_saved_network(run_dir, which, "", {}, snapshot()), run_dir, which};
            }),
            py::arg("run_dir"), py::arg("which"))
       .def_readonly("run_dir", &Network::run_dir)
@@ -797,6 +841,7 @@ PYBIND11_MODULE(_core, m) {
       })
       .def("tangent_kernel", [](const Network& n, py::handle inputs, const std::string& param, py::object steps) {
         const torch::Tensor x = network_inputs(n, inputs).first;
+        if (x.size(2) == 0) throw py::value_error("inputs: no trials");
         const auto params = n.saved.config.model->parameters();
         std::string p = param;
         if (p.empty()) {

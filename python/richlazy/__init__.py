@@ -14,15 +14,35 @@ Arrays are NumPy arrays, time-major like the command line's .npy files: inputs
 
 import csv
 import math
+import operator
 import os
 from pathlib import Path
 
 from . import _core
 
+# open, list and eval are left out of __all__: `from richlazy import *` must not replace the
+# builtins of the same names (call them as richlazy.open, richlazy.list, richlazy.eval).
 __all__ = [
-    "ConfigError", "RunError", "Experiment", "Network", "run", "plan", "open", "sample", "describe", "list",
-    "eval", "register_initializer", "register_task", "unregister",
+    "ConfigError", "RunError", "Experiment", "Network", "run", "plan", "sample", "describe",
+    "register_initializer", "register_task", "unregister",
 ]
+
+
+def _names(value):
+    """A list of names from one name or several."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _integer(value, what):
+    """An integer argument, refusing 3.7 and "6" rather than truncating or parsing them."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what}: expected an integer, got {value!r}") from None
 
 #: Bad input: a config key, a task option, an initializer spec. Its message names where the
 #: value came from (file:line:col for a config file) and the rule it broke. A ValueError.
@@ -133,7 +153,7 @@ class Experiment:
 
     def report(self, x=None, metrics=None, formats=None):
         """Writes the report (figures and index.html) into report/ and returns index.html's path."""
-        status = _core.report(str(self.path), x or "", [*(metrics or [])], [*(formats or [])])
+        status = _core.report(str(self.path), x or "", _names(metrics), _names(formats))
         if status != 0:
             raise RuntimeError(f"{self.path}: the report has tables only (see the message above)")
         return self.path / "report" / "index.html"
@@ -168,8 +188,9 @@ def run(config, overrides=None, out=None, jobs=None, pack=None, *, device=None, 
     is_dict = isinstance(config, dict)
     directory, status = _core.run(
         None if is_dict else os.fspath(config), config if is_dict else None, _overrides(overrides),
-        os.fspath(out) if out is not None else "results", int(jobs or 0), None if pack is None else str(pack),
-        device or "", int(threads), bool(quiet), bool(overwrite), bool(resume), bool(report), False)
+        os.fspath(out) if out is not None else "results", _integer(jobs or 0, "jobs"),
+        None if pack is None else str(pack), device or "", _integer(threads, "threads"), bool(quiet), bool(overwrite),
+        bool(resume), bool(report), False)
     exp = Experiment(directory)
     if check and status != 0:
         failed = {row["run_id"]: row["status"] for row in exp.summary if not str(row["status"]).startswith("ok")}
@@ -190,14 +211,14 @@ def sample(task, trials=16, seed=0, **options):
     inputs [T, trials, n_in] float32, targets [T, trials] (class labels, int64) or
     [T, trials, n_out] (values), mask [T, trials], trial_vars {name: [trials]} and info (sizes,
     channel names, decision window)."""
-    return _core.sample(task, int(trials), int(seed), options)
+    return _core.sample(task, _integer(trials, "trials"), _integer(seed, "seed"), options)
 
 
 def describe(spec, size=None, seed=0, param="W_rec"):
     """Builds one matrix from an initializer spec ({"name": "low_rank", "rank": 30} or YAML
     text) and measures it, like ``richlazy init describe --spec``: a dict with ``matrix``
     (NumPy, float32), rank, norms, effective ranks and spectral radius."""
-    return _core.describe(spec, int(size or 0), int(seed), param)
+    return _core.describe(spec, _integer(size or 0, "size"), _integer(seed, "seed"), param)
 
 
 def list(kind=None):  # noqa: A001 (richlazy.list, like `richlazy list`)
@@ -214,8 +235,8 @@ def eval(run_dir, which="final", task=None, trials=1000, seed=0, out=None, **opt
     ``arrays`` (inputs, targets, mask, trial_vars, logits, hidden: time-major NumPy arrays).
     ``task`` and ``options`` change the task; ``out`` also writes the files ("default": the
     command line's RUN_DIR/eval/...)."""
-    return _core.eval(os.fspath(run_dir), which, task or "", options, int(trials), int(seed),
-                      "" if out is None else os.fspath(out))
+    return _core.eval(os.fspath(run_dir), which, task or "", options, _integer(trials, "trials"),
+                      _integer(seed, "seed"), "" if out is None else os.fspath(out))
 
 
 class Network:
@@ -255,9 +276,17 @@ class Network:
 
     def tangent_kernel(self, inputs, param=None, steps=None):
         """The empirical tangent kernel K = J J^T w.r.t. ``param`` (default the recurrent
-        weight) of the logits at ``steps`` (default all) for inputs [T, trials, n_in]:
-        [R, R] float64, rows ordered (step, trial, output) as the run's kernel_alignment."""
-        return self._core.tangent_kernel(inputs, param or "", None if steps is None else [int(s) for s in steps])
+        weight) of the logits at ``steps`` (step indices; default all) for inputs
+        [T, trials, n_in]: [R, R] float32 (the network's precision), R = steps x trials x
+        outputs, rows ordered (step, trial, output) as the run's kernel_alignment."""
+        if steps is not None:
+            if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
+                raise TypeError(f"steps: expected a list of step indices, got {steps!r}")
+            steps = [*steps]
+            if any(isinstance(s, bool) or type(s).__name__ == "bool_" for s in steps):
+                raise TypeError("steps: expected step indices, got booleans (for a mask: numpy.nonzero(mask)[0])")
+            steps = [_integer(s, "steps") for s in steps]
+        return self._core.tangent_kernel(inputs, param or "", steps)
 
     def probe_trials(self):
         """The probe trials the run's metrics were measured on (its seed's "probe" stream):
@@ -265,9 +294,18 @@ class Network:
         return self._core.probe_trials()
 
 
+def _count_or_names(value, what):
+    """A channel count or a list of names."""
+    if isinstance(value, (tuple, type([]))):
+        return [str(n) for n in value]
+    return _integer(value, what)
+
+
 def _params(params):
     """[(name, default or type, doc)] from {name: default | type | (default, doc)}."""
     out = []
+    if not isinstance(params, (dict, type(None))):
+        raise TypeError(f"params: expected a dict {{option: default}}, got {type(params).__name__}")
     for name, spec in (params or {}).items():
         doc = ""
         if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], str):
@@ -291,9 +329,11 @@ def register_initializer(name, fn, params=None, description=""):
     An exception in fn fails that run with a message naming the initializer.
     Registering a name again replaces it; built-in names cannot be replaced.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a string, got {name!r}")
     if not callable(fn):
         raise TypeError("fn must be callable: fn(shape, seed, **options) -> array")
-    _core.register_initializer(str(name), fn, _params(params), description)
+    _core.register_initializer(name, fn, _params(params), description)
 
 
 def register_task(name, fn, *, inputs, outputs, steps, decision=None, dt_ms=100.0, loss="cross_entropy",
@@ -311,10 +351,18 @@ def register_task(name, fn, *, inputs, outputs, steps, decision=None, dt_ms=100.
     steps where accuracy is measured (default: every step). params: as for
     register_initializer.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a string, got {name!r}")
     if not callable(fn):
         raise TypeError("fn must be callable: fn(batch, seed, **options) -> (inputs, labels, mask)")
-    _core.register_task(str(name), fn, inputs, outputs, int(steps), None if decision is None else tuple(decision),
-                        float(dt_ms), str(loss), int(batch_size), _params(params), description)
+    if decision is not None:
+        if len(decision) != 2:
+            raise ValueError(f"decision: expected (begin, end), got {decision!r}")
+        decision = (_integer(decision[0], "decision"), _integer(decision[1], "decision"))
+    inputs = _count_or_names(inputs, "inputs")
+    outputs = _count_or_names(outputs, "outputs")
+    _core.register_task(name, fn, inputs, outputs, _integer(steps, "steps"), decision, float(dt_ms), str(loss),
+                        _integer(batch_size, "batch_size"), _params(params), description)
 
 
 def unregister(kind, name):

@@ -145,6 +145,17 @@ def test_registration_errors_and_replacement():
         richlazy.register_task("t", sign_task, inputs=2, outputs=3, steps=6, loss="hinge")
     with pytest.raises(TypeError, match="callable"):
         richlazy.register_initializer("x", 3)
+    with pytest.raises(ValueError, match="'norm' is the option every initializer has"):
+        richlazy.register_initializer("x", sparse_gaussian, params={"norm": 2.0})
+    with pytest.raises(TypeError, match="name: expected a string"):
+        richlazy.register_initializer(None, sparse_gaussian)
+    with pytest.raises(TypeError, match="steps: expected an integer"):
+        richlazy.register_task("t", sign_task, inputs=2, outputs=3, steps=6.5)
+    with pytest.raises(ValueError, match="kind: 'initializer' or 'task'"):
+        richlazy.unregister("model", "ctrnn")
+    with pytest.raises(ValueError, match="built into richlazy"):
+        richlazy.unregister("task", "2AF")
+    assert not richlazy.unregister("tasks", "never_registered")
     richlazy.register_initializer("twice", lambda shape, seed: np.ones(shape))
     richlazy.register_initializer("twice", lambda shape, seed: 2 * np.ones(shape))
     assert (richlazy.describe({"name": "twice"}, size=4)["matrix"] == 2).all()
@@ -196,5 +207,21 @@ def test_an_exception_in_a_python_callback_fails_the_run_with_a_clean_error(tmp_
         richlazy.run(config, out=tmp_path, quiet=True, report=False, overwrite=True)
     (why,) = err.value.failed.values()
     assert "task 'raises' (Python) raised RuntimeError: the recording is missing (at test_extensions.py:" in why
+    # A callback called with the wrong arguments fails as cleanly: Python raises the
+    # TypeError before any frame of the callback exists.
+    richlazy.register_initializer("forgot_option", lambda shape, seed, density: np.zeros(shape))
+    config["task"] = {"name": "sign"}
+    config["init"]["W_rec"]["name"] = "forgot_option"
+    with pytest.raises(richlazy.RunError) as err:
+        richlazy.run(config, out=tmp_path, quiet=True, report=False, overwrite=True, jobs=2)
+    (why,) = err.value.failed.values()
+    assert "initializer 'forgot_option' (Python) for W_rec raised TypeError: " in why and "density" in why
+
+    def zero_mask(batch, seed):
+        return np.zeros((6, batch, 2)), np.zeros((6, batch)), np.zeros((6, batch))
+
+    richlazy.register_task("zero_mask", zero_mask, inputs=2, outputs=3, steps=6)
+    with pytest.raises(RuntimeError, match="mask that is zero everywhere"):
+        richlazy.sample("zero_mask", 4)
     # The process goes on: the module still works.
     assert richlazy.sample("sign", 2)["inputs"].shape == (6, 2, 2)

@@ -77,6 +77,10 @@ def test_simulate_and_the_tangent_kernel_equal_a_numpy_computation(trained):
         net.simulate(np.zeros((5, 2, 4)))
     with pytest.raises(ValueError, match="no parameter 'W_x'"):
         net.tangent_kernel(x[:, :2], param="W_x")
+    with pytest.raises(ValueError, match="inputs: no trials"):
+        net.tangent_kernel(x[:, :0])
+    with pytest.raises(TypeError, match="got booleans"):
+        net.tangent_kernel(x[:, :2], steps=np.ones(x.shape[0], bool))
 
 
 def test_eval_reproduces_the_logged_accuracy_and_the_command_line(trained, tmp_path):

@@ -78,8 +78,14 @@ def test_bad_configs_raise_config_error_and_write_nothing(tmp_path, small_config
         richlazy.run({"experiment": "x", "train": {"iterations": -5}}, out=out, quiet=True)
     with pytest.raises(richlazy.ConfigError, match=r"unknown task 'twoAF'"):
         richlazy.run({"experiment": "x", "task": {"name": "twoAF"}}, out=out, quiet=True)
-    with pytest.raises(TypeError, match=r"train\.lr: a object cannot be a config value"):
+    with pytest.raises(TypeError, match=r"train\.lr: a value of type object cannot be a config value"):
         richlazy.run({"experiment": "x", "train": {"lr": object()}}, out=out, quiet=True)
+    with pytest.raises(ValueError, match=r"threads: must be in \[1, 256\]"):
+        richlazy.run(small_config, out=out, threads=1000)
+    with pytest.raises(ValueError, match="overwrite and resume cannot be combined"):
+        richlazy.run(small_config, out=out, overwrite=True, resume=True)
+    with pytest.raises(TypeError, match="jobs: expected an integer"):
+        richlazy.run(small_config, out=out, jobs=1.5)
     assert not out.exists()
     with pytest.raises(richlazy.ConfigError, match="not an experiment folder"):
         richlazy.open(tmp_path)
