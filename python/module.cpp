@@ -96,6 +96,10 @@ std::string exception_line(py::error_already_set& e) {
 
 // ---- Python values <-> YAML config values -----------------------------------------------
 
+/// The name of a Python value's type (through the C API: pybind11's get_type() is deprecated
+/// in the newer copy that PyPI's torch bundles, and its replacement is missing from 2.10).
+std::string type_name(py::handle o) { return Py_TYPE(o.ptr())->tp_name; }
+
 /// A Python value as a config value: None, bool, int, float, str, os.PathLike, dicts with
 /// string keys, lists and tuples, and anything with .tolist() (NumPy arrays and scalars).
 YAML::Node to_yaml(py::handle o, const std::string& where) {
@@ -131,7 +135,7 @@ YAML::Node to_yaml(py::handle o, const std::string& where) {
   if (py::hasattr(o, "__fspath__")) return YAML::Node(py::str(o.attr("__fspath__")()).cast<std::string>());
   throw py::type_error(fmt::format("{}: a value of type {} cannot be a config value (use numbers, strings, lists and dicts)",
                                    where.empty() ? "config" : where,
-                                   py::str(o.get_type().attr("__name__")).cast<std::string>()));
+                                   type_name(o)));
 }
 
 /// A config value as YAML flow text ("[1, 2]", "{name: gaussian}").
@@ -150,12 +154,12 @@ py::object to_python(const YAML::Node& n) {
   if (n.IsSequence()) {
     py::list out;
     for (const auto& item : n) out.append(to_python(item));
-    return std::move(out);
+    return py::object(std::move(out));
   }
   if (n.IsMap()) {
     py::dict out;
     for (const auto& kv : n) out[py::str(kv.first.Scalar())] = to_python(kv.second);
-    return std::move(out);
+    return py::object(std::move(out));
   }
   const std::string& s = n.Scalar();
   if (n.Tag() == "!") return py::str(s);  // quoted in the file
@@ -181,7 +185,7 @@ template <class T>
 py::array copy_to_numpy(const torch::Tensor& t) {
   py::array_t<T> a(t.sizes().vec());
   if (t.numel() > 0) std::memcpy(a.mutable_data(), t.data_ptr<T>(), sizeof(T) * static_cast<std::size_t>(t.numel()));
-  return std::move(a);
+  return py::array(std::move(a));
 }
 
 /// A copy of `t` as a NumPy array of the same type (float32, float64, int64, bool; others as float64).
@@ -215,7 +219,6 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return "(" + join_names(parts, ", ") + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::string type_name(py::handle o) { return py::str(o.get_type().attr("__name__")).cast<std::string>(); }
 
 py::dict batch_dict(const tasks::TrialBatch& b) {
   py::dict d;
