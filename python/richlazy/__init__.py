@@ -186,6 +186,10 @@ def run(config, overrides=None, out=None, jobs=None, pack=None, *, device=None, 
     Bad input raises ConfigError before anything is written.
     """
     is_dict = isinstance(config, dict)
+    if is_dict and not config:
+        # As for an empty config file: most likely not what was meant, and it would silently
+        # train the default experiment.
+        raise ConfigError("richlazy.run(config): the config is empty (no keys); give at least {'experiment': NAME}")
     directory, status = _core.run(
         None if is_dict else os.fspath(config), config if is_dict else None, _overrides(overrides),
         os.fspath(out) if out is not None else "results", _integer(jobs or 0, "jobs"),

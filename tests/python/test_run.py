@@ -76,6 +76,8 @@ def test_bad_configs_raise_config_error_and_write_nothing(tmp_path, small_config
         richlazy.run(small_config, out=out, quiet=True)
     with pytest.raises(richlazy.ConfigError, match=r"train\.iterations must be"):
         richlazy.run({"experiment": "x", "train": {"iterations": -5}}, out=out, quiet=True)
+    with pytest.raises(richlazy.ConfigError, match=r"the config is empty"):
+        richlazy.run({}, out=out, quiet=True)
     with pytest.raises(richlazy.ConfigError, match=r"unknown task 'twoAF'"):
         richlazy.run({"experiment": "x", "task": {"name": "twoAF"}}, out=out, quiet=True)
     with pytest.raises(TypeError, match=r"train\.lr: a value of type object cannot be a config value"):
