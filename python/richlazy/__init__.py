@@ -270,8 +270,10 @@ class Network:
 
     @property
     def info(self):
-        """Its task's sizes and names, hidden size, seed and resolved config."""
-        return self._core.info()
+        """Its task's sizes and names, hidden size, seed, and the run's config (config.yaml)."""
+        info = self._core.info()
+        info["config"] = _core.load_yaml(os.path.join(self._core.run_dir, "config.yaml"))
+        return info
 
     def simulate(self, inputs):
         """(logits, hidden) for inputs [T, trials, n_in] (or one trial [T, n_in]): logits

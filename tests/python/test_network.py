@@ -50,6 +50,9 @@ def test_simulate_reproduces_the_hidden_states_the_metrics_saw(trained):
 
 def test_simulate_and_the_tangent_kernel_equal_a_numpy_computation(trained):
     net = trained.network(trained.runs[1])
+    row = next(r for r in trained.summary if r["run_id"] == trained.runs[1])
+    assert net.info["config"]["init"]["W_rec"]["rank"] == row["init.W_rec.rank"] and net.info["hidden_size"] == 32
+    assert net.info["config"]["metrics"]["probe_trials"] == 64
     w = net.weights
     assert set(w) == {"W_in", "W_rec", "W_out"} and w["W_rec"].shape == (32, 32)
     assert {p["name"]: p["role"] for p in net.parameters} == {"W_in": "input", "W_rec": "recurrent",
