@@ -52,7 +52,7 @@ ConfigError = _core.ConfigError
 class RunError(RuntimeError):
     """Some runs of an experiment failed (their results are on disk, as for the command line:
     summary.json says why). ``.experiment`` is the Experiment, ``.failed`` maps run id to the
-    reason."""
+    reason. A run that diverged has not failed (status "diverged", as for the command line)."""
 
     def __init__(self, experiment, failed):
         self.experiment = experiment
@@ -197,7 +197,7 @@ def run(config, overrides=None, out=None, jobs=None, pack=None, *, device=None, 
         bool(resume), bool(report), False)
     exp = Experiment(directory)
     if check and status != 0:
-        failed = {row["run_id"]: row["status"] for row in exp.summary if not str(row["status"]).startswith("ok")}
+        failed = {row["run_id"]: row["status"] for row in exp.summary if str(row["status"]).startswith("failed")}
         if failed:
             raise RunError(exp, failed)
     return exp
