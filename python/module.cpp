@@ -247,41 +247,30 @@ py::dict task_info(const tasks::Task& task) {
 
 // ---- components written in Python -------------------------------------------------------
 
-/// One declared option of a Python component: its name, the Python type its value must have
-/// ("int", "float", "bool", "str" or "any") and its documentation.
+/// One declared option of a Python component: its name and the Python type its value must
+/// have ("int", "float", "bool", "str" or "any": as read).
 struct PyParam {
   std::string name, kind;
 };
 
-/// The validated options, in a form that outlives the config tree.
-using PyValues = std::vector<std::pair<PyParam, YAML::Node>>;
-
-PyValues read_params(Params& p, const std::vector<PyParam>& declared) {
-  PyValues values;
-  for (const auto& d : declared) {
-    YAML::Node v;
-    if (d.kind == "int") v = YAML::Node(std::to_string(p.get_int(d.name)));
-    else if (d.kind == "float") v = YAML::Node(fmt::format("{:.17g}", p.get_double(d.name)));
-    else if (d.kind == "bool") v = YAML::Node(std::string(p.get_bool(d.name) ? "true" : "false"));
-    else if (d.kind == "str") {
-      v = YAML::Node(p.get_string(d.name));
-      v.SetTag("!");
-    } else v = YAML::Clone(p.raw(d.name));
-    values.emplace_back(d, v);
-  }
-  return values;
-}
-
-/// The options as keyword arguments (GIL held).
-py::dict kwargs_of(const PyValues& values) {
+/// The validated options as the callback's keyword arguments, made once when the component
+/// is built (GIL held) and kept through a PyRef (released holding the GIL).
+PyRef read_params(Params& p, const std::vector<PyParam>& declared) {
   py::dict kw;
-  for (const auto& [d, v] : values) {
-    if (d.kind == "str") kw[py::str(d.name)] = py::str(v.Scalar());
-    else if (d.kind == "float") kw[py::str(d.name)] = py::float_(std::strtod(v.Scalar().c_str(), nullptr));
-    else kw[py::str(d.name)] = to_python(v);
+  for (const auto& d : declared) {
+    py::object v;
+    if (d.kind == "int") v = py::int_(p.get_int(d.name));
+    else if (d.kind == "float") v = py::float_(p.get_double(d.name));
+    else if (d.kind == "bool") v = py::bool_(p.get_bool(d.name));
+    else if (d.kind == "str") v = py::str(p.get_string(d.name));
+    else v = to_python(p.raw(d.name));
+    kw[py::str(d.name)] = v;
   }
-  return kw;
+  return PyRef(std::move(kw));
 }
+
+/// The keyword arguments read_params made (GIL held).
+py::dict kwargs(const PyRef& kw) { return py::reinterpret_borrow<py::dict>(kw.get()); }
 
 /// A seed for a Python callback, drawn from the component's own named stream: the same run
 /// gives the same seeds, and so the same values from a callback that uses only it. In
@@ -334,9 +323,9 @@ std::pair<std::vector<ParamSpec>, std::vector<PyParam>> declare_params(const std
 
 class PyInitializer final : public init::Initializer {
  public:
-  PyInitializer(std::string name, PyRef fn, const init::InitTarget& t, PyValues values)
+  PyInitializer(std::string name, PyRef fn, const init::InitTarget& t, PyRef kwargs)
       : name_(std::move(name)), fn_(std::move(fn)), param_(t.param), rows_(t.rows), cols_(t.cols),
-        values_(std::move(values)) {}
+        kwargs_(std::move(kwargs)) {}
 
   torch::Tensor make(const init::InitInputs& in) const override {
     const int64_t seed = draw_seed(in.gen);
@@ -344,7 +333,7 @@ class PyInitializer final : public init::Initializer {
     const std::string who = fmt::format("initializer '{}' (Python) for {}", name_, param_);
     py::object result;
     try {
-      result = fn_.get()(py::make_tuple(rows_, cols_), seed, **kwargs_of(values_));
+      result = fn_.get()(py::make_tuple(rows_, cols_), seed, **kwargs(kwargs_));
     } catch (py::error_already_set& e) {
       throw std::runtime_error(fmt::format("{} raised {}", who, exception_line(e)));
     }
@@ -367,7 +356,7 @@ class PyInitializer final : public init::Initializer {
   PyRef fn_;
   std::string param_;
   int64_t rows_, cols_;
-  PyValues values_;
+  PyRef kwargs_;
 };
 
 /// What a Python task declares when it is registered.
@@ -381,8 +370,8 @@ struct PyTaskShape {
 
 class PyTask final : public tasks::Task {
  public:
-  PyTask(std::string name, PyRef fn, PyTaskShape shape, PyValues values)
-      : name_(std::move(name)), fn_(std::move(fn)), s_(std::move(shape)), values_(std::move(values)) {}
+  PyTask(std::string name, PyRef fn, PyTaskShape shape, PyRef kwargs)
+      : name_(std::move(name)), fn_(std::move(fn)), s_(std::move(shape)), kwargs_(std::move(kwargs)) {}
 
   std::string name() const override { return name_; }
   int64_t input_size() const override { return s_.inputs; }
@@ -401,7 +390,7 @@ class PyTask final : public tasks::Task {
     const std::string who = fmt::format("task '{}' (Python)", name_);
     py::object result;
     try {
-      result = fn_.get()(batch, seed, **kwargs_of(values_));
+      result = fn_.get()(batch, seed, **kwargs(kwargs_));
     } catch (py::error_already_set& e) {
       throw std::runtime_error(fmt::format("{} raised {}", who, exception_line(e)));
     }
@@ -484,7 +473,7 @@ class PyTask final : public tasks::Task {
   std::string name_;
   PyRef fn_;
   PyTaskShape s_;
-  PyValues values_;
+  PyRef kwargs_;
 };
 
 std::vector<std::string> names_or_count(py::handle o, const std::string& what, const std::string& prefix) {
@@ -520,7 +509,7 @@ void register_initializer(const std::string& name, py::function fn, py::list par
   PyRef ref(std::move(fn));
   reg.add({name, description.empty() ? "(written in Python)" : description, specs,
            [name, ref, declared = declared](Params& p, const init::InitTarget& t) -> std::unique_ptr<init::Initializer> {
-             py::gil_scoped_acquire gil;  // the options become Python objects at each call
+             py::gil_scoped_acquire gil;  // the options become Python objects here
              return std::make_unique<PyInitializer>(name, ref, t, read_params(p, declared));
            }});
   python_names("initializer").insert(name);
