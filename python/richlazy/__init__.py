@@ -185,16 +185,8 @@ def run(config, overrides=None, out=None, jobs=None, pack=None, *, device=None, 
     check: raise RunError when runs failed (their results stay on disk).
     Bad input raises ConfigError before anything is written.
     """
-    is_dict = isinstance(config, dict)
-    if is_dict and not config:
-        # As for an empty config file: most likely not what was meant, and it would silently
-        # train the default experiment.
-        raise ConfigError("richlazy.run(config): the config is empty (no keys); give at least {'experiment': NAME}")
-    directory, status = _core.run(
-        None if is_dict else os.fspath(config), config if is_dict else None, _overrides(overrides),
-        os.fspath(out) if out is not None else "results", _integer(jobs or 0, "jobs"),
-        None if pack is None else str(pack), device or "", _integer(threads, "threads"), bool(quiet), bool(overwrite),
-        bool(resume), bool(report), False)
+    directory, status = _run(config, overrides, out, jobs=jobs, pack=pack, device=device, threads=threads,
+                             quiet=quiet, overwrite=overwrite, resume=resume, report=report, dry_run=False)
     exp = Experiment(directory)
     if check and status != 0:
         failed = {row["run_id"]: row["status"] for row in exp.summary if str(row["status"]).startswith("failed")}
@@ -205,9 +197,22 @@ def run(config, overrides=None, out=None, jobs=None, pack=None, *, device=None, 
 
 def plan(config, overrides=None, out=None):
     """Validates a config and plans its sweep without training or writing anything (--dry-run)."""
+    _run(config, overrides, out, dry_run=True)
+
+
+def _run(config, overrides, out, jobs=None, pack=None, device=None, threads=1, quiet=False, overwrite=False,
+         resume=False, report=False, dry_run=False):
+    """The native run (or plan): (experiment folder, exit status)."""
     is_dict = isinstance(config, dict)
-    _core.run(None if is_dict else os.fspath(config), config if is_dict else None, _overrides(overrides),
-              os.fspath(out) if out is not None else "results", 0, None, "", 1, False, False, False, False, True)
+    if is_dict and not config:
+        # As for an empty config file: most likely not what was meant, and it would silently
+        # train the default experiment.
+        raise ConfigError("richlazy.run(config): the config is empty (no keys); give at least {'experiment': NAME}")
+    return _core.run(
+        None if is_dict else os.fspath(config), config if is_dict else None, _overrides(overrides),
+        os.fspath(out) if out is not None else "results", _integer(jobs or 0, "jobs"),
+        None if pack is None else str(pack), device or "", _integer(threads, "threads"), bool(quiet), bool(overwrite),
+        bool(resume), bool(report), bool(dry_run))
 
 
 def sample(task, trials=16, seed=0, **options):

@@ -48,6 +48,11 @@ def test_a_dict_config_and_overrides_run_like_the_file_and_set(tmp_path, small_c
                               "sign_similarity"]},
         "sweep": {"init.W_rec.rank": [1, 32], "seed": [0, 1]},
     }
+    # plan validates and trains nothing, writes nothing.
+    richlazy.plan(config, overrides={"train.iterations": 100}, out=tmp_path / "plan")
+    assert not (tmp_path / "plan").exists()
+    with pytest.raises(richlazy.ConfigError, match="train.iterations must be"):
+        richlazy.plan(config, overrides={"train.iterations": -1})
     exp = richlazy.run(config, overrides={"train.iterations": 100, "sweep.seed": [3]}, out=tmp_path / "py",
                        quiet=True, report=False)
     assert exp.runs == ["rank-1_seed-3", "rank-32_seed-3"]
