@@ -1,8 +1,13 @@
 // models/ctrnn.cpp: continuous-time RNN.
 #include <richlazy/models/ctrnn.h>
 
+#include <richlazy/core/config_error.h>
 #include <richlazy/core/limits.h>
 #include <richlazy/core/member_matmul.h>
+#include <richlazy/init/matrix_file.h>
+#include <richlazy/init/norm.h>
+
+#include <fmt/format.h>
 
 #include <torch/torch.h>
 
@@ -16,7 +21,8 @@ torch::Tensor activate(const torch::Tensor& pre, Activation activation) {
 
 /// The recurrence written op by op: differentiable by autograd, the reference.
 torch::Tensor unroll_generic(const torch::Tensor& inputs, const torch::Tensor& w_in,
-                             const torch::Tensor& w_rec, double alpha, Activation activation) {
+                             const torch::Tensor& w_rec, double alpha, Activation activation,
+                             const torch::Tensor& noise, double noise_std) {
   // The input drive of every step: [T, E, B, N] (the member axes broadcast).
   const torch::Tensor drive = torch::matmul(inputs, w_in.transpose(-1, -2));
   const torch::Tensor w_rec_t = w_rec.transpose(-1, -2);
@@ -28,6 +34,7 @@ torch::Tensor unroll_generic(const torch::Tensor& inputs, const torch::Tensor& w
     // h_0 = 0, so the first step has no recurrent term.
     torch::Tensor pre = t == 0 ? drive[t] : drive[t] + torch::matmul(h, w_rec_t);
     if (alpha != 1.0) pre = t == 0 ? alpha * pre : (1.0 - alpha) * h + alpha * pre;
+    if (noise.defined()) pre = pre + noise_std * noise[t];
     h = activate(pre, activation);
     states.push_back(h);
   }
@@ -73,10 +80,12 @@ void unroll_in_place(const torch::Tensor& hidden, const torch::Tensor& w_rec_t, 
 /// member-major [E, T, B, N] tensor (each member's states are one matrix of T*B rows, which
 /// the gradients' products take without copying), and, when `w_out` is defined, the logits
 /// [T, E, B, O] (a view of member-major storage too). Each step adds its recurrent product to
-/// the input drive in place.
+/// the input drive in place; recurrent noise (when `noise` [T, E, B, N] is defined) joins the
+/// input drive as noise_std / alpha times it, so that the pre-activation gets noise_std times it.
 std::pair<torch::Tensor, torch::Tensor> unroll_fused(const torch::Tensor& inputs, const torch::Tensor& w_in,
                                                      const torch::Tensor& w_rec, const torch::Tensor& w_out,
-                                                     double alpha, Activation activation) {
+                                                     double alpha, Activation activation,
+                                                     const torch::Tensor& noise = {}, double noise_std = 0.0) {
   const int64_t T = inputs.size(0), E = inputs.size(1), B = inputs.size(2), N = w_rec.size(1);
   torch::Tensor hidden = torch::empty({E, T, B, N}, w_rec.options());
   const torch::Tensor x_rows = member_rows(inputs);
@@ -94,6 +103,7 @@ std::pair<torch::Tensor, torch::Tensor> unroll_fused(const torch::Tensor& inputs
     const int64_t c = std::min(C, E - c0);
     const torch::Tensor h = hidden.narrow(0, c0, c);
     member_addmm_(h.view({c, T * B, N}), x_rows.narrow(0, c0, c), w_in_t.narrow(0, c0, c), 0.0, 1.0);
+    if (noise.defined()) h.add_(noise.narrow(1, c0, c).transpose(0, 1), noise_std / alpha);
     unroll_in_place(h, w_rec_t.narrow(0, c0, c), alpha, activation);
     if (w_out.defined()) {
       member_addmm_(logits.narrow(0, c0, c), h.view({c, T * B, N}), w_out_t.narrow(0, c0, c), 0.0, 1.0);
@@ -138,8 +148,13 @@ class CTRNNFused : public torch::autograd::Function<CTRNNFused> {
  public:
   static torch::autograd::tensor_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& inputs,
                                               const torch::Tensor& w_in, const torch::Tensor& w_rec,
-                                              const torch::Tensor& w_out, double alpha, int64_t activation) {
-    const auto [hidden, logits] = unroll_fused(inputs, w_in, w_rec, w_out, alpha, static_cast<Activation>(activation));
+                                              const torch::Tensor& w_out, double alpha, int64_t activation,
+                                              const torch::Tensor& noise, double noise_std) {
+    // The noise is a constant of the step: the saved states hold its effect, and the
+    // gradients below are those of the noisy network (act'(u_t) is read from h_t).
+    // (No noise arrives as an empty tensor: autograd functions take no undefined tensors.)
+    const auto [hidden, logits] = unroll_fused(inputs, w_in, w_rec, w_out, alpha, static_cast<Activation>(activation),
+                                               noise.numel() > 0 ? noise : torch::Tensor(), noise_std);
     ctx->save_for_backward({inputs, w_in, w_rec, w_out, hidden});
     ctx->saved_data["alpha"] = alpha;
     ctx->saved_data["activation"] = activation;
@@ -199,22 +214,26 @@ class CTRNNFused : public torch::autograd::Function<CTRNNFused> {
       member_addmm_(d_w_in.narrow(0, c0, c), du_rows.transpose(1, 2), x_rows.narrow(0, c0, c), 0.0, alpha);
       if (d_x.defined()) member_addmm_(d_x.narrow(0, c0, c), du_rows, w_in.narrow(0, c0, c), 0.0, alpha);
     }
-    return {d_x.defined() ? member_unrows(d_x, T, B) : d_x, d_w_in, d_w_rec, d_w_out, torch::Tensor(), torch::Tensor()};
+    return {d_x.defined() ? member_unrows(d_x, T, B) : d_x, d_w_in, d_w_rec, d_w_out, torch::Tensor(), torch::Tensor(),
+            torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
 
 ModelOutput ctrnn_forward(const torch::Tensor& inputs, const torch::Tensor& w_in, const torch::Tensor& w_rec,
-                          const torch::Tensor& w_out, double alpha, Activation activation) {
-  const auto out = CTRNNFused::apply(inputs, w_in, w_rec, w_out, alpha, static_cast<int64_t>(activation));
+                          const torch::Tensor& w_out, double alpha, Activation activation, const torch::Tensor& noise,
+                          double noise_std) {
+  const torch::Tensor none = noise.defined() ? torch::Tensor() : torch::empty({0}, w_rec.options());
+  const auto out = CTRNNFused::apply(inputs, w_in, w_rec, w_out, alpha, static_cast<int64_t>(activation),
+                                     noise.defined() ? noise : none, noise.defined() ? noise_std : 0.0);
   return {out[0], out[1]};
 }
 
 ModelOutput ctrnn_forward_reference(const torch::Tensor& inputs, const torch::Tensor& w_in,
                                     const torch::Tensor& w_rec, const torch::Tensor& w_out, double alpha,
-                                    Activation activation) {
-  torch::Tensor hidden = unroll_generic(inputs, w_in, w_rec, alpha, activation);
+                                    Activation activation, const torch::Tensor& noise, double noise_std) {
+  torch::Tensor hidden = unroll_generic(inputs, w_in, w_rec, alpha, activation, noise, noise_std);
   torch::Tensor logits = torch::matmul(hidden, w_out.transpose(-1, -2));
   return {std::move(logits), std::move(hidden)};
 }
@@ -224,10 +243,61 @@ CTRNN::CTRNN(const CTRNNOptions& options, int64_t members) : Model(members), opt
   w_in_ = register_parameter("W_in", torch::zeros({E, N, options.inputs}));
   w_rec_ = register_parameter("W_rec", torch::zeros({E, N, N}));
   w_out_ = register_parameter("W_out", torch::zeros({E, options.outputs, N}));
+  if (options.dale_signs.defined()) {
+    dale_signs_ = register_buffer("dale_signs", options.dale_signs.to(torch::kFloat).reshape({1, 1, N}).clone());
+  }
+}
+
+torch::Tensor CTRNN::readout() const {
+  return head_count_ < 0 ? w_out_ : w_out_.narrow(1, head_offset_, head_count_);
 }
 
 ModelOutput CTRNN::forward(const torch::Tensor& inputs) {
-  return ctrnn_forward(inputs, w_in_, w_rec_, w_out_, options_.alpha, options_.activation);
+  return ctrnn_forward(inputs, w_in_, w_rec_, readout(), options_.alpha, options_.activation);
+}
+
+ModelOutput CTRNN::forward_noisy(const torch::Tensor& inputs, const torch::Tensor& noise) {
+  if (!noise.defined() || options_.noise_std == 0.0) return forward(inputs);
+  return ctrnn_forward(inputs, w_in_, w_rec_, readout(), options_.alpha, options_.activation, noise,
+                       options_.noise_std);
+}
+
+void CTRNN::select_outputs(int64_t offset, int64_t count) {
+  const int64_t O = options_.outputs;
+  if (offset < 0 || count < 1 || offset + count > O) {
+    throw std::logic_error(fmt::format("outputs [{}, {}) of a readout of {}", offset, offset + count, O));
+  }
+  head_offset_ = offset;
+  head_count_ = offset == 0 && count == O ? -1 : count;
+}
+
+void CTRNN::constrain_() {
+  if (!options_.dale_train) return;
+  torch::NoGradGuard no_grad;
+  dale_reflect_(w_rec_, dale_signs_);
+}
+
+void dale_reflect_(const torch::Tensor& w, const torch::Tensor& signs) {
+  w.abs_().mul_(signs.reshape({1, 1, -1}));
+}
+
+torch::Tensor dale_initial(const torch::Tensor& w, const torch::Tensor& signs, bool balance, double radius) {
+  const torch::Tensor d = signs.to(w.scalar_type()).reshape({1, -1});
+  torch::Tensor out = w.abs() * d;
+  if (balance) {
+    // Row i: excitatory input sum_{j in E} W_ij, inhibitory sum_{j in I} |W_ij|; the latter
+    // scaled to the former where both are positive.
+    const torch::Tensor excitatory = (out * d.gt(0)).sum(1, true);
+    const torch::Tensor inhibitory = (out.abs() * d.lt(0)).sum(1, true);
+    const torch::Tensor both = excitatory.gt(0).logical_and(inhibitory.gt(0));
+    const torch::Tensor scale = torch::where(both, excitatory / inhibitory.clamp_min(1e-300), torch::ones_like(excitatory));
+    out = torch::where(d.lt(0).expand_as(out), out * scale, out);
+  }
+  if (radius > 0) {
+    const double now = torch::linalg_eigvals(out).abs().max().item<double>();
+    if (now > 0) out = out * (radius / now);
+  }
+  return out;
 }
 
 std::optional<KernelFactors> CTRNN::kernel_factors(const std::string& param,
@@ -239,7 +309,7 @@ std::optional<KernelFactors> CTRNN::kernel_factors(const std::string& param,
   const torch::Tensor hidden =
       unroll_fused(inputs, w_in_.detach(), w_rec_.detach(), torch::Tensor(), a, options_.activation).first;
   const int64_t T = hidden.size(0), E = hidden.size(1), B = hidden.size(2), N = hidden.size(3);
-  const int64_t S = static_cast<int64_t>(steps.size()), O = w_out_.size(1);
+  const int64_t S = static_cast<int64_t>(steps.size()), O = readout().size(1);
   KernelFactors f;
   f.steps = steps;
   f.scale = a;
@@ -249,7 +319,7 @@ std::optional<KernelFactors> CTRNN::kernel_factors(const std::string& param,
   // row, dy / dh = W_out[k], for every trial; the recursion carries it back to the earlier
   // steps, through u[s] = (1-a) h[s-1] + a (W_in x + W_rec h[s-1]).
   f.errors = torch::zeros({T, E, S, O, B, N}, hidden.options());
-  const torch::Tensor readout = w_out_.detach().unsqueeze(2);  // [E, O, 1, N]
+  const torch::Tensor readout = this->readout().detach().unsqueeze(2);  // [E, O, 1, N]
   for (int64_t i = 0; i < S; ++i) f.errors[steps[i]].select(1, i).copy_(readout.expand({E, O, B, N}));
   // A member at a time on the CPU (as many as fit the cache budget), all of them on a GPU.
   const int64_t chunk = member_chunk(E, T, S * O * B, N, hidden.device());
@@ -263,9 +333,28 @@ std::optional<KernelFactors> CTRNN::kernel_factors(const std::string& param,
 }
 
 namespace {
+/// How the initial W_rec gets its E/I signs (model.dale: init | train).
+struct DaleInit {
+  bool balance = false;
+  double radius = 0;        ///< 0: keep the scale
+  std::string description;  ///< for the init log line
+};
+
 class CTRNNBuilder final : public ModelBuilder {
  public:
-  explicit CTRNNBuilder(CTRNNOptions o) : o_(o) {}
+  CTRNNBuilder(CTRNNOptions o, std::optional<DaleInit> dale) : o_(std::move(o)), dale_(std::move(dale)) {}
+
+  bool output_heads() const override { return true; }
+
+  std::optional<InitAdjustment> init_adjustment(const std::string& param) const override {
+    if (param != "W_rec" || !dale_) return std::nullopt;
+    InitAdjustment a;
+    a.description = dale_->description;
+    a.apply = [signs = o_.dale_signs, d = *dale_](const torch::Tensor& value, const std::map<std::string, torch::Tensor>&) {
+      return dale_initial(value, signs.to(torch::kDouble), d.balance, d.radius);
+    };
+    return a;
+  }
 
   std::vector<ParameterInfo> parameters() const override {
     return {{"W_in", {o_.hidden_size, o_.inputs}, "{name: torch_default}", "input weights", roles::kInput},
@@ -280,7 +369,38 @@ class CTRNNBuilder final : public ModelBuilder {
 
  private:
   CTRNNOptions o_;
+  std::optional<DaleInit> dale_;
 };
+
+/// The E/I signs of model.dale: -1 for the units the mask marks 1 (or the last
+/// round(fraction N) units), +1 for the others, [N] float32.
+torch::Tensor dale_signs(Params& p, int64_t N) {
+  const std::string mask_file = init::config_path(p, "inhibitory_mask");
+  torch::Tensor inhibitory;
+  if (!mask_file.empty()) {
+    p.require(!p.has("inhibitory_fraction"), "inhibitory_fraction",
+              "and inhibitory_mask both choose the inhibitory units: keep one");
+    torch::Tensor mask;
+    try {
+      mask = init::load_vector(mask_file);
+    } catch (const ConfigError& e) {
+      p.fail_bare("inhibitory_mask", std::string("cannot be used: ") + e.what());
+    }
+    if (mask.ne(0).logical_and(mask.ne(1)).any().item<bool>()) {
+      p.fail_bare("inhibitory_mask", mask_file + " must hold 0 (excitatory) or 1 (inhibitory) per unit");
+    }
+    if (mask.numel() != N) {
+      p.fail_bare("inhibitory_mask", fmt::format("{} has {} entries for hidden_size {}", mask_file, mask.numel(), N));
+    }
+    inhibitory = mask.ne(0);
+  } else {
+    const double fraction = p.get_double("inhibitory_fraction", 0.0, 1.0);
+    const auto count = static_cast<int64_t>(std::llround(fraction * static_cast<double>(N)));
+    inhibitory = torch::zeros({N}, torch::kBool);
+    if (count > 0) inhibitory.slice(0, N - count).fill_(true);
+  }
+  return torch::where(inhibitory, torch::full({N}, -1.0f), torch::full({N}, 1.0f));
+}
 }  // namespace
 
 void register_ctrnn(ModelRegistry& registry) {
@@ -290,7 +410,16 @@ void register_ctrnn(ModelRegistry& registry) {
        "no biases, a = dt/tau",
        {{"hidden_size", "300", "number of recurrent units N"},
         {"tau_ms", "100", "time constant, ms; alpha = task dt_ms / tau_ms must be <= 1"},
-        {"activation", "relu", "relu | tanh"}},
+        {"activation", "relu", "relu | tanh"},
+        {"noise_std", "0", "std of the Gaussian noise added to each unit's pre-activation at every step of a "
+                           "training update, from the run's \"noise\" stream (0 = none; metrics and tests "
+                           "see the noise-free network)"},
+        {"dale", "none", "Dale's law: none | init (the initial W_rec gets E/I signs per presynaptic unit: "
+                         "W = |W_init| D) | train (the same, and kept in training: W = |V| D)"},
+        {"inhibitory_fraction", "0.2", "with dale: the fraction of inhibitory units (the last ones)"},
+        {"inhibitory_mask", "null", "with dale: a file of 0/1 per unit (1 = inhibitory), instead of the fraction"},
+        {"ei_balance", "false", "with dale: scale each row's inhibitory weights to cancel its excitatory ones"},
+        {"ei_spectral_radius", "null", "with dale: then scale W_rec to this spectral radius"}},
        [](Params& p, const TaskShape& task) -> std::unique_ptr<ModelBuilder> {
          CTRNNOptions o;
          o.inputs = task.inputs;
@@ -304,7 +433,25 @@ void register_ctrnn(ModelRegistry& registry) {
          o.activation = p.get_choice("activation", {"relu", "tanh"}) == "relu"
                             ? Activation::relu
                             : Activation::tanh;
-         return std::make_unique<CTRNNBuilder>(o);
+         o.noise_std = p.get_double("noise_std", 0.0, 1e6);
+         const std::string dale = p.get_choice("dale", {"none", "init", "train"});
+         std::optional<DaleInit> d;
+         if (dale == "none") {
+           for (const char* key : {"inhibitory_fraction", "inhibitory_mask", "ei_balance", "ei_spectral_radius"}) {
+             p.require(!p.has(key), key, "needs dale: init or train");
+           }
+         } else {
+           o.dale_signs = dale_signs(p, o.hidden_size);
+           o.dale_train = dale == "train";
+           d = DaleInit{};
+           d->balance = p.get_bool("ei_balance");
+           if (!p.raw("ei_spectral_radius").IsNull()) d->radius = p.get_double_above("ei_spectral_radius", 0.0);
+           const int64_t inhibitory = o.dale_signs.lt(0).sum().item<int64_t>();
+           d->description = fmt::format("model.dale: {} ({} of {} units inhibitory{}{})", dale, inhibitory,
+                                        o.hidden_size, d->balance ? ", E/I balanced" : "",
+                                        d->radius > 0 ? ", spectral radius " + format_number(d->radius) : "");
+         }
+         return std::make_unique<CTRNNBuilder>(o, d);
        }});
 }
 

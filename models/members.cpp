@@ -41,6 +41,11 @@ torch::Tensor Model::weight(const std::string& name) const {
   throw std::out_of_range("model has no parameter named " + name);
 }
 
+void Model::select_outputs(int64_t offset, int64_t count) {
+  (void)offset, (void)count;
+  throw std::logic_error("this model has no output heads");
+}
+
 torch::Tensor member_rows(const torch::Tensor& x) {
   const int64_t T = x.size(0), E = x.size(1), B = x.size(2);
   // Inputs shared by every member (expanded along the member axis) stay shared.

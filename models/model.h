@@ -113,6 +113,26 @@ class Model : public torch::nn::Module {
   /// The parameter called `name`, [E, ...] (throws std::out_of_range when there is none).
   torch::Tensor weight(const std::string& name) const;
 
+  /// Output heads (task sequences, train.phases): from now on forward() and kernel_factors()
+  /// give only outputs [offset, offset + count) of the readout, which alone receive
+  /// gradients. The default supports only the whole readout (ModelBuilder::output_heads).
+  virtual void select_outputs(int64_t offset, int64_t count);
+
+  /// The standard deviation of the recurrent noise of training updates (model.noise_std);
+  /// 0 when the model has none. Trainers then draw standard normals [T, E, B, N] from the
+  /// members' "noise" streams and pass them to forward_noisy.
+  virtual double noise_std() const { return 0.0; }
+  /// forward() with recurrent noise: `noise` [T, E, B, hidden_size()] standard normals, scaled
+  /// by noise_std(). Models without noise never receive a call.
+  virtual ModelOutput forward_noisy(const torch::Tensor& inputs, const torch::Tensor& noise) {
+    (void)noise;
+    return forward(inputs);
+  }
+
+  /// Restores the model's constraints after an optimizer update, in place (Dale's law keeps
+  /// each weight's sign); a no-op for unconstrained models.
+  virtual void constrain_() {}
+
  private:
   int64_t members_;
 };
@@ -136,6 +156,8 @@ class ModelBuilder {
   virtual std::shared_ptr<Model> build(int64_t members = 1) const = 0;
   /// Whether the models built have Model::population_kernel for every parameter.
   virtual bool has_population_kernel() const { return false; }
+  /// Whether the models built can select output heads (Model::select_outputs).
+  virtual bool output_heads() const { return false; }
   /// The model's adjustment of `param`'s initial value, if any.
   virtual std::optional<InitAdjustment> init_adjustment(const std::string& param) const {
     (void)param;

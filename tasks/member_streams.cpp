@@ -32,6 +32,13 @@ TrialBatch MemberStreams::draw(const Task& task, int64_t trials) {
           batch.mask.index_select(1, member_index_), {}};
 }
 
+torch::Tensor MemberStreams::normal(const std::vector<int64_t>& shape) {
+  std::vector<torch::Tensor> draws;
+  for (const auto& g : generators_) draws.push_back(torch::randn(shape, *g, torch::kFloat));
+  const torch::Tensor stacked = torch::stack(draws);
+  return member_index_.defined() ? stacked.index_select(0, member_index_) : stacked;
+}
+
 torch::Tensor MemberStreams::state(int64_t member) const {
   return generators_.at(generator_of_.at(member))->get_state();
 }

@@ -22,6 +22,9 @@ class MemberStreams {
   /// [T, E, trials, ...] on the CPU (task.sample_members over the distinct seeds).
   TrialBatch draw(const Task& task, int64_t trials);
 
+  /// Standard normals [E, shape...] float32 on the CPU: member e's are
+  /// torch::randn(shape) from its stream.
+  torch::Tensor normal(const std::vector<int64_t>& shape);
   /// The state of member `member`'s stream (a CPU byte tensor), for checkpoints.
   torch::Tensor state(int64_t member) const;
   /// Sets member `member`'s stream to `state`. Members that share a seed share a stream:
