@@ -35,7 +35,14 @@ YAML::Node eval_config(const std::string& task_name, const std::vector<TaskOptio
                        const std::string& config_path, ConfigSource& source) {
   YAML::Node root = load_yaml_file(config_path);
   if (!root.IsMap()) throw ConfigError(config_path + ": not a run's config (expected a YAML map)");
-  if (!task_name.empty()) {
+  const YAML::Node train = static_cast<const YAML::Node&>(root)["train"];
+  const bool sequence = train.IsDefined() && train.IsMap() && train["phases"].IsDefined() && !train["phases"].IsNull();
+  if (sequence && !options.empty()) {
+    throw ConfigError(fmt::format("--task options: {} trained a task sequence (train.phases): choose one of its tasks "
+                                  "by label with --task LABEL, with the options it was trained with",
+                                  config_path));
+  }
+  if (!task_name.empty() && !sequence) {
     YAML::Node spec(YAML::NodeType::Map);
     spec["name"] = task_name;
     root["task"] = spec;
@@ -102,9 +109,24 @@ SavedNetwork load_saved_network(const std::string& run_dir_text, const std::stri
   auto source = std::make_shared<ConfigSource>(config_path.string());
   const YAML::Node root = eval_config(task_name, options, config_path.string(), *source);
   SavedNetwork net{train::parse_run_config(root, source, reg, "eval"), nullptr};
+  const train::SequenceTask* head = nullptr;  // a task sequence's task: its channels and head
+  if (const auto& c = net.config.train.curriculum) {
+    const std::string label = task_name.empty() ? c->tasks.at(c->phases.front().task).label : task_name;
+    std::vector<std::string> labels;
+    for (const auto& t : c->tasks) {
+      labels.push_back(t.label);
+      if (t.label == label) head = &t;
+    }
+    if (!head) {
+      throw ConfigError(fmt::format("--task: '{}' is not a task of {}'s sequence (train.phases); its tasks are {}",
+                                    label, run_dir_text, join_names(labels)));
+    }
+    net.config.task = head->task;
+  }
   const train::RunConfig& rc = net.config;
   const tasks::Task& task = *rc.task;
   net.model = rc.model->build(1);
+  if (head) net.model->select_outputs(head->head_offset, head->head_size);
   for (const auto& p : rc.model->parameters()) {
     const fs::path file = run_dir / "weights" / (p.name + "_" + which + ".npy");
     if (!fs::is_regular_file(file)) {

@@ -104,6 +104,42 @@ torch::Tensor tangent_kernel(const models::KernelFactors& f) {
   return kernel.mul_(f.scale * f.scale);
 }
 
+torch::Tensor tangent_cross_kernel(const models::KernelFactors& a, const models::KernelFactors& b) {
+  torch::NoGradGuard no_grad;
+  // errors [T, E, S, O, B, N] -> per step s, rows (i, b, k): [E, S * B * O, N]
+  auto rows = [](const torch::Tensor& errors, int64_t s) {
+    const torch::Tensor e = errors[s];  // [E, S, O, B, N]
+    return e.permute({0, 1, 3, 2, 4}).reshape({e.size(0), -1, e.size(4)});
+  };
+  const int64_t E = a.errors.size(1);
+  const int64_t Sa = a.errors.size(2), Oa = a.errors.size(3), Ba = a.errors.size(4);
+  const int64_t Sb = b.errors.size(2), Ob = b.errors.size(3), Bb = b.errors.size(4);
+  torch::Tensor kernel = torch::zeros({E, Sa * Ba * Oa, Sb * Bb * Ob}, a.errors.options().dtype(torch::kDouble));
+  const torch::Tensor view = kernel.view({E, Sa, Ba, Oa, Sb, Bb, Ob});
+  for (int64_t s = 0; s < a.errors.size(0); ++s) {
+    const torch::Tensor act_a = a.activity[s];  // [E, Ba, N]
+    if (!act_a.ne(0).any().item<bool>()) continue;  // W multiplies zero there (h_{-1} = 0)
+    const torch::Tensor err_a = rows(a.errors, s);
+    for (int64_t s2 = 0; s2 < b.errors.size(0); ++s2) {
+      const torch::Tensor act_b = b.activity[s2];
+      if (!act_b.ne(0).any().item<bool>()) continue;
+      // K[r, r'] += <e_s^r, e_s2^r'> <a_s^b(r), a_s2^b(r')>
+      const torch::Tensor errors = member_mm(err_a, rows(b.errors, s2).transpose(1, 2)).to(torch::kDouble);
+      const torch::Tensor activity = member_mm(act_a, act_b.transpose(1, 2)).to(torch::kDouble);  // [E, Ba, Bb]
+      view.add_(errors.view({E, Sa, Ba, Oa, Sb, Bb, Ob}) * activity.view({E, 1, Ba, 1, 1, Bb, 1}));
+    }
+  }
+  return kernel.mul_(a.scale * b.scale);
+}
+
+torch::Tensor kernel_overlap(const models::KernelFactors& a, const models::KernelFactors& b) {
+  const torch::Tensor cross = tangent_cross_kernel(a, b);
+  const torch::Tensor ka = tangent_kernel(a).to(torch::kDouble), kb = tangent_kernel(b).to(torch::kDouble);
+  auto norm = [](const torch::Tensor& k) { return k.flatten(1).norm(2, 1); };
+  const torch::Tensor n = cross.flatten(1).norm(2, 1);
+  return n * n / (norm(ka) * norm(kb));
+}
+
 torch::Tensor tangent_kernel_bruteforce(models::Model& model, const std::string& param,
                                         const torch::Tensor& inputs,
                                         const std::vector<int64_t>& steps) {

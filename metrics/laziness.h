@@ -43,6 +43,16 @@ torch::Tensor tangent_kernel_bruteforce(models::Model& model, const std::string&
 torch::Tensor tangent_kernel(models::Model& model, const std::string& param,
                              const torch::Tensor& inputs, const std::vector<int64_t>& steps);
 
+/// The cross kernel K_AB = J_A J_B^T of every member between two sets of factors of the same
+/// parameter (e.g. two tasks' probe trials, each through its own readout head), [E, R_A, R_B]
+/// float64, rows ordered as tangent_kernel orders them; tangent_cross_kernel(f, f) is
+/// tangent_kernel(f). By blocks of step pairs, without the Jacobians.
+torch::Tensor tangent_cross_kernel(const models::KernelFactors& a, const models::KernelFactors& b);
+/// The overlap of two kernels' tangent spaces, ||K_AB||_F^2 / (||K_AA||_F ||K_BB||_F) per
+/// member ([E] float64): the cosine between the parameter-space operators J_A^T J_A and
+/// J_B^T J_B, in [0, 1]; 1 when both sets of trials move the parameter in the same directions,
+/// 0 when the gradients of one are orthogonal to those of the other (kernel_overlap).
+torch::Tensor kernel_overlap(const models::KernelFactors& a, const models::KernelFactors& b);
 /// Kernel-task alignment of each member: y^T K y / (||y||^2 tr K) for kernels K [E, R, R]
 /// and targets y [E, R], in float64 ([E]). In [0, 1] for a positive semi-definite K: the
 /// fraction of the kernel's trace along the targets. `centred`: the same with K and y centred

@@ -43,8 +43,8 @@ const torch::Tensor& Probe::hidden(models::Model& model, int64_t step) {
 }
 
 EvaluationSet::EvaluationSet(const tasks::Task& task, std::vector<uint64_t> seeds, int64_t trials,
-                             torch::Device device)
-    : task_(task), seeds_(std::move(seeds)), trials_(trials), device_(device) {}
+                             torch::Device device, std::string stream)
+    : task_(task), seeds_(std::move(seeds)), trials_(trials), device_(device), stream_(std::move(stream)) {}
 
 const std::pair<torch::Tensor, torch::Tensor>& EvaluationSet::scores(models::Model& model, int64_t step) {
   if (!set_) {
@@ -52,7 +52,7 @@ const std::pair<torch::Tensor, torch::Tensor>& EvaluationSet::scores(models::Mod
     if (held_out) {
       set_ = tasks::shared_by_members(held_out->to(device_), static_cast<int64_t>(seeds_.size()));
     } else {
-      set_ = draw_member_trials(task_, seeds_, "test", trials_, device_);
+      set_ = draw_member_trials(task_, seeds_, stream_, trials_, device_);
     }
   }
   if (step != cached_step_) {

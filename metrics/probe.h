@@ -71,8 +71,9 @@ torch::Tensor initial_state(models::Model& model, const tasks::Task& task, Probe
 /// stream, drawn when first used. Scores are computed once per step.
 class EvaluationSet {
  public:
+  /// Fresh trials come from each member's stream `stream`.
   EvaluationSet(const tasks::Task& task, std::vector<uint64_t> seeds, int64_t trials,
-                torch::Device device);
+                torch::Device device, std::string stream = "test");
 
   /// (loss, accuracy) of each member of `model` at `step`, [E] float64 each on the device;
   /// accuracy is NaN for regression tasks.
@@ -83,6 +84,7 @@ class EvaluationSet {
   std::vector<uint64_t> seeds_;
   int64_t trials_;
   torch::Device device_;
+  std::string stream_;
   std::optional<tasks::TrialBatch> set_;
   int64_t cached_step_ = -1;
   std::pair<torch::Tensor, torch::Tensor> cached_;

@@ -172,11 +172,25 @@ class Report:
                        label=(labels or {}).get(g["label"], g["label"]))
                 for i, (g, c) in enumerate(zip(self.groups, self.colors))]
 
+    def phase_boundaries(self):
+        """The steps that end a phase of a task sequence (train.phases): where a run's
+        metrics.csv `phase` column changes from one row to the next."""
+        steps = set()
+        for _, c in self.metrics.values():
+            phase = c.get("phase")
+            if phase is None:
+                continue
+            for i in range(len(phase) - 1):
+                if phase[i + 1] != phase[i] and phase[i] == phase[i]:  # not NaN
+                    steps.add(c["step"][i])
+        return sorted(steps)
+
     def curves(self, fig_id, title, metrics, caption_start):
         plt, np = self.plt, self.np
         metrics = [m for m in metrics if any(self.trajectory(g, m) is not None for g in self.groups)]
         if not metrics:
             return
+        boundaries = self.phase_boundaries()
         ncols = min(3, len(metrics))
         nrows = math.ceil(len(metrics) / ncols)
         fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.1 * nrows), squeeze=False)
@@ -192,6 +206,8 @@ class Report:
                 positive = positive and bool(np.all(mean[np.isfinite(mean)] > 0))
                 ax.plot(steps, mean, color=color, lw=1.6, ls=LINESTYLES[gi % len(LINESTYLES)])
                 ax.fill_between(steps, mean - sem, mean + sem, color=color, alpha=0.2, lw=0)
+            for b in boundaries:
+                ax.axvline(b, color="0.45", lw=0.9, ls=":", zorder=0)
             ax.set_xlabel(STEP_LABEL)
             ax.set_ylabel(metric_label(metric))
             ax.set_title(metric)
@@ -209,7 +225,9 @@ class Report:
         fig.tight_layout()
         self.save(fig, fig_id, title,
                   f"{caption_start} Lines: mean over seeds; bands: ± one standard error "
-                  f"({self.seeds_text()}). Runs that diverged or failed are left out.{self.left_out_text()}")
+                  f"({self.seeds_text()}). Runs that diverged or failed are left out.{self.left_out_text()}"
+                  + (f" Dotted vertical lines: the ends of the task sequence's phases (steps "
+                     f"{', '.join(str(int(b)) for b in boundaries)})." if boundaries else ""))
 
     # --- figures ------------------------------------------------------------------------
     def figure_final(self):
@@ -268,7 +286,9 @@ class Report:
     def figure_trajectories(self):
         header = []
         for h, _ in self.metrics.values():
-            header += [c for c in h if c != "step" and c not in header]
+            # A sequence's phase index and its kernel overlap (logged at phase boundaries only:
+            # summary.csv has it as kernel_overlap@P) are not curves.
+            header += [c for c in h if c not in ("step", "phase", "kernel_overlap") and c not in header]
         self.curves("fig2_trajectories", "Every logged metric over training", header,
                     "Every logged metric against the training step, one line per swept value.")
 

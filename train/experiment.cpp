@@ -668,6 +668,17 @@ void note_history(const fs::path& run_dir, const std::string& text) {
   ::close(fd);
 }
 
+/// A run's metric columns: its hooks', then a task sequence's (metrics.csv's, then the summary's).
+std::vector<std::string> result_columns(const RunConfig& config, const std::vector<NamedHook>& hooks) {
+  std::vector<std::string> columns;
+  for (const auto& h : hooks) columns.push_back(h.name);
+  if (config.train.curriculum) {
+    for (const auto& c : config.train.curriculum->row_columns()) columns.push_back(c);
+    for (const auto& c : config.train.curriculum->summary_columns()) columns.push_back(c);
+  }
+  return columns;
+}
+
 /// Trains one pack and writes the folder of every member, exactly as solo runs would.
 /// `inits` holds each member's initial weights (init_member); `states`, when not empty, the
 /// checkpoints (all at one step) the members continue from.
@@ -690,8 +701,7 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
   } catch (const std::exception& e) {
     hooks_error = e.what();
   }
-  std::vector<std::string> columns;
-  for (const auto& h : hooks) columns.push_back(h.name);
+  std::vector<std::string> columns = result_columns(first, hooks);
   for (int64_t e = 0; e < E; ++e) {
     dirs.push_back(fs::path(plan.dir) / "runs" / members[e]->id);
     results[e].id = members[e]->id;
@@ -804,9 +814,15 @@ std::vector<RunResult> run_pack(std::size_t pack_index, const Pack& pack, std::v
       r.status = m.status;
       r.reason = m.reason;
       r.steps_done = m.steps_done;
-      if (!trainer.log(e).rows.empty()) {
-        r.final_values = trainer.log(e).rows.back();
-        if (trainer.log(e).steps.front() == 0) r.initial_values = trainer.log(e).rows.front();
+      const MetricLog& log = trainer.log(e);
+      if (!log.rows.empty()) {
+        // metrics.csv's columns, then a task sequence's summary (forgetting, ...).
+        std::copy(log.rows.back().begin(), log.rows.back().end(), r.final_values.begin());
+        if (log.steps.front() == 0) std::copy(log.rows.front().begin(), log.rows.front().end(), r.initial_values.begin());
+        if (first.train.curriculum) {
+          const std::vector<double> extra = first.train.curriculum->summary(log);
+          std::copy(extra.begin(), extra.end(), r.final_values.begin() + static_cast<std::ptrdiff_t>(log.columns.size()));
+        }
       }
       // The pack's cost, shared among its members.
       r.metric_seconds = (outcome.hook_seconds + initial_seconds) / E;
@@ -864,7 +880,7 @@ RunResult failed_run(const PlannedRun& run, std::size_t index, std::size_t pack_
   r.index = static_cast<int64_t>(index);
   r.trained_by = FolderLock::holder_text();
   try {  // the columns its pack logs, NaN
-    for (const auto& h : run.config.make_metrics()) r.columns.push_back(h.name);
+    r.columns = result_columns(run.config, run.config.make_metrics());
   } catch (const std::exception&) {
   }
   r.final_values.assign(r.columns.size(), std::nan(""));

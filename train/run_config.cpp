@@ -5,12 +5,15 @@
 #include <richlazy/core/csv.h>
 #include <richlazy/core/device.h>
 #include <richlazy/core/sweep_keys.h>
+#include <richlazy/tasks/embedded_task.h>
 #include <richlazy/train/packing.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
+#include <tuple>
 #include <regex>
 #include <set>
 
@@ -53,6 +56,13 @@ const std::vector<ParamSpec>& train_schema() {
                                 "so that `richlazy run --resume` continues a killed run from it; 0 = never"},
       {"tf32", "false", "on a GPU, let float32 matrix products use TF32 (faster, about 3 decimal "
                         "digits; the default keeps exact float32, so CPU and GPU runs agree)"},
+      {"phases", "null", "a task sequence (continual learning), trained one phase after the other in one "
+                         "network: [{task: {name: ...}, iterations: N, label: L}, ...]; replaces task: and "
+                         "train.iterations. Each task has its own input channels (zero while another runs) "
+                         "and is scored on its own held-out trials (test_accuracy@L) throughout"},
+      {"readout", "per_task", "with phases: per_task (each task its own readout head) | shared (the tasks "
+                              "share the readout's first outputs)"},
+      {"phase_optimizer", "reset", "with phases: reset (a fresh optimizer state at each phase boundary) | keep"},
   };
   return specs;
 }
@@ -109,6 +119,97 @@ std::string column_problem(const std::string& column, const std::string& own, co
     return "is a swept key, which has a column of its own in summary.csv; choose another name";
   }
   return "";
+}
+
+/// A sequence's label of a task: a column suffix (test_accuracy@<label>).
+bool label_ok(const std::string& label) {
+  return !label.empty() && label.size() <= 40 &&
+         std::all_of(label.begin(), label.end(), [](char c) { return column_character(c) && c != '@'; });
+}
+
+/// train.phases: the sequence's tasks (each distinct label once, in order of first use),
+/// embedded in the network's shared inputs with their heads, and the phases. Returns the
+/// curriculum and the model's shape.
+std::pair<std::shared_ptr<Curriculum>, models::TaskShape> parse_phases(Params& train, const Registries& reg) {
+  const YAML::Node list = train.raw("phases");
+  if (!list.IsSequence() || list.size() == 0) {
+    train.fail("phases", "must be a non-empty list of phases {task: {name: ...}, iterations: N}");
+  }
+  struct Slot {
+    std::string label, identity;
+    std::shared_ptr<const tasks::Task> task;
+    std::size_t phase = 0;  ///< where it first appears
+  };
+  std::vector<Slot> slots;
+  auto curriculum = std::make_shared<Curriculum>();
+  YAML::Node resolved(YAML::NodeType::Sequence);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string path = fmt::format("{}[{}]", train.key_path("phases"), i);
+    if (!list[i].IsMap()) train.source().fail(path, list[i].Mark(), "must be a map {task: {name: ...}, iterations: N}");
+    Params ph(list[i], path, train.source_ptr(),
+              {{"task", "{}", "the task this phase trains: {name: <task>, ...options}"},
+               {"iterations", "", "optimizer updates of this phase"},
+               {"label", "null", "the task's name in column suffixes (default: the task's name)"}});
+    ph.require(ph.has("task"), "task", "is required: the task this phase trains");
+    Params task_section = ph.child("task", {});
+    std::shared_ptr<const tasks::Task> task = reg.tasks.create(task_section);
+    Phase phase;
+    phase.iterations = ph.get_int("iterations", 1, 1000000000);
+    std::string label = task->name();
+    if (ph.raw("label").IsNull()) {
+      ph.set_resolved("label", YAML::Node(label));
+    } else {
+      label = ph.get_string("label");
+      ph.require(label_ok(label), "label", "must be a short name of letters, digits and _ . - (it ends column names)");
+    }
+    YAML::Emitter emitter;
+    emitter << YAML::Flow << task_section.resolved();
+    const std::string identity = emitter.c_str();
+    ph.finish();
+    auto same = std::find_if(slots.begin(), slots.end(), [&](const Slot& s) { return s.label == label; });
+    if (same == slots.end()) {
+      slots.push_back({label, identity, task, i});
+      phase.task = static_cast<int64_t>(slots.size()) - 1;
+    } else {
+      if (same->identity != identity) {
+        ph.fail_bare(ph.has("label") ? "label" : "task",
+                     fmt::format("names the task '{}' of phase {}, with other options ({} there, {} here): give one of "
+                                 "them its own label",
+                                 label, same->phase, same->identity, identity));
+      }
+      phase.task = same - slots.begin();
+    }
+    curriculum->phases.push_back(phase);
+    resolved.push_back(ph.resolved());
+  }
+  train.set_resolved("phases", resolved);
+  const bool shared = train.get_choice("readout", {"per_task", "shared"}) == "shared";
+  curriculum->reset_optimizer = train.get_choice("phase_optimizer", {"reset", "keep"}) == "reset";
+  models::TaskShape shape{0, 0, slots.front().task->dt_ms()};
+  std::vector<std::string> channels;
+  for (const Slot& s : slots) {
+    if (s.task->dt_ms() != shape.dt_ms) {
+      train.source().fail(fmt::format("{}[{}].task", train.key_path("phases"), s.phase), list[s.phase]["task"].Mark(),
+                          fmt::format("has dt_ms {}, the first task {}: the tasks of a sequence share one network "
+                                      "and its time step",
+                                      format_number(s.task->dt_ms()), format_number(shape.dt_ms)));
+    }
+    for (const auto& name : s.task->input_names()) channels.push_back(s.label + ":" + name);
+    shape.inputs += s.task->input_size();
+    shape.outputs = shared ? std::max(shape.outputs, s.task->output_size()) : shape.outputs + s.task->output_size();
+  }
+  int64_t in_offset = 0, out_offset = 0;
+  for (const Slot& s : slots) {
+    SequenceTask t;
+    t.label = s.label;
+    t.task = std::make_shared<tasks::EmbeddedTask>(s.task, s.label, in_offset, shape.inputs, channels);
+    t.head_offset = shared ? 0 : out_offset;
+    t.head_size = s.task->output_size();
+    in_offset += s.task->input_size();
+    out_offset += s.task->output_size();
+    curriculum->tasks.push_back(std::move(t));
+  }
+  return {curriculum, shape};
 }
 
 /// What it takes to make a run's metric hooks again (see RunConfig::make_metrics).
@@ -209,12 +310,33 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   }
   rc.device = resolve_device(rc.device_choice, source->file());
 
-  Params task = p.child("task", {});
-  rc.task = reg.tasks.create(task);
+  // A task sequence (train.phases) names its tasks in its phases: its train section is read
+  // first, since the tasks make the model's shape.
+  const YAML::Node train_node = root["train"];
+  // (A missing key of a const node is invalid: only IsDefined may be asked of it.)
+  const bool phased = train_node.IsDefined() && train_node.IsMap() && train_node["phases"].IsDefined() &&
+                      !train_node["phases"].IsNull();
+  std::optional<Params> train_section;
+  models::TaskShape shape;
+  std::shared_ptr<Curriculum> curriculum;
+  if (phased) {
+    if (p.has("task")) p.fail_key("task", "is set, and so is train.phases, whose phases name their tasks: keep one");
+    p.skip("task");
+    train_section.emplace(p.child("train", train_schema()));
+    std::tie(curriculum, shape) = parse_phases(*train_section, reg);
+    rc.task = curriculum->tasks[curriculum->phases.front().task].task;
+  } else {
+    Params task = p.child("task", {});
+    rc.task = reg.tasks.create(task);
+    shape = models::TaskShape{rc.task->input_size(), rc.task->output_size(), rc.task->dt_ms()};
+  }
 
   Params model = p.child("model", {});
-  const models::TaskShape shape{rc.task->input_size(), rc.task->output_size(), rc.task->dt_ms()};
   rc.model = reg.models.create(model, shape);
+  if (phased && !rc.model->output_heads()) {
+    model.fail_bare("name", "is a model without output heads, which train.phases needs (one readout head per "
+                            "task): use ctrnn");
+  }
   const auto parameters = rc.model->parameters();
 
   Params init = p.child("init", {});
@@ -222,8 +344,23 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   rc.init = init::plan_initializers(init, parameters, reg.initializers, rc.task.get(), rc.model.get(), has_pilot);
   init.finish();
 
-  Params train = p.child("train", train_schema());
-  rc.train.iterations = train.get_int("iterations", 1, 1000000000);
+  if (!train_section) train_section.emplace(p.child("train", train_schema()));
+  Params& train = *train_section;
+  if (curriculum) {
+    int64_t total = 0;
+    for (const Phase& ph : curriculum->phases) total += ph.iterations;
+    train.require(!train.has("iterations") || train.get_int("iterations") == total, "iterations",
+                  fmt::format("is set by train.phases (the sum of their iterations, {}): remove it", total));
+    rc.train.iterations = total;
+    train.set_resolved("iterations", YAML::Node(total));
+    rc.train.curriculum = curriculum;
+  } else {
+    train.skip("phases");  // null
+    for (const char* key : {"readout", "phase_optimizer"}) {
+      train.require(!train.has(key), key, "needs train.phases (a task sequence)");
+    }
+    rc.train.iterations = train.get_int("iterations", 1, 1000000000);
+  }
   if (train.has("batch_size") && !train.node()["batch_size"].IsNull()) {
     rc.train.batch_size = train.get_int("batch_size", 1, 1000000);
   } else {
@@ -272,6 +409,18 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
                                                                 recipe->population_kernel},
                                           sweep_keys)) {
     metric_names.push_back(h.name);
+  }
+  if (curriculum) {
+    // The sequence's own columns are written by the trainer and the summary.
+    std::vector<std::string> own = curriculum->row_columns();
+    for (const auto& c : curriculum->summary_columns()) own.push_back(c);
+    for (const auto& m : metric_names) {
+      if (std::find(own.begin(), own.end(), m) != own.end()) {
+        metrics.fail_bare("names", fmt::format("logs a column '{}', which train.phases writes itself; rename it "
+                                               "with as:", m));
+      }
+    }
+    metric_names.insert(metric_names.end(), own.begin(), own.end());  // the report may draw them
   }
   metrics.finish();
   rc.make_metrics = [recipe = std::shared_ptr<const MetricsRecipe>(recipe)] {

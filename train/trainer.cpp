@@ -3,6 +3,7 @@
 
 #include <richlazy/core/csv.h>
 #include <richlazy/core/seeding.h>
+#include <richlazy/metrics/laziness.h>
 #include <richlazy/metrics/probe.h>
 #include <richlazy/tasks/scoring.h>
 
@@ -11,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <limits>
 #include <chrono>
 #include <cmath>
 
@@ -73,21 +75,48 @@ Trainer::Trainer(models::Model& model, const tasks::Task& task, const std::vecto
       hooks_(std::move(hooks)),
       settings_(settings),
       device_(device),
-      train_streams_(seeds, "train") {
+      train_streams_(seeds, "train"),
+      noise_streams_(seeds, "noise") {
   const int64_t E = model.members();
   if (static_cast<int64_t>(seeds_.size()) != E || static_cast<int64_t>(optimizers.size()) != E) {
     throw std::logic_error(fmt::format("a pack of {} networks needs {} seeds and optimizers, got {} and {}", E,
                                        E, seeds_.size(), optimizers.size()));
   }
+  optimizer_builders_ = optimizers;
   optimizer_ = optimizers.front()->make(model.parameters(), optimizers);
   MetricLog empty;
   for (const auto& h : hooks_) empty.columns.push_back(h.name);
+  if (settings_.curriculum) {
+    curriculum_ = settings_.curriculum.get();
+    if (curriculum_->phases.empty()) throw std::logic_error("a task sequence without phases");
+    for (const auto& c : curriculum_->row_columns()) empty.columns.push_back(c);
+  }
   logs_.assign(E, empty);
   finished_.assign(E, false);
   probe_ = std::make_unique<metrics::Probe>(
       metrics::draw_member_trials(task_, seeds_, "probe", settings_.probe_trials, device_),
       std::min(settings_.kernel_trials, settings_.probe_trials));
   test_ = std::make_unique<metrics::EvaluationSet>(task_, seeds_, settings_.test_trials, device_);
+  if (curriculum_) {
+    // The first phase's task is the trainer's: its held-out set and probe are the generic
+    // ones ("test", "probe"); every other task draws its own from streams named after it.
+    const int64_t first = curriculum_->phases.front().task;
+    const int64_t kernel_trials = std::min(settings_.kernel_trials, settings_.probe_trials);
+    for (std::size_t k = 0; k < curriculum_->tasks.size(); ++k) {
+      const SequenceTask& t = curriculum_->tasks[k];
+      if (static_cast<int64_t>(k) == first) {
+        task_tests_.push_back(nullptr);
+        task_probes_.push_back(nullptr);
+        continue;
+      }
+      task_tests_.push_back(std::make_unique<metrics::EvaluationSet>(*t.task, seeds_, settings_.test_trials, device_,
+                                                                     "test@" + t.label));
+      task_probes_.push_back(std::make_unique<metrics::Probe>(
+          metrics::draw_member_trials(*t.task, seeds_, "probe@" + t.label, kernel_trials, device_), kernel_trials));
+    }
+    enter_phase(0, false);
+    if (curriculum_->phases.size() > 1) graph_error_ = "task sequences (train.phases) are not recorded as CUDA graphs";
+  }
   const auto f64 = torch::TensorOptions().dtype(torch::kDouble).device(device_);
   iteration_ = torch::zeros({}, f64);
   active_ = torch::ones({E}, torch::TensorOptions().dtype(torch::kBool).device(device_));
@@ -107,21 +136,72 @@ metrics::HookContext Trainer::context() {
   return metrics::HookContext{model_, task_, device_, *probe_, *test_};
 }
 
+const tasks::Task& Trainer::current_task() const {
+  return curriculum_ ? *curriculum_->tasks.at(curriculum_->phases.at(phase_).task).task : task_;
+}
+
+void Trainer::enter_phase(int64_t p, bool reset_optimizer) {
+  phase_ = p;
+  const SequenceTask& t = curriculum_->tasks.at(curriculum_->phases.at(p).task);
+  model_.select_outputs(t.head_offset, t.head_size);
+  if (reset_optimizer) optimizer_ = optimizer_builders_.front()->make(model_.parameters(), optimizer_builders_);
+}
+
+torch::Tensor Trainer::sequence_values(int64_t step) {
+  const Curriculum& c = *curriculum_;
+  const int64_t E = members();
+  const auto f64 = torch::TensorOptions().dtype(torch::kDouble).device(device_);
+  auto select = [&](int64_t k) { model_.select_outputs(c.tasks[k].head_offset, c.tasks[k].head_size); };
+  std::vector<torch::Tensor> rows;
+  rows.push_back(torch::full({E}, static_cast<double>(step == 0 ? 0 : c.phase_at(step - 1)), f64));
+  for (std::size_t k = 0; k < c.tasks.size(); ++k) {
+    select(static_cast<int64_t>(k));
+    metrics::EvaluationSet& set = task_tests_[k] ? *task_tests_[k] : *test_;
+    const auto& [loss, accuracy] = set.scores(model_, step);
+    rows.push_back(loss.to(torch::kDouble));
+    rows.push_back(accuracy.to(torch::kDouble));
+  }
+  torch::Tensor overlap = torch::full({E}, std::nan(""), f64);
+  if (c.is_boundary(step)) {
+    // The tasks on either side of the boundary, each on its own kernel trials through its own
+    // head, with respect to the recurrent weight.
+    const int64_t p = c.phase_at(step - 1);
+    auto factors = [&](int64_t k) {
+      select(k);
+      metrics::Probe& probe = task_probes_[k] ? *task_probes_[k] : *probe_;
+      return model_.kernel_factors("W_rec", probe.kernel_inputs(), probe.kernel_steps());
+    };
+    const auto a = factors(c.phases[p].task);
+    const auto b = factors(c.phases[p + 1].task);
+    if (a && b) overlap = metrics::kernel_overlap(*a, *b).to(device_);
+  }
+  rows.push_back(overlap);
+  select(c.phases[phase_].task);
+  return torch::stack(rows);
+}
+
 torch::Tensor Trainer::accuracy_of(const torch::Tensor& logits, const tasks::TrialBatch& batch) const {
-  if (task_.loss() != tasks::LossKind::cross_entropy) {
+  const tasks::Task& task = current_task();
+  if (task.loss() != tasks::LossKind::cross_entropy) {
     return torch::full({logits.size(1)}, std::nan(""), logits.options().dtype(torch::kDouble));
   }
-  return tasks::decision_accuracy(logits, batch.targets, task_.decision());
+  return tasks::decision_accuracy(logits, batch.targets, task.decision());
 }
 
 tasks::TrialBatch Trainer::next_batch() {
-  return to_device(train_streams_.draw(task_, settings_.batch_size), device_);
+  return to_device(train_streams_.draw(current_task(), settings_.batch_size), device_);
 }
 
-StepResult Trainer::train_step(const tasks::TrialBatch& batch) {
+torch::Tensor Trainer::next_noise(const tasks::TrialBatch& batch) {
+  if (model_.noise_std() <= 0) return {};
+  const int64_t T = batch.inputs.size(0), B = batch.inputs.size(2);
+  return noise_streams_.normal({T, B, model_.hidden_size()}).transpose(0, 1).to(device_);
+}
+
+StepResult Trainer::train_step(const tasks::TrialBatch& batch, const torch::Tensor& noise) {
   model_.train();
-  const models::ModelOutput out = model_.forward(batch.inputs);
-  const torch::Tensor loss = tasks::task_loss(task_.loss(), out.logits, batch);
+  const models::ModelOutput out = noise.defined() ? model_.forward_noisy(batch.inputs, noise) : model_.forward(batch.inputs);
+  const torch::Tensor loss = tasks::task_loss(current_task().loss(), out.logits, batch);
   StepResult r{loss.detach(), accuracy_of(out.logits.detach(), batch), active_.clone()};
   // Frozen from here on: a member whose loss is not finite (the others train on). In place,
   // and without reading anything back, so that a CUDA graph can replay it.
@@ -134,10 +214,11 @@ StepResult Trainer::train_step(const tasks::TrialBatch& batch) {
   optimizer_->zero_grad();
   loss.sum().backward();  // members are independent: each gets its own mean loss's gradient
   optimizer_->step(active_);
+  model_.constrain_();  // e.g. Dale's law: every weight keeps its sign
   return r;
 }
 
-StepResult Trainer::step(int64_t it, const tasks::TrialBatch& batch) {
+StepResult Trainer::step(int64_t it, const tasks::TrialBatch& batch, const torch::Tensor& noise) {
   // On a GPU: a few iterations as they are (on the side stream graphs are recorded on), then
   // one recorded as a graph, which every later iteration replays on its own batch.
   constexpr int64_t kWarmUp = 3;
@@ -146,27 +227,29 @@ StepResult Trainer::step(int64_t it, const tasks::TrialBatch& batch) {
     graph_batch_.inputs.copy_(batch.inputs, /*non_blocking=*/true);
     graph_batch_.targets.copy_(batch.targets, /*non_blocking=*/true);
     graph_batch_.mask.copy_(batch.mask, /*non_blocking=*/true);
+    if (noise.defined()) graph_noise_.copy_(noise, /*non_blocking=*/true);
     graph_.replay();
     return graph_result_;
   }
-  if (!graph || it == start_step_) return train_step(batch);
+  if (!graph || it == start_step_) return train_step(batch, noise);
   if (!StepGraph::available()) {
     graph_error_ = "this build of richlazy has no CUDA graphs";
-    return train_step(batch);
+    return train_step(batch, noise);
   }
   if (it <= start_step_ + kWarmUp) {
     StepResult r;
-    graph_.warm_up([&] { r = train_step(batch); });
+    graph_.warm_up([&] { r = train_step(batch, noise); });
     return r;
   }
   graph_batch_ = tasks::TrialBatch{batch.inputs.clone(), batch.targets.clone(), batch.mask.clone(), {}};
-  if (graph_.capture([&] { graph_result_ = train_step(graph_batch_); }, graph_error_)) {
+  graph_noise_ = noise.defined() ? noise.clone() : torch::Tensor();
+  if (graph_.capture([&] { graph_result_ = train_step(graph_batch_, graph_noise_); }, graph_error_)) {
     graph_.replay();
     return graph_result_;
   }
   // Recording runs nothing, so the state is as it was: train this iteration as it is.
   if (graph_error_.empty()) graph_error_ = "the iteration could not be recorded";
-  return train_step(batch);
+  return train_step(batch, noise);
 }
 
 void Trainer::log_row(int64_t step, const torch::Tensor& loss, const torch::Tensor& accuracy,
@@ -176,14 +259,21 @@ void Trainer::log_row(int64_t step, const torch::Tensor& loss, const torch::Tens
   const metrics::StepInfo info{step, settings_.iterations, loss, accuracy};
   const metrics::HookContext ctx = context();
   std::vector<torch::Tensor> values;
+  // In a task sequence the generic measures see the first phase's task through its head, on
+  // its probe trials, whichever phase is training: one yardstick throughout.
+  if (curriculum_) enter_phase(0, false);
   for (auto& h : hooks_) values.push_back(h.hook->on_step(info, ctx).to(device_, torch::kDouble).reshape({-1}));
+  if (curriculum_) {
+    enter_phase(step == 0 ? 0 : curriculum_->phase_at(step - 1), false);
+    for (const torch::Tensor& row : sequence_values(step).unbind(0)) values.push_back(row);
+  }
   values.push_back(diverged_at_);
   values.push_back(diverged_loss_);
   values.push_back(loss.to(torch::kDouble));
   // Every value of this row in one transfer.
   const torch::Tensor host = torch::stack(values).to(torch::kCPU).contiguous();
   const auto table = host.accessor<double, 2>();
-  const int64_t H = static_cast<int64_t>(hooks_.size());
+  const int64_t H = static_cast<int64_t>(values.size()) - 3;  // the row's values (hooks, sequence)
   double loss_sum = 0;
   int64_t counted = 0;
   for (int64_t e = 0; e < members(); ++e) {
@@ -235,16 +325,20 @@ TrainOutcome Trainer::run(const ProgressFn& on_progress, const RowFn& on_row, co
   torch::Tensor& acc_sum = acc_sum_;
   torch::Tensor& count = count_;
   for (int64_t it = start_step_; it < settings_.iterations; ++it) {
+    if (curriculum_ && curriculum_->phase_at(it) != phase_) {
+      enter_phase(curriculum_->phase_at(it), curriculum_->reset_optimizer);
+    }
     const tasks::TrialBatch batch = next_batch();
+    const torch::Tensor noise = next_noise(batch);
     if (it == 0) {
       // Step 0 is scored on the first batch before the first update; the hooks see the
       // initial networks, and the update below uses the same forward pass's batch.
       torch::NoGradGuard no_grad;
       const models::ModelOutput out = model_.forward(batch.inputs);
-      log_row(0, tasks::task_loss(task_.loss(), out.logits, batch).to(torch::kDouble),
+      log_row(0, tasks::task_loss(current_task().loss(), out.logits, batch).to(torch::kDouble),
               accuracy_of(out.logits, batch), outcome, on_row);
     }
-    const StepResult r = step(it, batch);
+    const StepResult r = step(it, batch, noise);
     {
       torch::NoGradGuard no_grad;
       // The means since the last logged row count each member's updates up to and including
@@ -305,6 +399,7 @@ MemberState Trainer::checkpoint(int64_t e) const {
     for (const auto& [key, t] : hooks_[j].hook->save_state()) s[key_of(hook_key(j, key), t)] = member_part(t);
   }
   s["stream/train"] = host(train_streams_.state(e));
+  s["stream/noise"] = host(noise_streams_.state(e));
   s["trainer/active"] = member_part(active_);
   s["trainer/diverged_at"] = member_part(diverged_at_);
   s["trainer/diverged_loss"] = member_part(diverged_loss_);
@@ -406,7 +501,14 @@ void Trainer::resume(const std::vector<MemberState>& states) {
     for (auto& [key, t] : prefixed(hook_key(j, ""))) hs[key] = t.to(device_);
     if (!hs.empty()) hooks_[j].hook->load_state(hs);
   }
-  for (int64_t e = 0; e < E; ++e) train_streams_.set_state(e, entry(e, "stream/train"));
+  for (int64_t e = 0; e < E; ++e) {
+    train_streams_.set_state(e, entry(e, "stream/train"));
+    // Checkpoints written before recurrent noise existed have no noise stream.
+    if (const auto it = states[e].find("stream/noise"); it != states[e].end()) noise_streams_.set_state(e, it->second);
+  }
+  // The phase of the last update done: the boundary's change of phase (a fresh optimizer
+  // state, when configured) comes with the next update, as it would have without a stop.
+  if (curriculum_) enter_phase(curriculum_->phase_at(step - 1), false);
   active_.copy_(stacked("trainer/active", active_));
   diverged_at_.copy_(stacked("trainer/diverged_at", diverged_at_));
   diverged_loss_.copy_(stacked("trainer/diverged_loss", diverged_loss_));
@@ -445,10 +547,111 @@ void Trainer::resume(const std::vector<MemberState>& states) {
 
 bool is_logged_step(const TrainSettings& settings, int64_t step) {
   if (step % settings.log_every == 0 || step == settings.iterations) return true;
+  if (settings.curriculum && settings.curriculum->is_boundary(step)) return true;
   if (!settings.log_schedule) return false;
   int64_t m = step;
   while (m % 10 == 0) m /= 10;
   return m == 1 || m == 2 || m == 5;
+}
+
+}  // namespace richlazy::train
+
+namespace richlazy::train {
+
+int64_t Curriculum::phase_at(int64_t it) const {
+  int64_t end = 0;
+  for (std::size_t p = 0; p < phases.size(); ++p) {
+    end += phases[p].iterations;
+    if (it < end) return static_cast<int64_t>(p);
+  }
+  return static_cast<int64_t>(phases.size()) - 1;
+}
+
+int64_t Curriculum::end_of(int64_t p) const {
+  int64_t end = 0;
+  for (int64_t q = 0; q <= p && q < static_cast<int64_t>(phases.size()); ++q) end += phases[q].iterations;
+  return end;
+}
+
+bool Curriculum::is_boundary(int64_t step) const {
+  for (int64_t p = 0; p + 1 < static_cast<int64_t>(phases.size()); ++p) {
+    if (end_of(p) == step) return true;
+  }
+  return false;
+}
+
+int64_t Curriculum::first_phase_of(int64_t task) const {
+  for (std::size_t p = 0; p < phases.size(); ++p) {
+    if (phases[p].task == task) return static_cast<int64_t>(p);
+  }
+  return -1;
+}
+
+std::vector<std::string> Curriculum::row_columns() const {
+  std::vector<std::string> out{"phase"};
+  for (const auto& t : tasks) {
+    out.push_back("test_loss@" + t.label);
+    out.push_back("test_accuracy@" + t.label);
+  }
+  out.push_back("kernel_overlap");
+  return out;
+}
+
+std::vector<std::string> Curriculum::summary_columns() const {
+  std::vector<std::string> out;
+  const int64_t last = static_cast<int64_t>(phases.size()) - 1;
+  for (std::size_t k = 0; k < tasks.size(); ++k) {
+    if (first_phase_of(static_cast<int64_t>(k)) < last) {
+      out.push_back("forgetting@" + tasks[k].label);
+      out.push_back("max_forgetting@" + tasks[k].label);
+    }
+  }
+  out.push_back("backward_transfer");
+  for (int64_t p = 1; p <= last; ++p) out.push_back(fmt::format("kernel_overlap@{}", p));
+  return out;
+}
+
+std::vector<double> Curriculum::summary(const MetricLog& log) const {
+  const double nan = std::nan("");
+  auto column = [&](const std::string& name) -> std::ptrdiff_t {
+    const auto it = std::find(log.columns.begin(), log.columns.end(), name);
+    return it == log.columns.end() ? -1 : it - log.columns.begin();
+  };
+  auto at = [&](int64_t step, std::ptrdiff_t j) {
+    if (j < 0) return nan;
+    for (std::size_t i = 0; i < log.steps.size(); ++i) {
+      if (log.steps[i] == step) return log.rows[i][static_cast<std::size_t>(j)];
+    }
+    return nan;
+  };
+  // R(p, k): the test accuracy on task k at the end of phase p.
+  auto R = [&](int64_t p, int64_t k) { return at(end_of(p), column("test_accuracy@" + tasks[k].label)); };
+  const int64_t last = static_cast<int64_t>(phases.size()) - 1;
+  std::vector<double> out;
+  for (std::size_t k = 0; k < tasks.size(); ++k) {
+    const int64_t first = first_phase_of(static_cast<int64_t>(k));
+    if (first >= last) continue;
+    const double learned = R(first, static_cast<int64_t>(k));
+    out.push_back(learned - R(last, static_cast<int64_t>(k)));
+    double worst = -std::numeric_limits<double>::infinity();
+    for (int64_t p = first + 1; p <= last; ++p) worst = std::max(worst, learned - R(p, static_cast<int64_t>(k)));
+    // std::max drops NaN from one side: a missing boundary makes the whole value NaN.
+    for (int64_t p = first + 1; p <= last; ++p) {
+      if (std::isnan(R(p, static_cast<int64_t>(k)))) worst = nan;
+    }
+    out.push_back(std::isnan(learned) ? nan : worst);
+  }
+  // Backward transfer (Lopez-Paz and Ranzato 2017), over phases: the mean change of each
+  // earlier phase's task from the end of its phase to the end of the sequence.
+  double transfer = nan;
+  if (last > 0) {
+    transfer = 0;
+    for (int64_t p = 0; p < last; ++p) transfer += R(last, phases[p].task) - R(p, phases[p].task);
+    transfer /= static_cast<double>(last);
+  }
+  out.push_back(transfer);
+  for (int64_t p = 0; p < last; ++p) out.push_back(at(end_of(p), column("kernel_overlap")));
+  return out;
 }
 
 }  // namespace richlazy::train

@@ -26,6 +26,50 @@
 
 namespace richlazy::train {
 
+struct MetricLog;
+
+/// One task of a sequence (train.phases): its trials in the network's shared input space
+/// (tasks/embedded_task.h) and its readout head, outputs [head_offset, head_offset + head_size).
+struct SequenceTask {
+  std::string label;                        ///< e.g. "2AF": the suffix of its columns (test_accuracy@2AF)
+  std::shared_ptr<const tasks::Task> task;  ///< an EmbeddedTask
+  int64_t head_offset = 0;
+  int64_t head_size = 0;
+};
+
+/// A training phase: `iterations` updates on task `task` (an index into Curriculum::tasks).
+struct Phase {
+  int64_t task = 0;
+  int64_t iterations = 0;
+};
+
+/// A sequence of tasks trained one after the other (continual learning). Every task is scored
+/// on its own held-out trials at every logged step, and at each phase boundary the overlap
+/// of the tangent kernels of the two tasks on either side is measured.
+struct Curriculum {
+  std::vector<SequenceTask> tasks;
+  std::vector<Phase> phases;
+  bool reset_optimizer = true;  ///< a fresh optimizer state at each phase boundary (else kept)
+
+  /// The phase that update `it` (0-based) belongs to.
+  int64_t phase_at(int64_t it) const;
+  /// The step (updates done) at which phase `p` ends.
+  int64_t end_of(int64_t p) const;
+  /// Whether `step` ends a phase other than the last.
+  bool is_boundary(int64_t step) const;
+  /// The first phase that trains task `task`.
+  int64_t first_phase_of(int64_t task) const;
+  /// The columns the trainer adds to metrics.csv: phase, test_loss@L and test_accuracy@L for
+  /// every task, kernel_overlap.
+  std::vector<std::string> row_columns() const;
+  /// The columns a finished run adds to its summary: forgetting@L and max_forgetting@L for
+  /// every task trained before the last phase, backward_transfer, kernel_overlap@P for every
+  /// boundary P (after phase P, counted from 1).
+  std::vector<std::string> summary_columns() const;
+  /// Those values from a run's metrics (NaN where its rows do not reach a boundary).
+  std::vector<double> summary(const MetricLog& log) const;
+};
+
 struct TrainSettings {
   int64_t iterations = 10000;  ///< optimizer updates
   int64_t batch_size = 32;     ///< trials per update
@@ -36,6 +80,8 @@ struct TrainSettings {
   bool cuda_graph = true;      ///< on a GPU, record an iteration as a CUDA graph and replay it
   bool log_schedule = false;   ///< also log at 1, 2, 5, 10, 20, 50, ... updates (metrics.schedule: log)
   int64_t checkpoint_every = 0;  ///< call the checkpoint callback every this many updates (0 = never)
+  /// A task sequence (train.phases), or null: then every update trains on the trainer's task.
+  std::shared_ptr<const Curriculum> curriculum;
 };
 
 /// One member's training state at a step, as tensors on the CPU (train/checkpoint.h writes
@@ -44,7 +90,8 @@ struct TrainSettings {
 using MemberState = std::map<std::string, torch::Tensor>;
 
 /// Whether metrics are logged after update `step` (>= 1): every `log_every` updates, at the
-/// last, and with the log schedule also at m * 10^k updates for m in {1, 2, 5}.
+/// last, at the end of every phase of a task sequence, and with the log schedule also at
+/// m * 10^k updates for m in {1, 2, 5}.
 bool is_logged_step(const TrainSettings& settings, int64_t step);
 
 /// A metric hook with the column name it logs under.
@@ -105,9 +152,10 @@ class Trainer {
   Trainer(models::Model& model, const tasks::Task& task, const OptimizerBuilder& optimizer,
           std::vector<NamedHook> hooks, TrainSettings settings, torch::Device device, uint64_t seed);
 
-  /// One update of the active members on `batch` (member layout, on the device). A member
-  /// whose loss is not finite is frozen from here on.
-  StepResult train_step(const tasks::TrialBatch& batch);
+  /// One update of the active members on `batch` (member layout, on the device), with
+  /// recurrent noise `noise` [T, E, B, N] when the model has some. A member whose loss is not
+  /// finite is frozen from here on.
+  StepResult train_step(const tasks::TrialBatch& batch, const torch::Tensor& noise = {});
 
   /// The members' probe trials (drawn from their "probe" streams when the trainer is made).
   metrics::Probe& probe() { return *probe_; }
@@ -135,8 +183,17 @@ class Trainer {
 
  private:
   tasks::TrialBatch next_batch();
+  /// Standard normals for the recurrent noise of a batch, or undefined without noise.
+  torch::Tensor next_noise(const tasks::TrialBatch& batch);
   /// Iteration `it` on `batch`: train_step, or on a GPU the replay of a recorded one.
-  StepResult step(int64_t it, const tasks::TrialBatch& batch);
+  StepResult step(int64_t it, const tasks::TrialBatch& batch, const torch::Tensor& noise);
+  /// The task being trained now (the current phase's, or the trainer's).
+  const tasks::Task& current_task() const;
+  /// Enters phase `p` of the sequence: its head, and a fresh optimizer state if configured.
+  void enter_phase(int64_t p, bool reset_optimizer);
+  /// The sequence's values of a row at `step` ([columns, E] on the device), with the head of
+  /// the current phase selected again afterwards.
+  torch::Tensor sequence_values(int64_t step);
   void log_row(int64_t step, const torch::Tensor& loss, const torch::Tensor& accuracy,
                TrainOutcome& outcome, const RowFn& on_row);
   metrics::HookContext context();
@@ -146,12 +203,20 @@ class Trainer {
   const tasks::Task& task_;
   std::vector<uint64_t> seeds_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::vector<const OptimizerBuilder*> optimizer_builders_;
   std::vector<NamedHook> hooks_;
   TrainSettings settings_;
   torch::Device device_;
   std::unique_ptr<metrics::Probe> probe_;
   std::unique_ptr<metrics::EvaluationSet> test_;
   tasks::MemberStreams train_streams_;  ///< each member's "train" stream
+  tasks::MemberStreams noise_streams_;  ///< each member's "noise" stream (recurrent noise)
+  // A task sequence: the phase being trained, each task's held-out set and kernel probe.
+  const Curriculum* curriculum_ = nullptr;
+  int64_t phase_ = 0;
+  std::vector<std::unique_ptr<metrics::EvaluationSet>> task_tests_;
+  std::vector<std::unique_ptr<metrics::Probe>> task_probes_;  ///< null for the first phase's task (probe_)
+  torch::Tensor graph_noise_;   ///< the noise the graph reads
   std::vector<MetricLog> logs_;
   std::vector<bool> finished_;  ///< members with their last row written
   // The state an iteration updates lives on the device and is updated in place, so that a

@@ -1,0 +1,292 @@
+// tests/train/continual_test.cpp: task sequences (train.phases): a single phase is the plain
+// run, phases hand the network from task to task through their own channels and heads, the
+// optimizer state at a boundary is reset or kept, forgetting and backward transfer follow from
+// the logged accuracies, the kernel overlap equals its brute-force definition, and bad
+// sequences are refused with one line.
+#include "../run_compare.h"
+#include "../test_common.h"
+
+#include <richlazy/core/npy.h>
+#include <richlazy/metrics/laziness.h>
+#include <richlazy/models/ctrnn.h>
+#include <richlazy/tasks/embedded_task.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+using namespace richlazy;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+/// metrics.csv as columns.
+std::map<std::string, std::vector<double>> read_metrics(const std::string& path) {
+  std::istringstream in(testing::read_text(path));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> names;
+  {
+    std::istringstream header(line);
+    std::string name;
+    while (std::getline(header, name, ',')) names.push_back(name);
+  }
+  std::map<std::string, std::vector<double>> columns;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string cell;
+    for (const auto& name : names) {
+      std::getline(row, cell, ',');
+      columns[name].push_back(cell == "nan" || cell == "-nan" ? std::nan("") : std::stod(cell));
+    }
+  }
+  return columns;
+}
+
+torch::Tensor weight(const testing::Ran& ran, std::size_t run, const std::string& file) {
+  return read_npy(ran.plan.dir + "/runs/" + ran.plan.runs.at(run).id + "/weights/" + file + ".npy");
+}
+
+std::map<std::string, std::vector<double>> metrics_of(const testing::Ran& ran, std::size_t run) {
+  return read_metrics(ran.plan.dir + "/runs/" + ran.plan.runs.at(run).id + "/metrics.csv");
+}
+
+const char* kSequence = R"(experiment: seq
+model: {name: ctrnn, hidden_size: 24}
+train:
+  phases:
+    - {task: {name: 2AF}, iterations: 20}
+    - {task: {name: DMS}, iterations: 20}
+    - {task: {name: 2AF}, iterations: 10}
+  batch_size: 8
+  optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
+metrics: {every: 100, probe_trials: 16, kernel_trials: 4, test_trials: 64, names: [loss, dw_rec, test_accuracy]}
+)";
+}  // namespace
+
+TEST_CASE("a sequence of one phase trains exactly as the plain run of its task", "[train][continual]") {
+  const char* plain = R"(experiment: plain
+task: {name: 2AF}
+model: {name: ctrnn, hidden_size: 24}
+train: {iterations: 30, batch_size: 8}
+metrics: {every: 10, probe_trials: 16, kernel_trials: 4, test_trials: 64,
+          names: [loss, accuracy, dw_rec, kernel_alignment, test_loss, test_accuracy]}
+)";
+  const char* phased = R"(experiment: phased
+model: {name: ctrnn, hidden_size: 24}
+train: {phases: [{task: {name: 2AF}, iterations: 30}], batch_size: 8}
+metrics: {every: 10, probe_trials: 16, kernel_trials: 4, test_trials: 64,
+          names: [loss, accuracy, dw_rec, kernel_alignment, test_loss, test_accuracy]}
+)";
+  testing::TempDir t1, t2;
+  const auto a = testing::run_config(t1, plain, "1");
+  const auto b = testing::run_config(t2, phased, "1");
+  for (const char* w : {"W_in_final", "W_rec_final", "W_out_final"}) {
+    INFO(w);
+    REQUIRE(torch::equal(weight(a, 0, w), weight(b, 0, w)));
+  }
+  const auto ma = metrics_of(a, 0), mb = metrics_of(b, 0);
+  for (const auto& [name, values] : ma) {
+    INFO(name);
+    REQUIRE(mb.at(name) == values);  // bit for bit
+  }
+  // The sequence's own columns: its task scored on the same held-out trials as test_*.
+  REQUIRE(mb.at("test_accuracy@2AF") == ma.at("test_accuracy"));
+  REQUIRE(mb.at("test_loss@2AF") == ma.at("test_loss"));
+  REQUIRE(mb.at("phase") == std::vector<double>(4, 0.0));
+  for (double v : mb.at("kernel_overlap")) REQUIRE(std::isnan(v));  // no boundary
+}
+
+TEST_CASE("phases hand one network from task to task through their channels and heads", "[train][continual]") {
+  testing::TempDir tmp;
+  const auto ran = testing::run_config(tmp, kSequence, "1");
+  REQUIRE(ran.result.runs.at(0).status == "ok");
+  const auto m = metrics_of(ran, 0);
+  // Logged at step 0, at each phase's end (boundaries are always logged) and at the end.
+  REQUIRE(m.at("step") == std::vector<double>{0, 20, 40, 50});
+  REQUIRE(m.at("phase") == std::vector<double>{0, 0, 1, 2});
+  // Two distinct tasks: 2AF's 3 channels then DMS's 3 (2AF's labels come first); one head each.
+  REQUIRE(weight(ran, 0, "W_in_init").sizes() == torch::IntArrayRef({24, 6}));
+  REQUIRE(weight(ran, 0, "W_out_init").sizes() == torch::IntArrayRef({6, 24}));
+  for (const char* c : {"test_accuracy@2AF", "test_accuracy@DMS", "test_loss@2AF", "test_loss@DMS"}) {
+    INFO(c);
+    for (double v : m.at(c)) REQUIRE(std::isfinite(v));
+  }
+  // The kernel overlap is measured at the two boundaries only, and is a cosine in [0, 1].
+  const auto& overlap = m.at("kernel_overlap");
+  REQUIRE(std::isnan(overlap[0]));
+  REQUIRE(std::isnan(overlap[3]));
+  for (int i : {1, 2}) {
+    REQUIRE(overlap[i] > 0.0);
+    REQUIRE(overlap[i] <= 1.0 + 1e-9);
+  }
+  // The summary: forgetting and backward transfer from the logged accuracies, by hand.
+  const auto& r = ran.result.runs.at(0);
+  auto final_of = [&](const std::string& c) {
+    const auto it = std::find(r.columns.begin(), r.columns.end(), c);
+    REQUIRE(it != r.columns.end());
+    return r.final_values.at(static_cast<std::size_t>(it - r.columns.begin()));
+  };
+  const auto& acc2 = m.at("test_accuracy@2AF");
+  const auto& accd = m.at("test_accuracy@DMS");
+  REQUIRE(final_of("forgetting@2AF") == acc2[1] - acc2[3]);
+  REQUIRE(final_of("max_forgetting@2AF") == std::max(acc2[1] - acc2[2], acc2[1] - acc2[3]));
+  REQUIRE(final_of("forgetting@DMS") == accd[2] - accd[3]);
+  REQUIRE(final_of("max_forgetting@DMS") == accd[2] - accd[3]);
+  REQUIRE(final_of("backward_transfer") == ((acc2[3] - acc2[1]) + (accd[3] - accd[2])) / 2);
+  REQUIRE(final_of("kernel_overlap@1") == overlap[1]);
+  REQUIRE(final_of("kernel_overlap@2") == overlap[2]);
+  const std::string summary = testing::read_text(ran.plan.dir + "/summary.csv");
+  REQUIRE_THAT(summary, Contains("forgetting@2AF,max_forgetting@2AF,forgetting@DMS,max_forgetting@DMS,"
+                                 "backward_transfer,kernel_overlap@1,kernel_overlap@2"));
+  // The run's config.yaml names its phases and the sum of their iterations.
+  const YAML::Node config = YAML::LoadFile(ran.plan.dir + "/runs/" + ran.plan.runs[0].id + "/config.yaml");
+  REQUIRE(config["train"]["iterations"].as<int>() == 50);
+  REQUIRE(config["train"]["phases"][1]["label"].as<std::string>() == "DMS");
+  REQUIRE_FALSE(config["task"].IsDefined());
+}
+
+TEST_CASE("at a boundary the optimizer state is reset or kept, and an idle task's weights stay put", "[train][continual]") {
+  // Two runs that share the first phase: 2AF for 20 updates, then DMS for 20 or for 1.
+  for (const std::string keep : {"reset", "keep"}) {
+    INFO("phase_optimizer " << keep);
+    const std::string base = std::string(kSequence);
+    auto config = [&](int dms) {
+      return fmt::format(R"(experiment: seq{}
+model: {{name: ctrnn, hidden_size: 24}}
+train:
+  phases: [{{task: {{name: 2AF}}, iterations: 20}}, {{task: {{name: DMS}}, iterations: {}}}]
+  phase_optimizer: {}
+  batch_size: 8
+  optimizer: {{name: sgd, lr: 0.05, momentum: 0.9}}
+metrics: {{every: 100, probe_trials: 16, kernel_trials: 4, test_trials: 64, names: [loss]}}
+)",
+                         dms, dms, keep);
+    };
+    testing::TempDir t1, t2;
+    const auto long_run = testing::run_config(t1, config(20), "1");
+    const auto short_run = testing::run_config(t2, config(1), "1");
+    // The same first phase: the same accuracy on 2AF at its end.
+    REQUIRE(metrics_of(long_run, 0).at("test_accuracy@2AF")[1] == metrics_of(short_run, 0).at("test_accuracy@2AF")[1]);
+    // While DMS trains, 2AF's input channels carry zeros and its head is not read: with a
+    // fresh optimizer they get no update at all, so they are where phase 1 left them, after
+    // 1 or 20 DMS updates alike. A kept momentum moves them on.
+    const torch::Tensor in_long = weight(long_run, 0, "W_in_final").slice(1, 0, 3);
+    const torch::Tensor in_short = weight(short_run, 0, "W_in_final").slice(1, 0, 3);
+    const torch::Tensor out_long = weight(long_run, 0, "W_out_final").slice(0, 0, 3);
+    const torch::Tensor out_short = weight(short_run, 0, "W_out_final").slice(0, 0, 3);
+    if (keep == "reset") {
+      REQUIRE(torch::equal(in_long, in_short));
+      REQUIRE(torch::equal(out_long, out_short));
+    } else {
+      REQUIRE_FALSE(torch::equal(in_long, in_short));
+      REQUIRE_FALSE(torch::equal(out_long, out_short));
+    }
+    // DMS's head did move.
+    REQUIRE_FALSE(torch::equal(weight(long_run, 0, "W_out_final").slice(0, 3), weight(long_run, 0, "W_out_init").slice(0, 3)));
+  }
+}
+
+TEST_CASE("a shared readout gives every task the same outputs", "[train][continual]") {
+  testing::TempDir tmp;
+  const auto ran = testing::run_config(tmp, kSequence, "1", {"train.readout=shared"});
+  REQUIRE(weight(ran, 0, "W_out_init").sizes() == torch::IntArrayRef({3, 24}));
+  REQUIRE(weight(ran, 0, "W_in_init").sizes() == torch::IntArrayRef({24, 6}));
+  REQUIRE(ran.result.runs.at(0).status == "ok");
+}
+
+TEST_CASE("a task in a sequence draws its own trials in its own channels", "[train][continual]") {
+  const auto& reg = testing::registries();
+  Params p = testing::params_from("{name: DMS}", "task");
+  std::shared_ptr<const tasks::Task> dms = reg.tasks.create(p);
+  std::vector<std::string> names(7, "x");
+  tasks::EmbeddedTask embedded(dms, "DMS", 3, 7, names);
+  at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(5);
+  at::Generator g2 = at::make_generator<at::CPUGeneratorImpl>(5);
+  const tasks::TrialBatch inner = dms->sample(9, g1);
+  const tasks::TrialBatch outer = embedded.sample(9, g2);
+  REQUIRE(outer.inputs.size(2) == 7);
+  REQUIRE(torch::equal(outer.inputs.slice(2, 3, 6), inner.inputs));
+  REQUIRE(outer.inputs.slice(2, 0, 3).abs().sum().item<double>() == 0.0);
+  REQUIRE(outer.inputs.slice(2, 6).abs().sum().item<double>() == 0.0);
+  REQUIRE(torch::equal(outer.targets, inner.targets));
+  REQUIRE(embedded.output_size() == dms->output_size());
+}
+
+TEST_CASE("the cross tangent kernel and the kernel overlap equal their brute-force definitions", "[metrics][continual]") {
+  torch::manual_seed(3);
+  models::CTRNNOptions o;
+  o.inputs = 4;
+  o.hidden_size = 7;
+  o.outputs = 5;  // head A: outputs 0-1, head B: outputs 2-4
+  models::CTRNN net(o);
+  {
+    torch::NoGradGuard g;
+    for (const char* w : {"W_in", "W_rec", "W_out"}) net.weight(w).copy_(torch::randn(net.weight(w).sizes()) * 0.6);
+  }
+  const int64_t T = 4, B = 3;
+  const torch::Tensor xa = torch::randn({T, 1, B, 4}), xb = torch::randn({T, 1, B + 1, 4});
+  const std::vector<int64_t> steps_a{1, 2, 3}, steps_b{0, 3};
+  // J: one row per (step, trial, output) in the kernel's order, d logit / d W_rec.
+  auto jacobian = [&](const torch::Tensor& x, const std::vector<int64_t>& steps, int64_t offset, int64_t count) {
+    net.select_outputs(offset, count);
+    const auto out = net.forward(x);
+    std::vector<torch::Tensor> rows;
+    for (int64_t t : steps) {
+      for (int64_t b = 0; b < x.size(2); ++b) {
+        for (int64_t k = 0; k < count; ++k) {
+          rows.push_back(torch::autograd::grad({out.logits[t][0][b][k]}, {net.weight("W_rec")}, {}, true)[0].flatten());
+        }
+      }
+    }
+    return torch::stack(rows).to(torch::kDouble);
+  };
+  const torch::Tensor ja = jacobian(xa, steps_a, 0, 2), jb = jacobian(xb, steps_b, 2, 3);
+  net.select_outputs(0, 2);
+  const auto fa = net.kernel_factors("W_rec", xa, steps_a);
+  net.select_outputs(2, 3);
+  const auto fb = net.kernel_factors("W_rec", xb, steps_b);
+  REQUIRE(fa);
+  REQUIRE(fb);
+  const torch::Tensor cross = metrics::tangent_cross_kernel(*fa, *fb)[0];
+  const torch::Tensor expected = torch::matmul(ja, jb.t());
+  REQUIRE(cross.sizes() == expected.sizes());
+  REQUIRE(testing::max_abs_diff(cross, expected) < 1e-5 * expected.abs().max().item<double>());
+  // With itself it is the kernel.
+  REQUIRE(testing::max_abs_diff(metrics::tangent_cross_kernel(*fa, *fa)[0], metrics::tangent_kernel(*fa)[0]) <
+          1e-5 * expected.abs().max().item<double>());
+  const double kaa = torch::matmul(ja, ja.t()).norm().item<double>(), kbb = torch::matmul(jb, jb.t()).norm().item<double>();
+  const double overlap = std::pow(expected.norm().item<double>(), 2) / (kaa * kbb);
+  REQUIRE(metrics::kernel_overlap(*fa, *fb)[0].item<double>() == Approx(overlap).epsilon(1e-5));
+  REQUIRE(metrics::kernel_overlap(*fa, *fa)[0].item<double>() == Approx(1.0).epsilon(1e-5));
+  REQUIRE(overlap < 0.999);  // two heads, two input sets: not the same tangent space
+}
+
+TEST_CASE("bad task sequences are refused with one line naming the key", "[train][continual]") {
+  testing::TempDir tmp;
+  auto error_of = [&](const std::string& yaml) {
+    return testing::config_error_of([&] { train::plan_experiment(testing::experiment_options(tmp, yaml), testing::registries()); });
+  };
+  const std::string head = "experiment: e\nmodel: {name: ctrnn, hidden_size: 8}\n";
+  REQUIRE_THAT(error_of(head + "task: {name: 2AF}\ntrain: {phases: [{task: {name: 2AF}, iterations: 5}]}\n"),
+               Contains("task is set, and so is train.phases"));
+  REQUIRE_THAT(error_of(head + "train: {phases: []}\n"), Contains("train.phases must be a non-empty list"));
+  REQUIRE_THAT(error_of(head + "train: {phases: [{task: {name: 2AF}}]}\n"), Contains("train.phases[0].iterations"));
+  REQUIRE_THAT(error_of(head + "train: {phases: [{iterations: 5}]}\n"), Contains("train.phases[0].task is required"));
+  REQUIRE_THAT(error_of(head + "train: {phases: [{task: {name: 2AF}, iterations: 5, label: a@b}]}\n"),
+               Contains("train.phases[0].label must be a short name"));
+  REQUIRE_THAT(error_of(head + "train: {phases: [{task: {name: 2AF}, iterations: 5}, "
+                               "{task: {name: 2AF, cohs: [51.2]}, iterations: 5}]}\n"),
+               Contains("give one of them its own label"));
+  REQUIRE_THAT(error_of(head + "train: {phases: [{task: {name: 2AF}, iterations: 5}], iterations: 7}\n"),
+               Contains("train.iterations is set by train.phases (the sum of their iterations, 5)"));
+  REQUIRE_THAT(error_of(head + "task: {name: 2AF}\ntrain: {readout: shared}\n"), Contains("train.readout needs train.phases"));
+  REQUIRE_THAT(error_of("experiment: e\nmodel: {name: linear2}\ntrain: {phases: [{task: {name: teacher_student}, iterations: 5}]}\n"),
+               Contains("which train.phases needs"));
+  REQUIRE_THAT(error_of(head + "train: {phases: [{task: {name: 2AF}, iterations: 5}]}\nmetrics: {names: [{name: loss, as: phase}]}\n"),
+               Contains("which train.phases writes itself"));
+  // A label that is not a task's own name works, and two labels may name the same task.
+  REQUIRE(error_of(head + "train: {phases: [{task: {name: 2AF}, iterations: 5, label: easy}, "
+                          "{task: {name: 2AF, cohs: [6.4]}, iterations: 5, label: hard}]}\n") == "(no error)");
+}
