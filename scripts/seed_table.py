@@ -3,6 +3,9 @@
 
     python3 scripts/seed_table.py DIR/<experiment> [--group KEY ...] [--metrics M ...] [--markdown]
 
+A metric written NAME:STEP is the value metrics.csv logged at that step (e.g.
+test_accuracy@2AF:5000, the accuracy on 2AF at the end of a task sequence's first phase).
+
 Reads every runs/<id>/summary.json (not summary.csv, so a folder whose sweep is still going or
 that several processes wrote reads the same). Runs are grouped by their swept values other
 than the seed (or by the --group keys). For each metric it prints the final value and, where
@@ -12,6 +15,7 @@ Runs whose status is not ok are counted in `not_ok` and left out of the means. S
 library only (no NumPy needed): the s.e.m. is the sample standard deviation / sqrt(n).
 """
 import argparse
+import csv
 import glob
 import json
 import math
@@ -31,6 +35,19 @@ def mean_sem(values):
         return f"{m:.3g}"
     sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
     return f"{m:.3g} ± {sd / math.sqrt(n):.2g}"
+
+
+def value_at(summary_file, name, step):
+    """The value of column `name` at `step` in the run's metrics.csv (None when absent)."""
+    path = os.path.join(os.path.dirname(summary_file), "metrics.csv")
+    try:
+        with open(path, newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("step") == str(step):
+                    return float(row[name]) if row.get(name) not in (None, "") else None
+    except (OSError, ValueError, KeyError):
+        return None
+    return None
 
 
 def main():
@@ -55,11 +72,12 @@ def main():
         if label not in groups:
             groups[label] = []
             order.append(label)
+        s["_file"] = f
         groups[label].append(s)
 
     columns = []
     for m in args.metrics:
-        columns += [m + "@0", m]
+        columns += [m] if ":" in m else [m + "@0", m]
     columns += ["init_loss", "init_radius"]
     header = ["group", "n", "not_ok"] + columns
     rows = []
@@ -68,6 +86,10 @@ def main():
         ok = [r for r in runs if r.get("status") == "ok"]
         row = [", ".join(v for _, v in label) or "all", str(len(ok)), str(len(runs) - len(ok))]
         for m in args.metrics:
+            if ":" in m:
+                name, step = m.rsplit(":", 1)
+                row.append(mean_sem([value_at(r["_file"], name, step) for r in ok]))
+                continue
             row.append(mean_sem([r.get("initial", {}).get(m) for r in ok]))
             row.append(mean_sem([r.get("final", {}).get(m) for r in ok]))
         row.append(mean_sem([r.get("initial_state", {}).get("loss") for r in ok]))

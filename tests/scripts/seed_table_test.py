@@ -84,4 +84,27 @@ with tempfile.TemporaryDirectory() as tmp:
             assert abs(got_sem - sem) <= 5e-2 * sem + 1e-12, (rank, col, got_sem, sem)
             checked += 1
     assert checked == 10
-print("seed_table: 10 means and standard errors agree with NumPy")
+
+    # NAME:STEP: the value a run logged at that step, from metrics.csv.
+    out = subprocess.run([sys.executable, os.path.join(source, "scripts", "seed_table.py"), exp,
+                          "--metrics", "dw_rec:10", "--markdown"],
+                         check=True, capture_output=True, text=True).stdout
+    lines = [l for l in out.splitlines() if l.startswith("|") and not l.startswith("|---")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert header[:4] == ["group", "n", "not_ok", "dw_rec:10"], header
+    for l in lines[1:]:
+        cells = dict(zip(header, [c.strip() for c in l.strip("|").split("|")]))
+        values = []
+        for r in rows:
+            if r["init.W_rec.rank"] != cells["group"]:
+                continue
+            with open(os.path.join(exp, "runs", r["run_id"], "metrics.csv")) as f:
+                values += [float(m["dw_rec"]) for m in csv.DictReader(f) if m["step"] == "10"]
+        v = np.array(values)
+        assert len(v) == 3 and v.min() > 0, v
+        got_mean, got_sem = parse(cells["dw_rec:10"])
+        assert abs(got_mean - v.mean()) <= 5e-3 * v.mean(), (got_mean, v)
+        assert abs(got_sem - v.std(ddof=1) / np.sqrt(3)) <= 5e-2 * v.std(ddof=1) / np.sqrt(3) + 1e-12
+        checked += 1
+    assert checked == 12
+print("seed_table: 12 means and standard errors agree with NumPy")

@@ -7,6 +7,7 @@
 #include "../test_common.h"
 
 #include <richlazy/core/npy.h>
+#include <richlazy/init/apply.h>
 #include <richlazy/metrics/laziness.h>
 #include <richlazy/models/ctrnn.h>
 #include <richlazy/tasks/embedded_task.h>
@@ -289,4 +290,61 @@ TEST_CASE("bad task sequences are refused with one line naming the key", "[train
   // A label that is not a task's own name works, and two labels may name the same task.
   REQUIRE(error_of(head + "train: {phases: [{task: {name: 2AF}, iterations: 5, label: easy}, "
                           "{task: {name: 2AF, cohs: [6.4]}, iterations: 5, label: hard}]}\n") == "(no error)");
+}
+
+TEST_CASE("a sequence resumed from a checkpoint at or after a boundary ends as the uninterrupted one", "[train][continual][checkpoint]") {
+  // Noise and Dale's law too: the noise stream and the reflection are part of the state.
+  const char* yaml = R"(experiment: resume
+model: {name: ctrnn, hidden_size: 16, noise_std: 0.1, dale: train}
+train:
+  phases: [{task: {name: 2AF}, iterations: 20}, {task: {name: DMS}, iterations: 20}]
+  batch_size: 8
+  optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
+metrics: {every: 10, probe_trials: 8, kernel_trials: 2, test_trials: 32, names: [loss, dw_rec, path_length_rec]}
+)";
+  testing::TempDir tmp;
+  const auto plan = train::plan_experiment(testing::experiment_options(tmp, yaml), testing::registries());
+  const train::RunConfig& rc = plan.runs.at(0).config;
+  struct Killed {};
+  auto make = [&](int64_t checkpoint_every) {
+    std::shared_ptr<models::Model> model = rc.model->build(1);
+    init::apply_initializers(*model, rc.init, rc.seed, 0);
+    train::TrainSettings s = rc.train;
+    s.checkpoint_every = checkpoint_every;
+    auto trainer = std::make_unique<train::Trainer>(*model, *rc.task, std::vector<uint64_t>{rc.seed},
+                                                    std::vector<const train::OptimizerBuilder*>{rc.optimizer.get()},
+                                                    rc.make_metrics(), s, torch::kCPU);
+    return std::make_pair(model, std::move(trainer));
+  };
+  auto whole = make(0);
+  whole.second->run();
+  for (const int64_t at : {20, 25}) {  // the boundary (the fresh optimizer comes after it), mid-phase
+    INFO("killed at step " << at);
+    auto first = make(at);
+    train::MemberState state;
+    try {
+      first.second->run({}, {}, [&](int64_t step) {
+        state = first.second->checkpoint(0);
+        if (step == at) throw Killed{};
+      });
+      FAIL("not interrupted");
+    } catch (const Killed&) {
+    }
+    auto second = make(0);
+    second.second->resume({state});
+    second.second->run();
+    for (const char* w : {"W_in", "W_rec", "W_out"}) {
+      INFO(w);
+      REQUIRE(torch::equal(second.first->weight(w), whole.first->weight(w)));
+    }
+    const auto& a = second.second->log(0).rows;
+    const auto& b = whole.second->log(0).rows;
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      for (std::size_t j = 0; j < a[i].size(); ++j) {
+        INFO("row " << i << " column " << whole.second->log(0).columns[j]);
+        REQUIRE(((std::isnan(a[i][j]) && std::isnan(b[i][j])) || a[i][j] == b[i][j]));
+      }
+    }
+  }
 }
