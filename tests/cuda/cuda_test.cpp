@@ -142,3 +142,30 @@ TEST_CASE("replaying a recorded CUDA graph trains as running each iteration does
   REQUIRE(diverged >= 1);
   testing::require_same_runs(graph, plain, 1e-5, 1e-5);
 }
+
+TEST_CASE("recurrent noise and Dale's law in a replayed CUDA graph, and a task sequence, train as on the CPU", "[cuda]") {
+  // The noise is drawn on the CPU from the run's own stream and copied into the graph's
+  // buffer; the reflection of Dale's law is recorded with the update.
+  const std::vector<std::string> sets{"model.noise_std=0.1", "model.dale=train", "model.inhibitory_fraction=0.25"};
+  testing::TempDir t1, t2;
+  const testing::Ran gpu = testing::run_config(t1, kShort, "4", sets, testing::registries(), "cuda");
+  const testing::Ran cpu = testing::run_config(t2, kShort, "1", sets, testing::registries(), "cpu");
+  for (const auto& run : gpu.plan.runs) {
+    const YAML::Node js = YAML::LoadFile(gpu.plan.dir + "/runs/" + run.id + "/summary.json");
+    REQUIRE(js["pack"]["cuda_graph"].as<std::string>() == "replayed");
+  }
+  testing::require_same_runs(gpu, cpu, 1e-4, 1e-4);
+
+  const char* sequence = R"(experiment: seq
+model: {name: ctrnn, hidden_size: 24, noise_std: 0.1}
+train:
+  phases: [{task: {name: 2AF}, iterations: 30}, {task: {name: DMS}, iterations: 30}]
+  batch_size: 8
+metrics: {every: 10, probe_trials: 16, kernel_trials: 4, test_trials: 64, names: [loss, dw_rec, kernel_alignment]}
+sweep: {seed: [0, 1]}
+)";
+  testing::TempDir t3, t4;
+  const testing::Ran seq_gpu = testing::run_config(t3, sequence, "2", {}, testing::registries(), "cuda");
+  const testing::Ran seq_cpu = testing::run_config(t4, sequence, "1", {}, testing::registries(), "cpu");
+  testing::require_same_runs(seq_gpu, seq_cpu, 1e-4, 1e-4);
+}
