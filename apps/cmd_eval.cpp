@@ -68,6 +68,17 @@ YAML::Node eval_config(const std::string& task_name, const std::vector<TaskOptio
   return root;
 }
 
+/// The config of the task evaluated: the run's task, or for a task sequence the task of its
+/// first phase with the evaluated label.
+YAML::Node task_spec(const train::RunConfig& rc) {
+  const YAML::Node& resolved = rc.resolved;
+  if (!rc.train.curriculum) return resolved["task"];
+  for (const auto& phase : resolved["train"]["phases"]) {
+    if (phase["label"].IsDefined() && phase["label"].Scalar() == rc.task->name()) return phase["task"];
+  }
+  return YAML::Node();
+}
+
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::vector<std::string> parts;
   for (const int64_t d : shape) parts.push_back(std::to_string(d));
@@ -213,7 +224,7 @@ Evaluation evaluate_network(const EvalArgs& args, const Registries& reg) {
   }
   ev.index = ordered_json{{"run_dir", fs::absolute(args.run_dir).lexically_normal().string()},
                           {"which", args.which},
-                          {"task", node_text(rc.resolved["task"])},
+                          {"task", node_text(task_spec(rc))},
                           {"task_name", task.name()},
                           {"trials", args.trials},
                           {"seed", args.seed},

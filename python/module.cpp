@@ -785,10 +785,10 @@ PYBIND11_MODULE(_core, m) {
   });
 
   py::class_<Network>(m, "Network")
-      .def(py::init([](const std::string& run_dir, const std::string& which) {
-             return Network{apps::load_saved_network(run_dir, which, "", {}, snapshot()), run_dir, which};
+      .def(py::init([](const std::string& run_dir, const std::string& which, const std::string& task) {
+             return Network{apps::load_saved_network(run_dir, which, task, {}, snapshot()), run_dir, which};
            }),
-           py::arg("run_dir"), py::arg("which"))
+           py::arg("run_dir"), py::arg("which"), py::arg("task") = "")
       .def_readonly("run_dir", &Network::run_dir)
       .def_readonly("which", &Network::which)
       .def("weights", [](const Network& n) {

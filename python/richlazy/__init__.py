@@ -255,8 +255,10 @@ class Network:
         self._core = core
 
     @classmethod
-    def load(cls, run_dir, which="final"):
-        return cls(_core.Network(os.fspath(run_dir), which))
+    def load(cls, run_dir, which="final", task=None):
+        """``task``: for a run of a task sequence (train.phases), the label of the task whose
+        input channels and readout head the network uses (default: the first phase's)."""
+        return cls(_core.Network(os.fspath(run_dir), which, task or ""))
 
     def __repr__(self):
         info = self.info

@@ -113,3 +113,35 @@ def test_eval_reproduces_the_logged_accuracy_and_the_command_line(trained, tmp_p
         richlazy.eval(trained.run_dir(run_id), which="best")
     with pytest.raises(richlazy.ConfigError, match="not a run folder"):
         richlazy.Network.load(tmp_path)
+
+
+def test_a_sequence_network_reads_and_writes_through_the_chosen_task(tmp_path):
+    """A run of train.phases: Network.load(task=...) uses that task's channels and head, and
+    eval(task=...) scores the task the run logged."""
+    exp = richlazy.run({
+        "experiment": "seq", "model": {"name": "ctrnn", "hidden_size": 16},
+        "train": {"phases": [{"task": {"name": "2AF"}, "iterations": 40},
+                             {"task": {"name": "DMS"}, "iterations": 40}], "batch_size": 8},
+        "metrics": {"every": 40, "probe_trials": 8, "kernel_trials": 2, "test_trials": 64, "names": ["loss"]},
+    }, out=tmp_path, quiet=True, report=False)
+    run_dir = exp.run_dir(exp.runs[0])
+    first = richlazy.Network.load(run_dir)
+    dms = richlazy.Network.load(run_dir, task="DMS")
+    w = dms.weights
+    assert w["W_in"].shape == (16, 6) and w["W_out"].shape == (6, 16)
+    x = richlazy.sample("DMS", 5, seed=1)["inputs"]  # [T, B, 3]
+    wide = np.zeros(x.shape[:2] + (6,), np.float32)
+    wide[..., 3:] = x  # DMS's channels come after 2AF's
+    logits, hidden = dms.simulate(wide)
+    assert logits.shape == (x.shape[0], 5, 3)
+    h = np.zeros((5, 16))
+    for t in range(x.shape[0]):
+        h = np.maximum(0, wide[t] @ w["W_in"].T.astype(np.float64) + h @ w["W_rec"].T.astype(np.float64))
+        np.testing.assert_allclose(hidden[t], h, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(logits[t], h @ w["W_out"][3:].T, rtol=1e-4, atol=1e-5)  # DMS's head
+    assert first.simulate(wide)[0].shape == (x.shape[0], 5, 3)
+    np.testing.assert_allclose(first.simulate(wide)[0][-1], h @ w["W_out"][:3].T, rtol=1e-4, atol=1e-5)
+    with pytest.raises(richlazy.ConfigError, match="not a task of"):
+        richlazy.Network.load(run_dir, task="CXT")
+    ev = richlazy.eval(run_dir, task="DMS", trials=64)
+    assert ev["task_name"] == "DMS" and 0 <= ev["scores"]["accuracy"] <= 1
