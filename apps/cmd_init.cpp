@@ -114,6 +114,7 @@ Built matrix_from_config(const InitDescribeArgs& a, const Registries& reg) {
                                   param, a.config_path, models::describe_parameters(parameters)));
   }
   const auto model = rc.model->build();
+  models::select_task_outputs(*model, *rc.model, rc.task->output_size());  // a sequence's first task
   const uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : rc.seed;
   init::apply_initializers(*model, rc.init, seed);
   torch::Tensor w = model->weight(param)[0].detach().clone();

@@ -92,7 +92,7 @@ class ActivityAlignedLowRank final : public Initializer {
   /// recurrent weight `reference`.
   torch::Tensor principal_subspace(const torch::Tensor& reference, const InitInputs& in) const {
     torch::NoGradGuard no_grad;
-    const std::shared_ptr<models::Model> net = initial_network(*model_, in, others_);
+    const std::shared_ptr<models::Model> net = initial_network(*model_, in, others_, task_);
     torch::Tensor w = net->weight(param_)[0];
     w.copy_(reference.reshape(w.sizes()));
     const tasks::TrialBatch trials = tasks::stack_members({task_->sample(trials_, in.gen)});

@@ -111,7 +111,7 @@ class MatchedLoss final : public Initializer {
     const torch::Tensor base = scaled_to_norm(w, reference_norm);
 
     torch::NoGradGuard no_grad;
-    const std::shared_ptr<models::Model> net = initial_network(*model_, in, others_);
+    const std::shared_ptr<models::Model> net = initial_network(*model_, in, others_, task_);
     torch::Tensor p = net->weight(param_)[0];
     const tasks::TrialBatch trials = tasks::stack_members({task_->sample(kMatchingTrials, gen)});
     auto loss_of = [&](const torch::Tensor& m) {

@@ -4,6 +4,7 @@
 #include <richlazy/core/config_error.h>
 #include <richlazy/metrics/effective_rank.h>
 #include <richlazy/models/model.h>
+#include <richlazy/tasks/task.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -151,8 +152,9 @@ std::vector<std::string> other_parameters(const InitTarget& t) {
 }
 
 std::shared_ptr<models::Model> initial_network(const models::ModelBuilder& model, const InitInputs& in,
-                                               const std::vector<std::string>& others) {
+                                               const std::vector<std::string>& others, const tasks::Task* task) {
   std::shared_ptr<models::Model> net = model.build(1);
+  if (task) models::select_task_outputs(*net, model, task->output_size());
   for (const auto& name : others) {
     torch::Tensor w = net->weight(name)[0];
     w.copy_(in.initialized.at(name).reshape(w.sizes()));

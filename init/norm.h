@@ -81,9 +81,11 @@ std::vector<std::string> other_parameters(const InitTarget& target);
 /// For initializers that simulate the initial network: a one-network model of `model` on the
 /// CPU whose parameters `others` hold their values in `in.initialized` (so they must be
 /// among the initializer's depends_on()), every other parameter zero, under NoGradGuard's
-/// rules (the caller holds the guard).
+/// rules (the caller holds the guard). With `task`, its outputs are those of `task` (the
+/// first task's head of a task sequence's model).
 std::shared_ptr<models::Model> initial_network(const models::ModelBuilder& model, const InitInputs& in,
-                                               const std::vector<std::string>& others);
+                                               const std::vector<std::string>& others,
+                                               const tasks::Task* task = nullptr);
 
 /// The `base: {...}` option of a wrapper: the wrapped initializer, built for the same target.
 std::unique_ptr<Initializer> base_initializer(Params& p, const InitTarget& target);

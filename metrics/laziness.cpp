@@ -137,7 +137,9 @@ torch::Tensor kernel_overlap(const models::KernelFactors& a, const models::Kerne
   const torch::Tensor ka = tangent_kernel(a).to(torch::kDouble), kb = tangent_kernel(b).to(torch::kDouble);
   auto norm = [](const torch::Tensor& k) { return k.flatten(1).norm(2, 1); };
   const torch::Tensor n = cross.flatten(1).norm(2, 1);
-  return n * n / (norm(ka) * norm(kb));
+  const torch::Tensor denominator = norm(ka) * norm(kb);
+  // NaN (not -NaN, as 0/0 gives) where either kernel is zero.
+  return torch::where(denominator > 0, n * n / denominator, torch::full_like(denominator, std::nan("")));
 }
 
 torch::Tensor tangent_kernel_bruteforce(models::Model& model, const std::string& param,

@@ -294,8 +294,20 @@ torch::Tensor dale_initial(const torch::Tensor& w, const torch::Tensor& signs, b
     out = torch::where(d.lt(0).expand_as(out), out * scale, out);
   }
   if (radius > 0) {
+    // A radius far below the norm (excitation and inhibition nearly cancelling, e.g. a
+    // balanced rank-1 matrix) would blow the matrix up: refused beyond what a dense random
+    // matrix of that radius has, ||W||_F = r sqrt(N), ten times over.
     const double now = torch::linalg_eigvals(out).abs().max().item<double>();
-    if (now > 0) out = out * (radius / now);
+    const double n = static_cast<double>(out.size(0));
+    const double norm = out.norm().item<double>();
+    if (!(now > 0) || norm * radius / now > 10.0 * radius * std::sqrt(n)) {
+      throw ConfigError(fmt::format(
+          "model.ei_spectral_radius: the E/I initial W_rec has spectral radius {:.3g} and Frobenius norm {:.3g}; "
+          "scaled to radius {} its norm would be {:.3g}, over 10 r sqrt(N) = {:.3g} (its eigenvalues nearly "
+          "cancel): drop ei_spectral_radius (or ei_balance) for this initialization",
+          now, norm, format_number(radius), now > 0 ? norm * radius / now : std::numeric_limits<double>::infinity(), 10.0 * radius * std::sqrt(n)));
+    }
+    out = out * (radius / now);
   }
   return out;
 }
@@ -398,6 +410,11 @@ torch::Tensor dale_signs(Params& p, int64_t N) {
     const auto count = static_cast<int64_t>(std::llround(fraction * static_cast<double>(N)));
     inhibitory = torch::zeros({N}, torch::kBool);
     if (count > 0) inhibitory.slice(0, N - count).fill_(true);
+  }
+  const int64_t count = inhibitory.sum().item<int64_t>();
+  if (count == 0 || count == N) {
+    const std::string key = mask_file.empty() ? "inhibitory_fraction" : "inhibitory_mask";
+    p.fail_bare(key, fmt::format("gives {} inhibitory units of {}: Dale's law needs units of both kinds", count, N));
   }
   return torch::where(inhibitory, torch::full({N}, -1.0f), torch::full({N}, 1.0f));
 }

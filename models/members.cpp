@@ -41,6 +41,12 @@ torch::Tensor Model::weight(const std::string& name) const {
   throw std::out_of_range("model has no parameter named " + name);
 }
 
+void select_task_outputs(Model& model, const ModelBuilder& builder, int64_t outputs) {
+  const auto parameters = builder.parameters();
+  const ParameterInfo* readout = find_role(parameters, roles::kReadout);
+  if (readout && !readout->shape.empty() && readout->shape[0] > outputs) model.select_outputs(0, outputs);
+}
+
 void Model::select_outputs(int64_t offset, int64_t count) {
   (void)offset, (void)count;
   throw std::logic_error("this model has no output heads");

@@ -167,6 +167,11 @@ class ModelBuilder {
 
 using ModelRegistry = Registry<ModelBuilder, const TaskShape&>;
 
+/// Selects the model's outputs [0, outputs) when its readout has more: the first task of a
+/// task sequence (train.phases) on a model built for the whole sequence, for code that runs
+/// that task alone (initializers that simulate the network, `init describe`).
+void select_task_outputs(Model& model, const ModelBuilder& builder, int64_t outputs);
+
 /// Registers the models that ship with richlazy ("ctrnn", "linear2").
 void register_builtin_models(ModelRegistry& registry);
 

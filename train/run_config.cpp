@@ -157,6 +157,10 @@ std::pair<std::shared_ptr<Curriculum>, models::TaskShape> parse_phases(Params& t
     phase.iterations = ph.get_int("iterations", 1, 1000000000);
     std::string label = task->name();
     if (ph.raw("label").IsNull()) {
+      // A task's own name (a Python task's may be anything) must make a column suffix too.
+      ph.require(label_ok(label), "label",
+                 fmt::format("is needed: the task's name '{}' cannot end a column name (letters, digits and _ . - "
+                             "only)", printable(label)));
       ph.set_resolved("label", YAML::Node(label));
     } else {
       label = ph.get_string("label");

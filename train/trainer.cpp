@@ -624,8 +624,14 @@ std::vector<double> Curriculum::summary(const MetricLog& log) const {
     }
     return nan;
   };
-  // R(p, k): the test accuracy on task k at the end of phase p.
-  auto R = [&](int64_t p, int64_t k) { return at(end_of(p), column("test_accuracy@" + tasks[k].label)); };
+  // R(p, k): the test accuracy on task k at the end of phase p; for a regression task, minus
+  // its test loss (so that forgetting is the rise of its loss).
+  auto R = [&](int64_t p, int64_t k) {
+    if (tasks[k].task->loss() == tasks::LossKind::cross_entropy) {
+      return at(end_of(p), column("test_accuracy@" + tasks[k].label));
+    }
+    return -at(end_of(p), column("test_loss@" + tasks[k].label));
+  };
   const int64_t last = static_cast<int64_t>(phases.size()) - 1;
   std::vector<double> out;
   for (std::size_t k = 0; k < tasks.size(); ++k) {

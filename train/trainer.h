@@ -64,7 +64,8 @@ struct Curriculum {
   std::vector<std::string> row_columns() const;
   /// The columns a finished run adds to its summary: forgetting@L and max_forgetting@L for
   /// every task trained before the last phase, backward_transfer, kernel_overlap@P for every
-  /// boundary P (after phase P, counted from 1).
+  /// boundary P (after phase P, counted from 1). From test accuracies, or for a regression
+  /// task from minus its test loss (forgetting is then the rise of its loss).
   std::vector<std::string> summary_columns() const;
   /// Those values from a run's metrics (NaN where its rows do not reach a boundary).
   std::vector<double> summary(const MetricLog& log) const;

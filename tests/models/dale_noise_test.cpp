@@ -97,6 +97,19 @@ TEST_CASE("with Dale's law the fast tangent kernel is the kernel with respect to
   REQUIRE(testing::max_abs_diff(fast, brute) < 1e-5 * brute.abs().max().item<double>());
 }
 
+TEST_CASE("a spectral radius that would blow the E/I matrix up is refused", "[models][dale]") {
+  // Balanced rank 1: |u| (|v| d')^T with sum(|v| d') = 0; with |u| constant its one
+  // eigenvalue, sum_j (|v| d')_j |u_j|, is zero (to rounding) whatever its norm.
+  torch::manual_seed(5);
+  const int64_t N = 32;
+  const torch::Tensor d = column_signs(N, 8);
+  const torch::Tensor u = torch::ones({N, 1}, torch::kDouble), v = torch::randn({1, N}, torch::kDouble);
+  REQUIRE_THROWS_WITH(dale_initial(u * v, d, true, 1.25), Contains("its eigenvalues nearly cancel"));
+  REQUIRE_THROWS_WITH(dale_initial(torch::zeros({N, N}, torch::kDouble), d, false, 1.25),
+                      Contains("spectral radius 0"));
+  REQUIRE_NOTHROW(dale_initial(u * v, d, false, 1.25));  // unbalanced, its Perron root is large
+}
+
 TEST_CASE("the E/I initialization: signs per presynaptic unit, balance and spectral radius", "[models][dale]") {
   torch::manual_seed(2);
   const int64_t N = 50;
@@ -157,6 +170,11 @@ TEST_CASE("Dale options are validated: mask file, fraction, and no Dale keys wit
                Contains("model.inhibitory_fraction"));
   REQUIRE_THAT(error_of("{name: ctrnn, hidden_size: 8, dale: always}"), Contains("model.dale"));
   REQUIRE_THAT(error_of("{name: ctrnn, noise_std: -1}"), Contains("model.noise_std"));
+  REQUIRE_THAT(error_of("{name: ctrnn, hidden_size: 8, dale: train, inhibitory_fraction: 0.01}"),
+               Contains("gives 0 inhibitory units of 8: Dale's law needs units of both kinds"));
+  testing::write_text(tmp.file("all.txt"), "1\n1\n1\n1\n1\n1\n1\n1\n");
+  REQUIRE_THAT(error_of("{name: ctrnn, hidden_size: 8, dale: init, inhibitory_mask: all.txt}"),
+               Contains("gives 8 inhibitory units of 8"));
   testing::write_text(tmp.file("good.txt"), "0\n1\n0\n0\n0\n0\n0\n1\n");
   REQUIRE(error_of("{name: ctrnn, hidden_size: 8, dale: train, inhibitory_mask: good.txt}") == "(no error)");
 }

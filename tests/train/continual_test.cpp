@@ -348,3 +348,57 @@ metrics: {every: 10, probe_trials: 8, kernel_trials: 2, test_trials: 32, names: 
     }
   }
 }
+
+TEST_CASE("a regression task's forgetting is the rise of its test loss", "[train][continual]") {
+  const char* yaml = R"(experiment: reg
+model: {name: ctrnn, hidden_size: 16}
+train:
+  phases:
+    - {task: {name: teacher_student, dim: 8, teacher_seed: 1}, label: A, iterations: 30}
+    - {task: {name: teacher_student, dim: 8, teacher_seed: 2}, label: B, iterations: 30}
+  batch_size: 16
+  optimizer: {name: sgd, lr: 0.02, momentum: 0.9}
+metrics: {every: 100, probe_trials: 8, kernel_trials: 2, test_trials: 64, names: [loss]}
+)";
+  testing::TempDir tmp;
+  const auto ran = testing::run_config(tmp, yaml, "1");
+  const auto m = metrics_of(ran, 0);
+  REQUIRE(m.at("step") == std::vector<double>{0, 30, 60});
+  const auto& r = ran.result.runs.at(0);
+  auto final_of = [&](const std::string& c) {
+    return r.final_values.at(static_cast<std::size_t>(std::find(r.columns.begin(), r.columns.end(), c) - r.columns.begin()));
+  };
+  const auto& loss_a = m.at("test_loss@A");
+  REQUIRE(std::isnan(m.at("test_accuracy@A")[1]));  // no accuracy for regression
+  REQUIRE(final_of("forgetting@A") == loss_a[2] - loss_a[1]);
+  REQUIRE(final_of("max_forgetting@A") == loss_a[2] - loss_a[1]);
+  REQUIRE(final_of("backward_transfer") == -(loss_a[2] - loss_a[1]));
+}
+
+TEST_CASE("initializers and init describe see a sequence's first task through its head", "[train][continual]") {
+  // norm: matched_loss simulates the initial network: on a sequence's model it must score
+  // the first task through that task's head, as the run does.
+  const char* yaml = R"(experiment: matched
+model: {name: ctrnn, hidden_size: 16}
+init: {W_rec: {name: low_rank, rank: 1}}
+train:
+  phases: [{task: {name: 2AF}, iterations: 2}, {task: {name: DMS}, iterations: 2}]
+  batch_size: 8
+metrics: {every: 100, probe_trials: 200, kernel_trials: 2, test_trials: 16, names: [loss]}
+sweep:
+  init.W_rec: [{name: low_rank, rank: 1}, {name: gaussian, norm: {matched_loss: {name: low_rank, rank: 1}}}]
+)";
+  testing::TempDir tmp;
+  const auto ran = testing::run_config(tmp, yaml, "1");
+  const double reference = ran.result.runs.at(0).init_loss, matched = ran.result.runs.at(1).init_loss;
+  INFO("rank-1 init_loss " << reference << ", matched Gaussian " << matched);
+  // Matched on other trials than the probe's: equal to a few percent (all outputs: 2.3 vs 1.0).
+  REQUIRE(std::abs(matched - reference) < 0.05 * reference);
+  // init describe prints the run's initial loss.
+  testing::write_text(tmp.file("seq.yaml"), yaml);
+  const auto out = testing::run_richlazy("init describe --config " + tmp.file("seq.yaml") + " --json " + tmp.file("d.json"));
+  REQUIRE(out.status == 0);
+  const YAML::Node js = YAML::LoadFile(tmp.file("d.json"));
+  INFO(testing::read_text(tmp.file("d.json")));
+  REQUIRE(js["initial_state"]["loss"].as<double>() == Approx(reference).epsilon(1e-6));
+}
