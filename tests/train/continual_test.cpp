@@ -141,6 +141,11 @@ TEST_CASE("phases hand one network from task to task through their channels and 
   const std::string summary = testing::read_text(ran.plan.dir + "/summary.csv");
   REQUIRE_THAT(summary, Contains("forgetting@2AF,max_forgetting@2AF,forgetting@DMS,max_forgetting@DMS,"
                                  "backward_transfer,kernel_overlap@1,kernel_overlap@2"));
+  // The report draws the boundaries on every trajectory and says where they are.
+  const auto report = testing::run_richlazy("report " + ran.plan.dir + " --formats png");
+  REQUIRE(report.status == 0);
+  const std::string figures = testing::read_text(ran.plan.dir + "/report/figures.json");
+  REQUIRE_THAT(figures, Contains("Dotted vertical lines: the ends of the task sequence's phases (steps 20, 40)."));
   // The run's config.yaml names its phases and the sum of their iterations.
   const YAML::Node config = YAML::LoadFile(ran.plan.dir + "/runs/" + ran.plan.runs[0].id + "/config.yaml");
   REQUIRE(config["train"]["iterations"].as<int>() == 50);
