@@ -305,7 +305,8 @@ torch::Tensor dale_initial(const torch::Tensor& w, const torch::Tensor& signs, b
           "model.ei_spectral_radius: the E/I initial W_rec has spectral radius {:.3g} and Frobenius norm {:.3g}; "
           "scaled to radius {} its norm would be {:.3g}, over 10 r sqrt(N) = {:.3g} (its eigenvalues nearly "
           "cancel): drop ei_spectral_radius (or ei_balance) for this initialization",
-          now, norm, format_number(radius), now > 0 ? norm * radius / now : std::numeric_limits<double>::infinity(), 10.0 * radius * std::sqrt(n)));
+          now, norm, format_number(radius), now > 0 ? norm * radius / now : std::numeric_limits<double>::infinity(),
+          10.0 * radius * std::sqrt(n)));
     }
     out = out * (radius / now);
   }

@@ -353,6 +353,7 @@ RunConfig parse_run_config(const YAML::Node& root, std::shared_ptr<const ConfigS
   if (curriculum) {
     int64_t total = 0;
     for (const Phase& ph : curriculum->phases) total += ph.iterations;
+    train.require(total <= 1000000000, "phases", fmt::format("add up to {} iterations, over 1,000,000,000", total));
     train.require(!train.has("iterations") || train.get_int("iterations") == total, "iterations",
                   fmt::format("is set by train.phases (the sum of their iterations, {}): remove it", total));
     rc.train.iterations = total;

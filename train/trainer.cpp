@@ -12,9 +12,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <limits>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 namespace richlazy::train {
 
