@@ -407,3 +407,35 @@ sweep:
   INFO(testing::read_text(tmp.file("d.json")));
   REQUIRE(js["initial_state"]["loss"].as<double>() == Approx(reference).epsilon(1e-6));
 }
+
+TEST_CASE("tasks of different sizes and lengths share one network", "[train][continual]") {
+  // 2AF: 3 inputs, 3 classes, 8 steps; teacher_student: 5 inputs, 1 value, 1 step.
+  const char* yaml = R"(experiment: mixed
+model: {name: ctrnn, hidden_size: 12}
+train:
+  phases:
+    - {task: {name: 2AF}, iterations: 20}
+    - {task: {name: teacher_student, dim: 5}, label: ts, iterations: 20}
+  batch_size: 8
+  optimizer: {name: sgd, lr: 0.02, momentum: 0.9}
+metrics: {every: 100, probe_trials: 8, kernel_trials: 2, test_trials: 32, names: [loss, dw_rec]}
+)";
+  testing::TempDir tmp;
+  const auto ran = testing::run_config(tmp, yaml, "1");
+  REQUIRE(ran.result.runs.at(0).status == "ok");
+  REQUIRE(weight(ran, 0, "W_in_init").sizes() == torch::IntArrayRef({12, 8}));
+  REQUIRE(weight(ran, 0, "W_out_init").sizes() == torch::IntArrayRef({4, 12}));
+  const auto m = metrics_of(ran, 0);
+  for (const char* c : {"test_loss@2AF", "test_accuracy@2AF", "test_loss@ts"}) {
+    INFO(c);
+    for (double v : m.at(c)) REQUIRE(std::isfinite(v));
+  }
+  for (double v : m.at("test_accuracy@ts")) REQUIRE(std::isnan(v));  // a regression task
+  // One step: W_rec never acts on teacher_student's trials, so its kernel is zero and the
+  // overlap undefined (NaN, not -NaN).
+  REQUIRE(std::isnan(m.at("kernel_overlap")[1]));
+  REQUIRE(testing::read_text(ran.plan.dir + "/runs/" + ran.plan.runs[0].id + "/metrics.csv").find("-nan") ==
+          std::string::npos);
+  // teacher_student's input columns were trained (in the second phase).
+  REQUIRE_FALSE(torch::equal(weight(ran, 0, "W_in_final").slice(1, 3), weight(ran, 0, "W_in_init").slice(1, 3)));
+}
