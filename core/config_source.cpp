@@ -8,6 +8,7 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <map>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -23,9 +24,10 @@ std::string ConfigSource::origin_of(const std::string& path) const {
   while (true) {
     auto it = origins_.find(prefix);
     if (it != origins_.end()) return it->second;
-    const auto dot = prefix.rfind('.');
-    if (dot == std::string::npos) return "";
-    prefix.resize(dot);
+    // The parent of "a.b" is "a"; of "a.b[2]" it is "a.b".
+    const auto cut = prefix.find_last_of(".[");
+    if (cut == std::string::npos) return "";
+    prefix.resize(cut);
   }
 }
 
@@ -146,20 +148,74 @@ std::vector<std::string> split_config_path(const std::string& path) {
   return parts;
 }
 
+namespace {
+/// One component of a key path: a map key, then the list indices after it ("phases[1]").
+struct PathPart {
+  std::string key;
+  std::vector<std::size_t> indices;
+};
+
+/// Parses "name", "name[2]" or "name[2][0]"; nullopt when malformed.
+std::optional<PathPart> parse_part(const std::string& text) {
+  const auto open = text.find('[');
+  PathPart part{text.substr(0, open), {}};
+  if (part.key.empty() || part.key.find(']') != std::string::npos) return std::nullopt;
+  std::size_t i = open;
+  while (i != std::string::npos && i < text.size()) {
+    const auto close = text.find(']', i);
+    if (text[i] != '[' || close == std::string::npos || close == i + 1 || close - i > 10) return std::nullopt;
+    std::size_t index = 0;
+    for (std::size_t k = i + 1; k < close; ++k) {
+      if (text[k] < '0' || text[k] > '9') return std::nullopt;
+      index = index * 10 + static_cast<std::size_t>(text[k] - '0');
+    }
+    part.indices.push_back(index);
+    i = close + 1;
+  }
+  return part;
+}
+}  // namespace
+
 void set_config_path(YAML::Node root, const std::string& path, const YAML::Node& value,
                      const std::string& origin) {
-  const auto parts = split_config_path(path);
-  for (const auto& p : parts) {
-    if (p.empty()) throw ConfigError(fmt::format("{}: '{}' is not a valid key path", origin, path));
+  std::vector<PathPart> parts;
+  for (const auto& text : split_config_path(path)) {
+    auto part = parse_part(text);
+    if (!part) throw ConfigError(fmt::format("{}: '{}' is not a valid key path", origin, path));
+    parts.push_back(std::move(*part));
   }
   // yaml-cpp nodes are references: `a = b` would overwrite a's target, so walk with reset().
+  // Maps on the way are created; lists must exist and hold the index (a list of defaults
+  // cannot be made up).
   YAML::Node node;
   node.reset(root);
   std::string walked;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    walked += (i ? "." : "") + parts[i];
-    YAML::Node child = node[parts[i]];
-    if (!child.IsDefined() || child.IsNull()) {
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const PathPart& part = parts[i];
+    const bool last = i + 1 == parts.size();
+    walked += (i ? "." : "") + part.key;
+    if (last && part.indices.empty()) break;
+    YAML::Node child = node[part.key];
+    for (std::size_t k = 0; k < part.indices.size(); ++k) {
+      if (!child.IsSequence()) {
+        throw ConfigError(fmt::format("{}: cannot set {}: {} is not a list (it is {})", origin, path, walked,
+                                      node_text(child)));
+      }
+      const std::size_t index = part.indices[k];
+      if (index >= child.size()) {
+        throw ConfigError(fmt::format("{}: cannot set {}: {} has {} entr{}, numbered from 0", origin, path, walked,
+                                      child.size(), child.size() == 1 ? "y" : "ies"));
+      }
+      walked += fmt::format("[{}]", index);
+      if (last && k + 1 == part.indices.size()) {
+        child[index] = value;
+        return;
+      }
+      YAML::Node item = child[index];
+      child.reset(item);
+    }
+    if (last) break;
+    if (part.indices.empty() && (!child.IsDefined() || child.IsNull())) {
       child = YAML::Node(YAML::NodeType::Map);
     } else if (!child.IsMap()) {
       throw ConfigError(fmt::format("{}: cannot set {}: {} is not a map (it is {})", origin,
@@ -167,7 +223,7 @@ void set_config_path(YAML::Node root, const std::string& path, const YAML::Node&
     }
     node.reset(child);
   }
-  node[parts.back()] = value;
+  node[parts.back().key] = value;
 }
 
 void fill_missing_keys(YAML::Node user, const YAML::Node& defaults) {

@@ -24,6 +24,9 @@ namespace richlazy::init {
 
 void require_data_file(const std::string& path) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError(fmt::format("{}: is a folder, not a data file", path));
+  }
   if (std::filesystem::exists(path, ec)) return;
   // The data richlazy ships, by the folder it lives in.
   static const std::vector<std::pair<std::string, std::string>> known{

@@ -217,10 +217,14 @@ std::vector<SweepAxis> parse_sweep(const YAML::Node& root, const ConfigSource& s
     }
     axes.push_back(std::move(axis));
   }
-  // Run ids use the last key component ("rank", "seed") unless two axes share it.
+  // Run ids use the last key component ("rank", "seed"; "phases1" for "train.phases[1]",
+  // brackets being glob characters in a shell) unless two axes share it.
   for (auto& a : axes) {
     const auto dot = a.key.rfind('.');
     a.short_name = dot == std::string::npos ? a.key : a.key.substr(dot + 1);
+    a.short_name.erase(std::remove_if(a.short_name.begin(), a.short_name.end(),
+                                      [](char c) { return c == '[' || c == ']'; }),
+                       a.short_name.end());
   }
   std::vector<std::string> last;
   for (const auto& a : axes) last.push_back(a.short_name);

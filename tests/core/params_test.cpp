@@ -88,6 +88,38 @@ TEST_CASE("dotted paths create maps, refuse scalars, and keep sweep keys whole",
           std::vector<std::string>{"init", "W_rec", "rank"});
 }
 
+TEST_CASE("key paths index into existing lists and refuse bad indices", "[core]") {
+  YAML::Node root = YAML::Load("t: {p: [{a: 1, b: 2}, {a: 3}], s: 4}\n");
+  set_config_path(root, "t.p[1].a", YAML::Load("30"), "--set");
+  REQUIRE(root["t"]["p"][1]["a"].as<int>() == 30);
+  REQUIRE(root["t"]["p"][0]["a"].as<int>() == 1);  // the other entry is untouched
+  set_config_path(root, "t.p[0].c.d", YAML::Load("5"), "--set");  // maps below an entry are made
+  REQUIRE(root["t"]["p"][0]["c"]["d"].as<int>() == 5);
+  REQUIRE(root["t"]["p"][0]["b"].as<int>() == 2);
+  set_config_path(root, "t.p[0]", YAML::Load("{a: 7}"), "--set");  // a whole entry
+  REQUIRE(root["t"]["p"][0]["a"].as<int>() == 7);
+  REQUIRE_FALSE(root["t"]["p"][0]["b"].IsDefined());
+  REQUIRE(root["t"]["p"].size() == 2);
+  YAML::Node nested = YAML::Load("m: [[1, 2], [3]]\n");
+  set_config_path(nested, "m[0][1]", YAML::Load("9"), "--set");
+  REQUIRE(nested["m"][0][1].as<int>() == 9);
+  REQUIRE_THROWS_WITH(set_config_path(root, "t.p[2].a", YAML::Load("1"), "--set x"),
+                      "--set x: cannot set t.p[2].a: t.p has 2 entries, numbered from 0");
+  REQUIRE_THROWS_WITH(set_config_path(root, "t.s[0]", YAML::Load("1"), "--set x"),
+                      "--set x: cannot set t.s[0]: t.s is not a list (it is 4)");
+  REQUIRE_THROWS_WITH(set_config_path(root, "t.q[0].a", YAML::Load("1"), "--set x"),
+                      "--set x: cannot set t.q[0].a: t.q is not a list (it is null)");
+  for (const char* bad : {"t.p[].a", "t.p[-1].a", "t.p[x]", "t.p[1", "t.p]1[", "t.[0]", "t.p[1]a", "t.p[12345678901]"}) {
+    REQUIRE_THROWS_WITH(set_config_path(root, bad, YAML::Load("1"), "--set x"),
+                        std::string("--set x: '") + bad + "' is not a valid key path");
+  }
+  // An override of a list covers its entries in error messages.
+  ConfigSource source("f.yaml");
+  source.set_origin("t.p", "--set t.p=[...]");
+  REQUIRE(source.origin_of("t.p[1].a") == "--set t.p=[...]");
+  REQUIRE(source.origin_of("t.pp") == "");
+}
+
 TEST_CASE("YAML files: missing and malformed ones name the file", "[core]") {
   testing::TempDir tmp;
   REQUIRE_THAT(testing::config_error_of([&] { load_yaml_file(tmp.file("nope.yaml")); }),

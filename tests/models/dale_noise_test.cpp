@@ -11,10 +11,12 @@
 #include <richlazy/models/ctrnn.h>
 
 #include <cmath>
+#include <filesystem>
 
 using namespace richlazy;
 using namespace richlazy::models;
 using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
 
 namespace {
 torch::Tensor column_signs(int64_t N, int64_t inhibitory) {
@@ -163,6 +165,11 @@ TEST_CASE("Dale options are validated: mask file, fraction, and no Dale keys wit
   testing::write_text(tmp.file("mask.txt"), "0\n1\n0\n");
   REQUIRE_THAT(error_of("{name: ctrnn, hidden_size: 8, dale: train, inhibitory_mask: mask.txt}"),
                Contains("has 3 entries for hidden_size 8"));
+  fs::create_directories(tmp.file("masks.npy"));
+  REQUIRE_THAT(error_of("{name: ctrnn, hidden_size: 8, dale: train, inhibitory_mask: masks.npy}"),
+               Contains("model.inhibitory_mask cannot be used: ") && Contains("masks.npy: is a folder, not a data file"));
+  REQUIRE_THAT(error_of("{name: ctrnn, hidden_size: 8, dale: train, inhibitory_mask: .}"),
+               Contains("is a folder, not a data file"));
   testing::write_text(tmp.file("bad.txt"), "0\n2\n0\n0\n0\n0\n0\n0\n");
   REQUIRE_THAT(error_of("{name: ctrnn, hidden_size: 8, dale: train, inhibitory_mask: bad.txt}"),
                Contains("must hold 0 (excitatory) or 1 (inhibitory)"));

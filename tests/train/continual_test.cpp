@@ -297,6 +297,38 @@ TEST_CASE("bad task sequences are refused with one line naming the key", "[train
                           "{task: {name: 2AF, cohs: [6.4]}, iterations: 5, label: hard}]}\n") == "(no error)");
 }
 
+TEST_CASE("one phase's field or a whole phase can be swept and set by its index", "[train][continual]") {
+  testing::TempDir tmp;
+  std::string yaml = std::string(kSequence) + "sweep:\n  'train.phases[1].iterations': [5, 15]\n";
+  auto o = testing::experiment_options(tmp, yaml);
+  o.sets = {"train.phases[2].task.name=CXT"};
+  const auto plan = train::plan_experiment(o, testing::registries());
+  REQUIRE(plan.runs.size() == 2);
+  REQUIRE(plan.runs[0].id == "iterations-5");
+  REQUIRE(plan.runs[1].id == "iterations-15");
+  for (std::size_t r = 0; r < 2; ++r) {
+    const auto& c = *plan.runs[r].config.train.curriculum;
+    REQUIRE(c.phases.size() == 3);
+    REQUIRE(c.phases[0].iterations == 20);
+    REQUIRE(c.phases[1].iterations == (r == 0 ? 5 : 15));
+    REQUIRE(c.phases[2].iterations == 10);
+    REQUIRE(c.tasks.size() == 3);  // 2AF, DMS, and CXT from the --set
+    REQUIRE(plan.runs[r].config.train.iterations == 30 + (r == 0 ? 5 : 15));
+  }
+  // A whole phase; a value out of range names the sweep's value in the file.
+  yaml = std::string(kSequence) + "sweep:\n  'train.phases[1]':\n    - {task: {name: CXT}, iterations: 5}\n"
+                                  "    - {task: {name: DMS}, iterations: 0}\n";
+  const std::string error = testing::config_error_of(
+      [&] { train::plan_experiment(testing::experiment_options(tmp, yaml), testing::registries()); });
+  REQUIRE_THAT(error, Contains("exp.yaml:14:39: train.phases[1].iterations must be an integer") &&
+                          Contains("in run phases1-v1 of the sweep"));
+  auto bad = testing::experiment_options(tmp, kSequence);
+  bad.sets = {"train.phases[3].iterations=5"};
+  REQUIRE_THAT(testing::config_error_of([&] { train::plan_experiment(bad, testing::registries()); }),
+               Contains("--set train.phases[3].iterations=5: cannot set train.phases[3].iterations: train.phases has 3 "
+                        "entries"));
+}
+
 TEST_CASE("a sequence resumed from a checkpoint at or after a boundary ends as the uninterrupted one", "[train][continual][checkpoint]") {
   // Noise and Dale's law too: the noise stream and the reflection are part of the state.
   const char* yaml = R"(experiment: resume
