@@ -180,6 +180,11 @@ void set_config_path(YAML::Node root, const std::string& path, const YAML::Node&
                      const std::string& origin) {
   std::vector<PathPart> parts;
   for (const auto& text : split_config_path(path)) {
+    // A sweep key is one key, brackets and all ("sweep.train.phases[1].iterations").
+    if (parts.size() == 1 && parts[0].key == "sweep" && parts[0].indices.empty() && !text.empty()) {
+      parts.push_back({text, {}});
+      continue;
+    }
     auto part = parse_part(text);
     if (!part) throw ConfigError(fmt::format("{}: '{}' is not a valid key path", origin, path));
     parts.push_back(std::move(*part));

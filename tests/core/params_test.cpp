@@ -113,6 +113,9 @@ TEST_CASE("key paths index into existing lists and refuse bad indices", "[core]"
     REQUIRE_THROWS_WITH(set_config_path(root, bad, YAML::Load("1"), "--set x"),
                         std::string("--set x: '") + bad + "' is not a valid key path");
   }
+  // A sweep key is kept whole, brackets and all.
+  set_config_path(root, "sweep.t.p[1].a", YAML::Load("[1, 2]"), "--set");
+  REQUIRE(root["sweep"]["t.p[1].a"].size() == 2);
   // An override of a list covers its entries in error messages.
   ConfigSource source("f.yaml");
   source.set_origin("t.p", "--set t.p=[...]");

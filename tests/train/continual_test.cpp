@@ -322,6 +322,13 @@ TEST_CASE("one phase's field or a whole phase can be swept and set by its index"
       [&] { train::plan_experiment(testing::experiment_options(tmp, yaml), testing::registries()); });
   REQUIRE_THAT(error, Contains("exp.yaml:14:39: train.phases[1].iterations must be an integer") &&
                           Contains("in run phases1-v1 of the sweep"));
+  // The sweep itself from the command line.
+  auto swept = testing::experiment_options(tmp, kSequence);
+  swept.sets = {"sweep.train.phases[0].iterations=[3, 4, 5]"};
+  const auto by_set = train::plan_experiment(swept, testing::registries());
+  REQUIRE(by_set.runs.size() == 3);
+  REQUIRE(by_set.runs[2].id == "iterations-5");
+  REQUIRE(by_set.runs[2].config.train.curriculum->phases[0].iterations == 5);
   auto bad = testing::experiment_options(tmp, kSequence);
   bad.sets = {"train.phases[3].iterations=5"};
   REQUIRE_THAT(testing::config_error_of([&] { train::plan_experiment(bad, testing::registries()); }),
