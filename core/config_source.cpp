@@ -219,7 +219,6 @@ void set_config_path(YAML::Node root, const std::string& path, const YAML::Node&
       YAML::Node item = child[index];
       child.reset(item);
     }
-    if (last) break;
     if (part.indices.empty() && (!child.IsDefined() || child.IsNull())) {
       child = YAML::Node(YAML::NodeType::Map);
     } else if (!child.IsMap()) {
